@@ -1,0 +1,25 @@
+/*
+ * The Loco Portal backend: a Backstage backend with the Loco plugins installed.
+ * One process serves the app, the API and the VNC gateway on :7007.
+ */
+import { createBackend } from '@backstage/backend-defaults';
+
+const backend = createBackend();
+
+backend.add(import('@backstage/plugin-app-backend'));
+
+backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+
+backend.add(import('@backstage/plugin-catalog-backend'));
+backend.add(import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'));
+
+backend.add(import('@backstage/plugin-permission-backend'));
+backend.add(import('./permissionPolicy'));
+
+backend.add(import('@backstage/plugin-scaffolder-backend'));
+backend.add(import('@loco-portal/plugin-scaffolder-backend-module-loco'));
+
+backend.add(import('@loco-portal/plugin-loco-backend'));
+
+backend.start();

@@ -1,0 +1,6 @@
+/**
+ * The Loco backend plugin.
+ *
+ * @packageDocumentation
+ */
+export { locoPlugin as default } from './plugin';

@@ -1,0 +1,148 @@
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { createServiceFactory } from '@backstage/backend-plugin-api';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { LocoRuntimes, locoRuntimeServiceRef } from '@loco-portal/plugin-loco-node';
+import request from 'supertest';
+import WebSocket from 'ws';
+import { locoPlugin } from './plugin';
+import { FakeEmulatorRuntime } from './__testUtils__/FakeEmulatorRuntime';
+import { createRouter } from './service/router';
+
+function fakeRuntimes(runtime: FakeEmulatorRuntime) {
+  return createServiceFactory({
+    service: locoRuntimeServiceRef,
+    deps: {},
+    factory: () => new LocoRuntimes([runtime]),
+  });
+}
+
+async function startLoco(options: { allow?: boolean } = {}) {
+  const runtime = new FakeEmulatorRuntime([
+    { name: 'loco-demo', instances: 2, storageMode: 'ephemeral' },
+  ]);
+  const { server } = await startTestBackend({
+    features: [
+      locoPlugin,
+      fakeRuntimes(runtime),
+      // Requests without a token must count as unauthenticated, not as a default user.
+      mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
+      mockServices.permissions.factory({
+        result: options.allow === false ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
+      }),
+    ],
+  });
+  return { server, runtime };
+}
+
+/** Every route the router declares, with its parameters filled in. */
+async function declaredRoutes() {
+  const router: any = await createRouter({
+    runtimes: new LocoRuntimes([]),
+    httpAuth: mockServices.httpAuth(),
+    permissions: mockServices.permissions(),
+  });
+  return router.stack
+    .filter((layer: any) => layer.route)
+    .flatMap((layer: any) =>
+      Object.keys(layer.route.methods).map(method => ({
+        method,
+        path: `/api/loco${layer.route.path
+          .replace(':env', 'loco-demo')
+          .replace(':index', '0')
+          .replace(':action', 'restart')}`,
+      })),
+    );
+}
+
+describe('loco backend plugin', () => {
+  it('lists environments with each instance, its state and the facts behind it', async () => {
+    const { server } = await startLoco();
+    const res = await request(server)
+      .get('/api/loco/environments')
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toEqual([]);
+    const [env] = res.body.items;
+    expect(env.name).toBe('loco-demo');
+    expect(env.instances[1]).toMatchObject({
+      index: 1,
+      name: 'loco-demo-1',
+      state: 'healthy',
+      health: { facts: { qmpStatus: 'running' } },
+    });
+  });
+
+  it('refuses every declared route without credentials', async () => {
+    const { server } = await startLoco();
+    const routes = await declaredRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(5);
+    for (const route of routes) {
+      const res = await (request(server) as any)[route.method](route.path);
+      expect({ route, status: res.status }).toEqual({ route, status: 401 });
+    }
+  });
+
+  it('refuses signed-in users without the read permission', async () => {
+    const { server } = await startLoco({ allow: false });
+    const res = await request(server)
+      .get('/api/loco/environments/loco-demo')
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(403);
+  });
+
+  it('rejects bad parameters with a clear 400 and runs nothing', async () => {
+    const { server, runtime } = await startLoco();
+    const res = await request(server)
+      .post('/api/loco/environments/loco-demo/instances/99/actions/restart')
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(400);
+    expect(res.body.error.name).toBe('InputError');
+    const bad = await request(server)
+      .post('/api/loco/environments/loco-demo/instances/0/actions/format-disk')
+      .set('Authorization', mockCredentials.user.header());
+    expect(bad.status).toBe(400);
+    expect(runtime.actions).toEqual([]);
+  });
+
+  describe('VNC upgrade', () => {
+    const connect = (port: number, protocols: string[]) =>
+      new Promise<{ status?: number; greeting?: string }>(resolve => {
+        const ws = new WebSocket(
+          `ws://localhost:${port}/api/loco/environments/loco-demo/instances/0/vnc`,
+          protocols,
+        );
+        ws.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode }));
+        ws.once('message', data => {
+          resolve({ greeting: data.toString() });
+          ws.close();
+        });
+        ws.once('error', () => undefined);
+      });
+
+    it('refuses an upgrade without a token with a plain 401', async () => {
+      const { server } = await startLoco();
+      const port = (server.address() as any).port;
+      expect(await connect(port, ['binary'])).toEqual({ status: 401 });
+    });
+
+    it('bridges a signed-in user to the instance VNC server', async () => {
+      const { server } = await startLoco();
+      const port = (server.address() as any).port;
+      const token = mockCredentials.user.token();
+      expect(await connect(port, ['binary', `backstage-token.${token}`])).toEqual({
+        greeting: 'RFB 003.008\n',
+      });
+    });
+
+    it('refuses with 403 when the user may not read the environment', async () => {
+      const { server } = await startLoco({ allow: false });
+      const port = (server.address() as any).port;
+      const token = mockCredentials.user.token();
+      expect(await connect(port, ['binary', `backstage-token.${token}`])).toEqual({ status: 403 });
+    });
+  });
+});

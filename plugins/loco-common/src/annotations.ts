@@ -1,0 +1,22 @@
+/**
+ * Names shared by the catalog, the chart and the runtimes. Changing one of these
+ * is a breaking change of the contract between the portal and running clusters.
+ */
+
+/** Catalog entity annotation naming the Loco environment an entity shows. */
+export const LOCO_ENVIRONMENT_ANNOTATION = 'loco.dev/environment';
+
+/** Kubernetes labels set by the chart on every emulator pod (the discovery contract). */
+export const LOCO_LABELS = {
+  partOf: 'app.kubernetes.io/part-of',
+  component: 'app.kubernetes.io/component',
+  instance: 'app.kubernetes.io/instance',
+  environment: 'loco.dev/environment',
+  owner: 'loco.dev/owner',
+} as const;
+
+/** Values of the labels above that identify an emulator pod. */
+export const LOCO_LABEL_VALUES = {
+  partOf: 'lego-loco-cluster',
+  component: 'emulator',
+} as const;

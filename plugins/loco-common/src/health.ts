@@ -1,0 +1,63 @@
+/**
+ * The health contract. The local runtime produces it in-process and the
+ * emulator image serves the same JSON on its health port; both are folded into
+ * a state by the same pure function (`deriveInstanceHealth` in loco-node).
+ */
+
+/** Lifecycle state of one emulator instance, derived from {@link HealthFacts}. */
+export type InstanceState =
+  | 'starting'
+  | 'healthy'
+  | 'degraded'
+  | 'unhealthy'
+  | 'stopped';
+
+export const INSTANCE_STATES: readonly InstanceState[] = [
+  'starting',
+  'healthy',
+  'degraded',
+  'unhealthy',
+  'stopped',
+];
+
+/** How a running QEMU was brought up. */
+export type BootMode = 'cold' | 'snapshot';
+
+/** Why the last QEMU process of an instance ended. */
+export interface ExitRecord {
+  code: number | null;
+  signal: string | null;
+  at: string;
+}
+
+/**
+ * Measured facts about one instance. `null` always means "not known"
+ * (not measured yet, or could not be measured) and is never replaced by a guess.
+ */
+export interface HealthFacts {
+  /** Whether a QEMU process for the instance is alive. */
+  processAlive: boolean;
+  /** `query-status` status from QMP, e.g. `running`, `paused`, `internal-error`. */
+  qmpStatus: string | null;
+  /** Whether the VNC endpoint accepted a connection at the last check. */
+  vncReachable: boolean | null;
+  /** When the screen content last changed (screendump hash), ISO time. */
+  lastScreenChangeAt: string | null;
+  /** When the current QEMU process started, ISO time. */
+  startedAt: string | null;
+  bootMode: BootMode | null;
+  /** `tcg` or `kvm`: the accelerator actually in use. */
+  accelerator: string | null;
+  /** Times the supervisor (or Kubernetes) restarted the emulator. */
+  restarts: number;
+  lastExit: ExitRecord | null;
+}
+
+/** The JSON served per instance (`GET .../health` on the emulator image). */
+export interface InstanceHealth {
+  state: InstanceState;
+  /** Human-readable reasons for the state, most important first. */
+  reasons: string[];
+  facts: HealthFacts;
+  checkedAt: string;
+}

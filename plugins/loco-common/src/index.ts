@@ -1,0 +1,10 @@
+/**
+ * Shared types, permissions and names of the Loco plugins.
+ *
+ * @packageDocumentation
+ */
+export * from './annotations';
+export * from './permissions';
+export * from './health';
+export * from './types';
+export * from './summary';

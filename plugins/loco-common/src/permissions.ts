@@ -1,0 +1,25 @@
+import { createPermission } from '@backstage/plugin-permission-common';
+
+/** Watch an environment: list it, read its health, view its screens. */
+export const locoEnvironmentReadPermission = createPermission({
+  name: 'loco.environment.read',
+  attributes: { action: 'read' },
+});
+
+/** Play on an instance: send keyboard/mouse input, restart it, reset it to its snapshot. */
+export const locoInstanceControlPermission = createPermission({
+  name: 'loco.instance.control',
+  attributes: { action: 'update' },
+});
+
+/** Create, change and destroy environments, and save snapshots. */
+export const locoEnvironmentManagePermission = createPermission({
+  name: 'loco.environment.manage',
+  attributes: { action: 'update' },
+});
+
+export const locoPermissions = [
+  locoEnvironmentReadPermission,
+  locoInstanceControlPermission,
+  locoEnvironmentManagePermission,
+];

@@ -1,0 +1,52 @@
+import { InstanceHealth, InstanceState } from './health';
+
+export type LocoRuntimeKind = 'local' | 'kubernetes';
+
+export const STORAGE_MODES = [
+  'persistent',
+  'hybrid',
+  'ephemeral',
+  'hostpath',
+] as const;
+export type StorageMode = (typeof STORAGE_MODES)[number];
+
+/** One emulator of an environment, as the API returns it. */
+export interface LocoInstance {
+  index: number;
+  name: string;
+  state: InstanceState;
+  health: InstanceHealth;
+}
+
+/** A Loco environment: N emulators joined as one LAN. */
+export interface LocoEnvironment {
+  name: string;
+  runtime: LocoRuntimeKind;
+  /** Cluster name for the Kubernetes runtime, `local` for the embedded one. */
+  location: string;
+  owner: string | null;
+  storageMode: StorageMode;
+  snapshotTag: string | null;
+  desiredInstances: number;
+  instances: LocoInstance[];
+  /** Environment-level roll-up of the instance states. */
+  summary: EnvironmentSummary;
+}
+
+export interface EnvironmentSummary {
+  state: InstanceState;
+  total: number;
+  healthy: number;
+  counts: Record<InstanceState, number>;
+}
+
+/** Per-location problems are reported beside the data, never instead of it. */
+export interface LocationError {
+  location: string;
+  message: string;
+}
+
+export interface ListEnvironmentsResponse {
+  items: LocoEnvironment[];
+  errors: LocationError[];
+}

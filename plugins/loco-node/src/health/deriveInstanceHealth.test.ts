@@ -1,0 +1,57 @@
+import type { HealthFacts } from '@loco-portal/plugin-loco-common';
+import { deriveInstanceHealth } from './deriveInstanceHealth';
+
+const now = new Date('2026-01-01T00:10:00Z');
+const running: HealthFacts = {
+  processAlive: true,
+  qmpStatus: 'running',
+  vncReachable: true,
+  lastScreenChangeAt: '2026-01-01T00:09:59Z',
+  startedAt: '2026-01-01T00:00:00Z',
+  bootMode: 'cold',
+  accelerator: 'tcg',
+  restarts: 0,
+  lastExit: null,
+};
+const derive = (facts: Partial<HealthFacts>, intendedRunning = true) =>
+  deriveInstanceHealth({ ...running, ...facts }, now, { intendedRunning });
+
+describe('deriveInstanceHealth', () => {
+  it('is healthy when running, reachable and the screen changes', () => {
+    expect(derive({}).state).toBe('healthy');
+  });
+
+  it('is starting while a fresh emulator has not been measured', () => {
+    const h = derive({ startedAt: '2026-01-01T00:09:50Z', qmpStatus: null, vncReachable: null, lastScreenChangeAt: null });
+    expect(h.state).toBe('starting');
+  });
+
+  it('is unhealthy with the exit reason when a wanted emulator died', () => {
+    const h = derive({
+      processAlive: false,
+      lastExit: { code: null, signal: 'SIGKILL', at: '2026-01-01T00:09:00Z' },
+    });
+    expect(h.state).toBe('unhealthy');
+    expect(h.reasons[0]).toContain('signal SIGKILL');
+  });
+
+  it('is stopped when nobody wants it running', () => {
+    expect(derive({ processAlive: false }, false).state).toBe('stopped');
+  });
+
+  it('is unhealthy when QEMU reports an internal error (the KVM pitfall)', () => {
+    const h = derive({ qmpStatus: 'internal-error' });
+    expect(h.state).toBe('unhealthy');
+    expect(h.reasons[0]).toContain('internal-error');
+  });
+
+  it('is degraded when the screen stopped changing', () => {
+    const h = derive({ lastScreenChangeAt: '2026-01-01T00:00:30Z' });
+    expect(h.state).toBe('degraded');
+    expect(h.reasons[0]).toMatch(/unchanged for 570 s/);
+  });
+
+  it('is unhealthy when VNC refuses after the startup grace', () => {
+    expect(derive({ vncReachable: false }).state).toBe('unhealthy');
+  });
+});

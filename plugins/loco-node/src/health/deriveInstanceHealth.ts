@@ -1,0 +1,96 @@
+import type {
+  HealthFacts,
+  InstanceHealth,
+  InstanceState,
+} from '@loco-portal/plugin-loco-common';
+
+/** Thresholds for turning facts into a state; all in milliseconds. */
+export interface HealthPolicy {
+  /** How long a fresh QEMU may go without a screen change before it is not "starting" any more. */
+  startupGraceMs: number;
+  /** How long a running screen may stay unchanged before the instance is degraded. */
+  staleScreenMs: number;
+}
+
+export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
+  startupGraceMs: 90_000,
+  staleScreenMs: 180_000,
+};
+
+const FAILED_QMP_STATES = new Set([
+  'internal-error',
+  'guest-panicked',
+  'shutdown',
+  'io-error',
+]);
+
+/**
+ * Folds measured facts into a state and the reasons for it. Pure: the same facts
+ * and clock give the same answer, so both runtimes and the emulator image agree.
+ * `intendedRunning` is false when nobody wants the instance up (stopped on purpose).
+ */
+export function deriveInstanceHealth(
+  facts: HealthFacts,
+  now: Date,
+  options: { intendedRunning: boolean; policy?: HealthPolicy },
+): InstanceHealth {
+  const policy = options.policy ?? DEFAULT_HEALTH_POLICY;
+  const result = (state: InstanceState, reasons: string[]): InstanceHealth => ({
+    state,
+    reasons,
+    facts,
+    checkedAt: now.toISOString(),
+  });
+
+  if (!facts.processAlive) {
+    if (!options.intendedRunning) return result('stopped', ['stopped']);
+    const exit = facts.lastExit;
+    return result('unhealthy', [
+      exit
+        ? `emulator exited (${describeExit(exit.code, exit.signal)}) at ${exit.at}`
+        : 'emulator process is not running',
+    ]);
+  }
+
+  if (facts.qmpStatus && FAILED_QMP_STATES.has(facts.qmpStatus)) {
+    return result('unhealthy', [`QEMU reports ${facts.qmpStatus}`]);
+  }
+
+  const sinceStart = facts.startedAt
+    ? now.getTime() - Date.parse(facts.startedAt)
+    : 0;
+  const inGrace = sinceStart < policy.startupGraceMs;
+
+  if (facts.qmpStatus === null || facts.vncReachable === null) {
+    return inGrace
+      ? result('starting', ['emulator starting, not measured yet'])
+      : result('unhealthy', ['emulator does not answer QMP']);
+  }
+  if (facts.vncReachable === false) {
+    return result(inGrace ? 'starting' : 'unhealthy', [
+      'VNC endpoint refuses connections',
+    ]);
+  }
+  if (facts.qmpStatus !== 'running') {
+    return result('degraded', [`QEMU is ${facts.qmpStatus}`]);
+  }
+  if (facts.lastScreenChangeAt === null) {
+    return inGrace
+      ? result('starting', ['booting: screen has not changed yet'])
+      : result('degraded', [
+          `screen unchanged since start ${Math.round(sinceStart / 1000)} s ago`,
+        ]);
+  }
+  const stillFor = now.getTime() - Date.parse(facts.lastScreenChangeAt);
+  if (stillFor > policy.staleScreenMs) {
+    return result('degraded', [
+      `screen unchanged for ${Math.round(stillFor / 1000)} s`,
+    ]);
+  }
+  return result('healthy', ['running, screen updating']);
+}
+
+function describeExit(code: number | null, signal: string | null): string {
+  if (signal) return `signal ${signal}`;
+  return code === null ? 'unknown status' : `code ${code}`;
+}

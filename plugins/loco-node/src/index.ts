@@ -1,0 +1,17 @@
+/**
+ * Node library of the Loco plugins: the runtime interface, the local QEMU
+ * runtime, health derivation and the service ref that shares them.
+ *
+ * @packageDocumentation
+ */
+export * from './runtime/EmulatorRuntime';
+export { LocoRuntimes } from './runtime/LocoRuntimes';
+export { locoRuntimeServiceRef } from './service';
+export {
+  deriveInstanceHealth,
+  DEFAULT_HEALTH_POLICY,
+  type HealthPolicy,
+} from './health/deriveInstanceHealth';
+export { buildQemuArgs, type QemuLaunchSpec } from './local/qemuArgs';
+export { environmentNameSchema } from './local/localConfig';
+export { LocalRuntime } from './local/LocalRuntime';

@@ -1,0 +1,47 @@
+import type { Duplex } from 'node:stream';
+import type {
+  LocoEnvironment,
+  LocoRuntimeKind,
+  LocationError,
+  StorageMode,
+} from '@loco-portal/plugin-loco-common';
+
+/** What a caller may ask one instance to do. */
+export type InstanceAction = 'restart' | 'reset' | 'save';
+
+/** What provisioning asks for when it creates or changes an environment. */
+export interface EnvironmentSpec {
+  name: string;
+  instances: number;
+  storageMode: StorageMode;
+  snapshotTag?: string;
+  owner?: string;
+}
+
+/** A snapshot of every environment one runtime knows, with per-location problems. */
+export interface RuntimeListing {
+  items: LocoEnvironment[];
+  errors: LocationError[];
+}
+
+/**
+ * The one interface discovery, health, the VNC gateway and provisioning talk to.
+ * Implemented by the local QEMU runtime and the Kubernetes runtime; callers never
+ * reach QEMU or an API server directly.
+ */
+export interface EmulatorRuntime {
+  readonly kind: LocoRuntimeKind;
+  /** Current environments. Must answer from memory: no per-request fan-out. */
+  listEnvironments(): Promise<RuntimeListing>;
+  /** Opens a raw RFB byte stream to one instance's VNC server. */
+  openVnc(environment: string, index: number): Promise<Duplex>;
+  /** A PNG of one instance's screen. */
+  screenshot(environment: string, index: number): Promise<Buffer>;
+  runAction(
+    environment: string,
+    index: number,
+    action: InstanceAction,
+  ): Promise<void>;
+  createEnvironment(spec: EnvironmentSpec): Promise<void>;
+  destroyEnvironment(name: string): Promise<void>;
+}

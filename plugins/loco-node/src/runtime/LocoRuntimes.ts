@@ -1,0 +1,86 @@
+import type { Duplex } from 'node:stream';
+import { InputError, NotFoundError } from '@backstage/errors';
+import type {
+  ListEnvironmentsResponse,
+  LocoEnvironment,
+  LocoRuntimeKind,
+} from '@loco-portal/plugin-loco-common';
+import type {
+  EmulatorRuntime,
+  EnvironmentSpec,
+  InstanceAction,
+} from './EmulatorRuntime';
+
+/**
+ * All configured runtimes behind one front: listings are merged, and calls about
+ * one environment go to the runtime that holds it. One failing runtime is
+ * reported in `errors` and never hides the others.
+ */
+export class LocoRuntimes {
+  constructor(private readonly runtimes: EmulatorRuntime[]) {}
+
+  kinds(): LocoRuntimeKind[] {
+    return this.runtimes.map(r => r.kind);
+  }
+
+  async listEnvironments(): Promise<ListEnvironmentsResponse> {
+    const results = await Promise.allSettled(
+      this.runtimes.map(r => r.listEnvironments()),
+    );
+    const response: ListEnvironmentsResponse = { items: [], errors: [] };
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') {
+        response.items.push(...result.value.items);
+        response.errors.push(...result.value.errors);
+      } else {
+        response.errors.push({
+          location: this.runtimes[i].kind,
+          message: String(result.reason?.message ?? result.reason),
+        });
+      }
+    });
+    response.items.sort((a, b) => a.name.localeCompare(b.name));
+    return response;
+  }
+
+  async getEnvironment(name: string): Promise<LocoEnvironment> {
+    const { items } = await this.listEnvironments();
+    const env = items.find(e => e.name === name);
+    if (!env) throw new NotFoundError(`No Loco environment named ${name}`);
+    return env;
+  }
+
+  async openVnc(environment: string, index: number): Promise<Duplex> {
+    return (await this.runtimeOf(environment)).openVnc(environment, index);
+  }
+
+  async screenshot(environment: string, index: number): Promise<Buffer> {
+    return (await this.runtimeOf(environment)).screenshot(environment, index);
+  }
+
+  async runAction(environment: string, index: number, action: InstanceAction) {
+    return (await this.runtimeOf(environment)).runAction(environment, index, action);
+  }
+
+  async createEnvironment(kind: LocoRuntimeKind, spec: EnvironmentSpec) {
+    const runtime = this.runtimes.find(r => r.kind === kind);
+    if (!runtime) {
+      throw new InputError(
+        `The ${kind} runtime is not enabled here (enabled: ${this.kinds().join(', ') || 'none'})`,
+      );
+    }
+    await runtime.createEnvironment(spec);
+  }
+
+  async destroyEnvironment(name: string) {
+    return (await this.runtimeOf(name)).destroyEnvironment(name);
+  }
+
+  private async runtimeOf(environment: string): Promise<EmulatorRuntime> {
+    for (const runtime of this.runtimes) {
+      const { items } = await runtime.listEnvironments();
+      if (items.some(e => e.name === environment)) return runtime;
+    }
+    throw new NotFoundError(`No Loco environment named ${environment}`);
+  }
+}

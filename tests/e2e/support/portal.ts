@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+export interface RunningPortal {
+  baseUrl: string;
+  stop(): Promise<void>;
+  logs(): string;
+}
+
+/**
+ * Starts the real portal backend (which serves the built app) the way
+ * `npm start` does, on its own port and state directory so a developer's
+ * running portal is left alone.
+ */
+export async function startPortal(options: { port: number; extraConfig?: string[] }): Promise<RunningPortal> {
+  const baseUrl = `http://localhost:${options.port}`;
+  const overrides = {
+    app: { baseUrl },
+    backend: { baseUrl, listen: { port: options.port }, cors: { origin: baseUrl } },
+    loco: { local: { stateDir: `../../.loco/e2e-${options.port}` } },
+  };
+  // JSON is YAML: the overrides go in as one more --config file.
+  const overridesFile = path.join(os.tmpdir(), `loco-e2e-${options.port}.json`);
+  await fs.writeFile(overridesFile, JSON.stringify(overrides));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--require', '@backstage/cli-node/config/nodeTransform.cjs',
+      'src/index.ts',
+      '--config', '../../app-config.yaml',
+      '--config', overridesFile,
+      ...(options.extraConfig ?? []).flatMap(c => ['--config', c]),
+    ],
+    {
+      cwd: path.join(ROOT, 'packages/backend'),
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', d => (output = (output + d).slice(-20000)));
+  child.stderr?.on('data', d => (output = (output + d).slice(-20000)));
+  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
+
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`backend exited early:\n${output}`);
+    const ok = await fetch(`${baseUrl}/.backstage/health/v1/readiness`).then(r => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`backend not ready in time:\n${output}`);
+    await sleep(500);
+  }
+  return {
+    baseUrl,
+    logs: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(20_000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** A guest user's Backstage token, as the sign-in page would get it. */
+export async function guestToken(baseUrl: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/api/auth/guest/refresh`, {
+    headers: { 'X-Requested-With': 'XMLHttpRequest' },
+  });
+  if (!response.ok) throw new Error(`guest sign-in failed: ${response.status}`);
+  const body = (await response.json()) as { backstageIdentity: { token: string } };
+  return body.backstageIdentity.token;
+}
