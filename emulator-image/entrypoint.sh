@@ -8,6 +8,9 @@
 # Every input is an environment variable (see README.md for the contract).
 # The QEMU command line must stay identical to the one the local runtime in
 # TypeScript builds; the tests compare the two. Keep the order.
+
+# The stop functions run from a trap, which shellcheck reports as unreachable.
+# shellcheck disable=SC2317
 set -euo pipefail
 
 readonly QEMU=qemu-system-x86_64

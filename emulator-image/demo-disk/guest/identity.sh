@@ -18,7 +18,7 @@ loco_valid_number() {
 }
 
 loco_read_identity() {
-  LOCO_ENV=loco LOCO_NAME= LOCO_INDEX=0 LOCO_COUNT=1
+  LOCO_ENV=loco LOCO_NAME='' LOCO_INDEX=0 LOCO_COUNT=1
   raw=/sys/firmware/dmi/entries/11-0/raw
   if [ -r "$raw" ]; then
     # Byte 1 of an SMBIOS structure is the length of its formatted part;

@@ -15,3 +15,4 @@ export {
 export { buildQemuArgs, type QemuLaunchSpec } from './local/qemuArgs';
 export { environmentNameSchema } from './local/localConfig';
 export { LocalRuntime } from './local/LocalRuntime';
+export { LocoMetrics } from './metrics/LocoMetrics';

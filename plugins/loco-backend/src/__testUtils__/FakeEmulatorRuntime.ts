@@ -53,6 +53,11 @@ export class FakeEmulatorRuntime implements EmulatorRuntime {
     this.envs.set(spec.name, spec);
   }
 
+  async updateEnvironment(name: string, change: { instances?: number }) {
+    const spec = this.envs.get(name);
+    if (spec && change.instances) spec.instances = change.instances;
+  }
+
   async destroyEnvironment(name: string) {
     this.envs.delete(name);
   }

@@ -7,6 +7,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import type {
   EmulatorRuntime,
+  EnvironmentChange,
   EnvironmentSpec,
   InstanceAction,
   RuntimeListing,
@@ -113,6 +114,12 @@ export class LocalRuntime implements EmulatorRuntime {
       throw error;
     }
     this.logger.info(`Started local environment ${spec.name} (${spec.instances} instances)`);
+  }
+
+  async updateEnvironment(name: string, _change: EnvironmentChange): Promise<void> {
+    throw new ConflictError(
+      `The local runtime cannot change environment ${name} in place yet; destroy and re-create it`,
+    );
   }
 
   async destroyEnvironment(name: string): Promise<void> {

@@ -18,6 +18,12 @@ export interface EnvironmentSpec {
   owner?: string;
 }
 
+/** What `updateEnvironment` may change. */
+export interface EnvironmentChange {
+  instances?: number;
+  snapshotTag?: string;
+}
+
 /** A snapshot of every environment one runtime knows, with per-location problems. */
 export interface RuntimeListing {
   items: LocoEnvironment[];
@@ -43,5 +49,7 @@ export interface EmulatorRuntime {
     action: InstanceAction,
   ): Promise<void>;
   createEnvironment(spec: EnvironmentSpec): Promise<void>;
+  /** Scales an environment or moves it to another snapshot tag. */
+  updateEnvironment(name: string, change: EnvironmentChange): Promise<void>;
   destroyEnvironment(name: string): Promise<void>;
 }

@@ -7,9 +7,11 @@ import type {
 } from '@loco-portal/plugin-loco-common';
 import type {
   EmulatorRuntime,
+  EnvironmentChange,
   EnvironmentSpec,
   InstanceAction,
 } from './EmulatorRuntime';
+import { LocoMetrics } from '../metrics/LocoMetrics';
 
 /**
  * All configured runtimes behind one front: listings are merged, and calls about
@@ -17,7 +19,10 @@ import type {
  * reported in `errors` and never hides the others.
  */
 export class LocoRuntimes {
-  constructor(private readonly runtimes: EmulatorRuntime[]) {}
+  constructor(
+    private readonly runtimes: EmulatorRuntime[],
+    readonly metrics: LocoMetrics = new LocoMetrics(),
+  ) {}
 
   kinds(): LocoRuntimeKind[] {
     return this.runtimes.map(r => r.kind);
@@ -70,6 +75,10 @@ export class LocoRuntimes {
       );
     }
     await runtime.createEnvironment(spec);
+  }
+
+  async updateEnvironment(name: string, change: EnvironmentChange) {
+    return (await this.runtimeOf(name)).updateEnvironment(name, change);
   }
 
   async destroyEnvironment(name: string) {

@@ -30,7 +30,7 @@ describe('loco:environment:create', () => {
   it('creates a local environment and outputs its entity ref', async () => {
     const { runtime, action } = setup();
     const ctx = createMockActionContext({
-      input: { name: 'team-a', runtime: 'local', instances: 3, storageMode: 'persistent', snapshotTag: 'demo' },
+      input: { name: 'team-a', runtime: 'local', instances: 3, storageMode: 'persistent', snapshotTag: 'demo' } as const,
     });
     await action.handler(ctx);
     expect(runtime.created).toEqual([
@@ -43,7 +43,7 @@ describe('loco:environment:create', () => {
     const { runtime, action } = setup();
     const ctx = {
       ...createMockActionContext({
-        input: { name: 'team-a', runtime: 'local', instances: 2, storageMode: 'ephemeral' },
+        input: { name: 'team-a', runtime: 'local', instances: 2, storageMode: 'ephemeral' } as const,
       }),
       isDryRun: true,
     };
@@ -55,7 +55,7 @@ describe('loco:environment:create', () => {
   it('says clearly that the kubernetes runtime is not available yet', async () => {
     const { runtime, action } = setup();
     const ctx = createMockActionContext({
-      input: { name: 'team-a', runtime: 'kubernetes', instances: 2, storageMode: 'ephemeral' },
+      input: { name: 'team-a', runtime: 'kubernetes', instances: 2, storageMode: 'ephemeral' } as const,
     });
     await expect(action.handler(ctx)).rejects.toThrow(/kubernetes runtime .* not available/);
     expect(runtime.created).toEqual([]);

@@ -1,0 +1,6 @@
+/**
+ * Catalog module for Loco environments (entity provider).
+ *
+ * @packageDocumentation
+ */
+export {};
