@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Loco Portal emulator entrypoint: runs ONE QEMU PC for one cluster instance.
 #
-#   entrypoint.sh                    start QEMU (as a child) and supervise it
+#   entrypoint.sh                    start the health server, make sure there
+#                                    is a disk (downloading the snapshot if
+#                                    needed), start QEMU as a child, supervise it
 #   entrypoint.sh --print-qemu-args  print the QEMU argument vector, one per
 #                                    line (program name first), and exit
 #
 # Every input is an environment variable (see README.md for the contract).
 # The QEMU command line must stay identical to the one the local runtime in
-# TypeScript builds; the tests compare the two. Keep the order.
+# TypeScript builds, except for what only the image has (LOCO_VNC, LOCO_SOUND,
+# LOCO_SHARED_DIR); tests/emulator-image/entrypoint.test.ts compares the two
+# and names each difference. Keep the order.
 
-# The stop functions run from a trap, which shellcheck reports as unreachable.
-# shellcheck disable=SC2317
 set -euo pipefail
 
 readonly QEMU=qemu-system-x86_64
 # Where the image keeps its optional built-in disk (the Helm chart's
-# emulator.builtinDisk.path default).
-readonly BUILTIN_DISK=/opt/loco/disk/base.qcow2
+# emulator.builtinDisk.path, passed as LOCO_BUILTIN_DISK).
+readonly BUILTIN_DISK="${LOCO_BUILTIN_DISK:-/opt/loco/disk/base.qcow2}"
 readonly NAME_RE='^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
 # Canonical decimal: no sign, no leading zeros (bash reads 010 as octal).
 readonly NUM_RE='^(0|[1-9][0-9]{0,8})$'
@@ -29,7 +31,7 @@ print_only=false
 case "${1:-}" in
   "") ;;
   --print-qemu-args) print_only=true ;;
-  -h | --help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
+  -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
   *) die "unknown argument: $1 (only --print-qemu-args is accepted)" ;;
 esac
 
@@ -79,6 +81,42 @@ path_var LOCO_RUN_DIR "$run_dir"
 # sockaddr_un.sun_path holds 107 bytes plus the terminating NUL.
 (( ${#run_dir} + 9 <= 107 )) || die "LOCO_RUN_DIR is too long for a unix socket path: '$run_dir'"
 
+# Where QEMU serves VNC. The local runtime's unix socket by default; the image
+# sets 0.0.0.0:1 (TCP 5901) because in a pod the viewer is another pod.
+vnc="${LOCO_VNC:-unix:$run_dir/vnc.sock}"
+if [[ ! "$vnc" =~ ^unix:/[^,[:space:][:cntrl:]]+$ ]]; then
+  if [[ ! "$vnc" =~ ^([0-9.]+|\[[0-9a-fA-F:]+\])?:(0|[1-9][0-9]{0,4})$ ]] || (( BASH_REMATCH[2] > 59635 )); then
+    die "LOCO_VNC must be unix:/PATH or [HOST]:DISPLAY (TCP port 5900+DISPLAY), got '$vnc'"
+  fi
+fi
+
+# A sound card, audible through QEMU's VNC audio extension (no host sound system).
+sound="${LOCO_SOUND:-none}"
+declare -A SOUND_DEVICES=([sb16]=sb16 [ac97]=AC97 [es1370]=ES1370)
+[[ "$sound" == none || -n "${SOUND_DEVICES[$sound]:-}" ]] || die "LOCO_SOUND must be one of none sb16 ac97 es1370, got '$sound'"
+
+# The hybrid storage mode's shared folder, shown to the guest as a FAT drive.
+shared_dir="${LOCO_SHARED_DIR:-}"
+shared_mode="${LOCO_SHARED_DIR_MODE:-rw}"
+[[ "$shared_mode" =~ ^(rw|ro)$ ]] || die "LOCO_SHARED_DIR_MODE must be rw or ro, got '$shared_mode'"
+if [[ -n "$shared_dir" ]]; then
+  path_var LOCO_SHARED_DIR "$shared_dir"
+  # vvfat reads "fat:[OPTION:]...PATH": a colon in the path would be taken for an option.
+  [[ "$shared_dir" == /* && "$shared_dir" != *:* ]] || die "LOCO_SHARED_DIR must be an absolute path without ':', got '$shared_dir'"
+fi
+
+save_on_stop="${LOCO_SAVE_ON_STOP:-false}"
+[[ "$save_on_stop" =~ ^(true|false)$ ]] || die "LOCO_SAVE_ON_STOP must be true or false, got '$save_on_stop'"
+
+# The image sets 0.0.0.0:8080; unset or empty (a plain local run): no health server.
+health_listen="${LOCO_HEALTH_LISTEN:-}"
+[[ -z "$health_listen" || "$health_listen" =~ ^([0-9.]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5}$ ]] \
+  || die "LOCO_HEALTH_LISTEN must be HOST:PORT (empty = no health server), got '$health_listen'"
+retry_seconds="${LOCO_RETRY_SECONDS:-30}"
+number_var LOCO_RETRY_SECONDS "$retry_seconds" 1 3600
+lan_wait="${LOCO_LAN_WAIT_SECONDS:-120}"
+number_var LOCO_LAN_WAIT_SECONDS "$lan_wait" 0 3600
+
 # Without LOCO_DISK the image's built-in demo disk is used through a
 # per-container overlay, so the base image is never written.
 overlay_base=""
@@ -125,6 +163,16 @@ if [[ -n "$snapshot_tag" ]]; then
     || die "LOCO_SNAPSHOT_TAG must match ^[A-Za-z0-9][A-Za-z0-9._-]*$ (at most 64 characters), got '$snapshot_tag'"
 fi
 
+registry="${LOCO_SNAPSHOT_REGISTRY:-}"
+if [[ -n "$registry" ]]; then
+  [[ ${#registry} -le 255 && "$registry" =~ ^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$ ]] \
+    || die "LOCO_SNAPSHOT_REGISTRY must be an OCI repository such as ghcr.io/org/snapshots, got '$registry'"
+fi
+# The internal snapshot (qemu-img snapshot -l) to resume from, and to save on
+# stop: the snapshot tag, or "loco-stop" when only LOCO_SAVE_ON_STOP asks for one.
+resume_tag="$snapshot_tag"
+[[ -z "$resume_tag" && "$save_on_stop" == true ]] && resume_tag=loco-stop
+
 # One argument per line, used verbatim (never word-split); blank lines ignored.
 extra=()
 if [[ -n "${LOCO_EXTRA_ARGS:-}" ]]; then
@@ -133,7 +181,7 @@ if [[ -n "${LOCO_EXTRA_ARGS:-}" ]]; then
   done <<<"$LOCO_EXTRA_ARGS"
 fi
 
-# --- snapshot --------------------------------------------------------------
+# --- the command line (same order as the TypeScript builder) ----------------
 has_snapshot() { # has_snapshot DISK TAG: is TAG in `qemu-img snapshot -l`?
   local listing
   [[ -f "$1" ]] || return 1
@@ -142,102 +190,67 @@ has_snapshot() { # has_snapshot DISK TAG: is TAG in `qemu-img snapshot -l`?
   # Rows: "ID  TAG  VM SIZE  DATE  VM CLOCK  ICOUNT" after two header lines.
   awk -v tag="$2" 'NR > 2 && $2 == tag { found = 1 } END { exit !found }' <<<"$listing"
 }
-loadvm=()
-if [[ -n "$snapshot_tag" ]]; then
-  if has_snapshot "$disk" "$snapshot_tag"; then
-    loadvm=(-loadvm "$snapshot_tag")
-  else
-    warn "snapshot '$snapshot_tag' not found in $disk; cold boot"
-  fi
-fi
 
-# --- the command line (same order as the TypeScript builder) ----------------
-qemu_args=(
-  "$QEMU"
-  -name "$name"
-  -machine "pc,accel=$accel"
-  -m "$memory"
-  -smp 1
-  -drive "file=$disk,format=qcow2,if=ide,index=0,media=disk"
-  -boot c
-  -vga "$vga"
-  -display none
-  -vnc "unix:$run_dir/vnc.sock"
-  -qmp "unix:$run_dir/qmp.sock,server=on,wait=off"
-  "${nic[@]}"
-  -smbios "type=11,value=loco.env=$env_name,value=loco.name=$name,value=loco.index=$index,value=loco.count=$count"
-  -rtc base=utc
-  "${loadvm[@]}"
-  "${extra[@]}"
-)
+# QEMU refuses internal snapshots (-loadvm, savevm) while a writable drive that
+# cannot hold them is attached, and the rw shared folder (vvfat) is one.
+snapshots_possible=true
+[[ -n "$shared_dir" && "$shared_mode" == rw ]] && snapshots_possible=false
+
+build_qemu_args() { # sets qemu_args and boot_mode; the disk may not exist yet
+  local loadvm=() sound_args=() shared_args=() vnc_arg="$vnc"
+  boot_mode=cold
+  if [[ -n "$resume_tag" ]]; then
+    if ! $snapshots_possible; then
+      warn "LOCO_SHARED_DIR is read-write: QEMU cannot load snapshot '$resume_tag' with it attached; cold boot"
+    elif has_snapshot "$disk" "$resume_tag"; then
+      loadvm=(-loadvm "$resume_tag")
+      boot_mode=snapshot
+    elif [[ -n "$snapshot_tag" ]]; then
+      warn "snapshot '$snapshot_tag' not found in $disk; cold boot"
+    fi
+  fi
+  if [[ "$sound" != none ]]; then
+    sound_args=(-audiodev "none,id=snd0" -device "${SOUND_DEVICES[$sound]},audiodev=snd0")
+    # VNC clients hear the card through QEMU's VNC audio extension.
+    vnc_arg="$vnc,audiodev=snd0"
+  fi
+  if [[ -n "$shared_dir" ]]; then
+    # Primary slave. rw: an IDE disk (FAT16, at most ~500 MB of files); ro: a
+    # CD-ROM, because an IDE disk cannot be read-only.
+    if [[ "$shared_mode" == rw ]]; then
+      shared_args=(-drive "file=fat:rw:$shared_dir,format=raw,if=ide,index=1")
+    else
+      shared_args=(-drive "file=fat:$shared_dir,format=raw,if=ide,index=1,media=cdrom")
+    fi
+  fi
+  qemu_args=(
+    "$QEMU"
+    -name "$name"
+    -machine "pc,accel=$accel"
+    -m "$memory"
+    -smp 1
+    -drive "file=$disk,format=qcow2,if=ide,index=0,media=disk"
+    -boot c
+    -vga "$vga"
+    -display none
+    -vnc "$vnc_arg"
+    -qmp "unix:$run_dir/qmp.sock,server=on,wait=off"
+    "${nic[@]}"
+    -smbios "type=11,value=loco.env=$env_name,value=loco.name=$name,value=loco.index=$index,value=loco.count=$count"
+    -rtc base=utc
+    "${loadvm[@]}"
+    "${sound_args[@]}"
+    "${shared_args[@]}"
+    "${extra[@]}"
+  )
+}
 
 if $print_only; then
+  build_qemu_args
   printf '%s\n' "${qemu_args[@]}"
   exit 0
 fi
 
-# --- run and supervise -----------------------------------------------------
-command -v "$QEMU" >/dev/null || die "$QEMU not found (apt-get install qemu-system-x86)"
-command -v socat >/dev/null || die "socat not found (apt-get install socat)"
-mkdir -p "$run_dir"
-rm -f "$run_dir/vnc.sock" "$run_dir/qmp.sock"
-if [[ -n "$overlay_base" && ! -f "$disk" ]]; then
-  qemu-img create -q -f qcow2 -b "$overlay_base" -F qcow2 "$disk"
-fi
-[[ -f "$disk" ]] || die "disk not found: $disk"
-
-qmp() { # qmp COMMAND: send one QMP command; fails if QEMU does not answer
-  local reply
-  reply="$(printf '{"execute":"qmp_capabilities"}\n{"execute":"%s"}\n' "$1" \
-    | timeout 5 socat -t 2 - "UNIX-CONNECT:$run_dir/qmp.sock" 2>/dev/null)" || return 1
-  [[ "$reply" == *'"return"'*'"return"'* ]]
-}
-qemu_pid=""
-alive() { [[ -n "$qemu_pid" ]] && kill -0 "$qemu_pid" 2>/dev/null; }
-wait_exit() { # wait_exit SECONDS: true once QEMU has exited
-  local deadline=$((SECONDS + $1))
-  while alive; do
-    (( SECONDS < deadline )) || return 1
-    sleep 0.2
-  done
-}
-
-# SIGTERM handler. Every path ends in an explicit `return 0`: a bare `return`
-# in a trap handler returns the status of the interrupted `wait` (143), and
-# with set -e bash then exits on the spot.
-stopping=false
-stop() {
-  signalled=true
-  $stopping && return 0
-  stopping=true
-  [[ -n "$qemu_pid" ]] || exit 143   # signalled before QEMU even started
-  warn "stop requested: ACPI power button, up to ${stop_timeout}s for the guest"
-  if qmp system_powerdown && wait_exit "$stop_timeout"; then return 0; fi
-  warn "guest did not power off; asking QEMU to quit"
-  if qmp quit && wait_exit 5; then return 0; fi
-  # QMP serves one client at a time: while another client holds the socket the
-  # commands above cannot get through. SIGTERM still makes QEMU exit cleanly.
-  warn "QEMU did not answer QMP; sending it SIGTERM"
-  kill -TERM "$qemu_pid" 2>/dev/null || true
-  if wait_exit 5; then return 0; fi
-  warn "QEMU did not quit; killing it"
-  kill -KILL "$qemu_pid" 2>/dev/null || true
-  return 0
-}
-trap stop TERM INT
-
-warn "starting: ${qemu_args[*]}"
-# Not exec: this shell stays the parent to turn SIGTERM into an ACPI shutdown.
-"${qemu_args[@]}" &
-qemu_pid=$!
-
-rc=0
-while :; do
-  # A trapped signal interrupts `wait` (status 128+n) and runs the trap; then
-  # wait again for QEMU's real exit status.
-  signalled=false
-  wait "$qemu_pid" && rc=0 || rc=$?
-  $signalled || break
-done
-warn "QEMU exited with status $rc"
-exit "$rc"
+# --- run and supervise (supervise.sh: health server, disk, LAN hub, QEMU, stop)
+# shellcheck source=supervise.sh source-path=SCRIPTDIR
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/supervise.sh"

@@ -99,6 +99,88 @@ test('StatefulSet: one pod per instance, parallel, headless Service with vnc/hea
   }
 });
 
+test('the image is told to listen where the container ports and probes point', () => {
+  const container = emulatorContainer(render());
+  const env = envOf(container);
+  const ports = Object.fromEntries(
+    container.ports.map((p: any) => [p.name, p.containerPort]),
+  );
+  // QEMU's VNC display N listens on TCP 5900+N.
+  const display = Number(/^0\.0\.0\.0:(\d+)$/.exec(env.LOCO_VNC)![1]);
+  assert.equal(5900 + display, ports.vnc);
+  assert.equal(env.LOCO_HEALTH_LISTEN, `0.0.0.0:${ports.health}`);
+  for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+    assert.equal(container[probe].httpGet.port, 'health', probe);
+  }
+  assert.equal(container.readinessProbe.httpGet.path, '/ready');
+  assert.equal(container.livenessProbe.httpGet.path, '/health');
+});
+
+test('stop: save-on-stop is passed on, and the stop sequence fits the grace period', () => {
+  const env = envOf(emulatorContainer(render()));
+  assert.equal(env.LOCO_SAVE_ON_STOP, 'false');
+  assert.equal(
+    env.LOCO_STOP_TIMEOUT,
+    '18',
+    '30 s grace - 12 s for quit/SIGTERM/SIGKILL',
+  );
+  const custom = envOf(
+    emulatorContainer(
+      render({
+        emulator: { saveOnStop: true },
+        terminationGracePeriodSeconds: 5,
+      }),
+    ),
+  );
+  assert.equal(custom.LOCO_SAVE_ON_STOP, 'true');
+  assert.equal(custom.LOCO_STOP_TIMEOUT, '1');
+});
+
+test('the emulator gets the registry credentials too (it pulls when the init container could not)', () => {
+  const container = emulatorContainer(
+    render({
+      snapshot: {
+        tag: 'win98-base',
+        registry: 'ghcr.io/org/s',
+        registryConfigSecret: 'regcred',
+      },
+    }),
+  );
+  assert.equal(
+    envOf(container).LOCO_REGISTRY_CONFIG,
+    '/etc/loco/registry/config.json',
+  );
+  assert.ok(
+    container.volumeMounts.some(
+      (m: any) => m.mountPath === '/etc/loco/registry',
+    ),
+  );
+  assert.equal(
+    envOf(emulatorContainer(render())).LOCO_REGISTRY_CONFIG,
+    undefined,
+  );
+});
+
+test('hybrid: the shared folder and how the guest sees it', () => {
+  const rw = envOf(
+    emulatorContainer(render([], { files: [presetFile('hybrid')] })),
+  );
+  assert.equal(rw.LOCO_SHARED_DIR, '/shared');
+  assert.equal(rw.LOCO_SHARED_DIR_MODE, 'rw');
+  const ro = envOf(
+    emulatorContainer(
+      render(
+        { storage: { shared: { guestAccess: 'ro' } } },
+        { files: [presetFile('hybrid')] },
+      ),
+    ),
+  );
+  assert.equal(ro.LOCO_SHARED_DIR_MODE, 'ro');
+  const persistent = envOf(emulatorContainer(render()));
+  assert.equal(persistent.LOCO_SHARED_DIR, undefined);
+  assert.equal(persistent.LOCO_SHARED_DIR_MODE, undefined);
+});
+
 test('emulator environment carries the configuration', () => {
   const objects = render({
     instances: 5,

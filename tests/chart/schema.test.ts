@@ -84,6 +84,11 @@ const BAD: [string, object][] = [
     { emulator: { extraArgs: ['-m 64\n-snapshot'] } },
   ],
   ['kvm as a string', { emulator: { kvm: 'yes' } }],
+  ['saveOnStop as a string', { emulator: { saveOnStop: 'yes' } }],
+  [
+    'unknown shared folder access',
+    { storage: { shared: { guestAccess: 'wx' } } },
+  ],
   ['size not a quantity', { storage: { size: 'lots' } }],
   ['relative host path', { storage: { hostPath: { path: 'var/lib/loco' } } }],
   [

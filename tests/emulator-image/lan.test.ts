@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildDemoDisk, createOverlay, ENTRYPOINT, removeDir, tempDir, Vm } from './helpers/vm.ts';
+import {
+  buildDemoDisk,
+  createOverlay,
+  ENTRYPOINT,
+  removeDir,
+  tempDir,
+  Vm,
+} from './helpers/vm.ts';
 
 // A fresh environment name per run: its hash picks the multicast group and port,
 // so this LAN cannot hear any other emulators on the machine.
@@ -36,30 +43,62 @@ after(async () => {
   await removeDir(dir);
 });
 
-test('each instance pings the other over the emulated NE2000 LAN', { timeout: 240_000 }, async t => {
-  const started = Date.now();
-  const [a, b] = vms;
-  const [rowsA, rowsB] = await Promise.all([
-    a.waitForScreen('peer 1 ok', r => r.some(l => l.includes(`LAN 10.77.0.10: ${ENV}-1 ok`)), 200_000),
-    b.waitForScreen('peer 0 ok', r => r.some(l => l.includes(`LAN 10.77.0.11: ${ENV}-0 ok`)), 200_000),
-  ]);
-  t.diagnostic(`both LAN lines ok after ${((Date.now() - started) / 1000).toFixed(1)} s (two cold boots at once)`);
-  assert.ok(rowsA.join('\n').includes(`${ENV}-0`), 'instance 0 shows its own name');
-  assert.ok(rowsB.join('\n').includes(`${ENV}-1`), 'instance 1 shows its own name');
-});
+test(
+  'each instance pings the other over the emulated NE2000 LAN',
+  { timeout: 240_000 },
+  async t => {
+    const started = Date.now();
+    const [a, b] = vms;
+    const [rowsA, rowsB] = await Promise.all([
+      a.waitForScreen(
+        'peer 1 ok',
+        r => r.some(l => l.includes(`LAN 10.77.0.10: ${ENV}-1 ok`)),
+        200_000,
+      ),
+      b.waitForScreen(
+        'peer 0 ok',
+        r => r.some(l => l.includes(`LAN 10.77.0.11: ${ENV}-0 ok`)),
+        200_000,
+      ),
+    ]);
+    t.diagnostic(
+      `both LAN lines ok after ${((Date.now() - started) / 1000).toFixed(
+        1,
+      )} s (two cold boots at once)`,
+    );
+    assert.ok(
+      rowsA.join('\n').includes(`${ENV}-0`),
+      'instance 0 shows its own name',
+    );
+    assert.ok(
+      rowsB.join('\n').includes(`${ENV}-1`),
+      'instance 1 shows its own name',
+    );
+  },
+);
 
-test('SIGTERM to entrypoint.sh shuts the guest down through ACPI', { timeout: 60_000 }, async t => {
-  // QEMU's QMP socket serves one client at a time: let the entrypoint have it.
-  for (const vm of vms) vm.qmp?.close();
-  const started = Date.now();
-  for (const vm of vms) vm.process.kill('SIGTERM'); // the entrypoint only, not its QEMU
-  for (const vm of vms) {
-    assert.ok(await vm.exitsWithin(20_000), 'entrypoint exited');
-    assert.equal((await vm.exited).code, 0, await vm.log());
-    const log = await vm.log();
-    assert.match(log, /stop requested: ACPI power button/);
-    assert.doesNotMatch(log, /asking QEMU to quit|killing it/, 'the guest powered off by itself');
-    assert.match(log, /QEMU exited with status 0/);
-  }
-  t.diagnostic(`SIGTERM to both exited: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-});
+test(
+  'SIGTERM to entrypoint.sh shuts the guest down through ACPI',
+  { timeout: 60_000 },
+  async t => {
+    // QEMU's QMP socket serves one client at a time: let the entrypoint have it.
+    for (const vm of vms) vm.qmp?.close();
+    const started = Date.now();
+    for (const vm of vms) vm.process.kill('SIGTERM'); // the entrypoint only, not its QEMU
+    for (const vm of vms) {
+      assert.ok(await vm.exitsWithin(20_000), 'entrypoint exited');
+      assert.equal((await vm.exited).code, 0, await vm.log());
+      const log = await vm.log();
+      assert.match(log, /stop requested: ACPI power button/);
+      assert.doesNotMatch(
+        log,
+        /asking QEMU to quit|killing it/,
+        'the guest powered off by itself',
+      );
+      assert.match(log, /QEMU exited with status 0/);
+    }
+    t.diagnostic(
+      `SIGTERM to both exited: ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+  },
+);

@@ -1,4 +1,8 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import type { Config } from '@backstage/config';
 import {
   AuthorizeResult,
   PolicyDecision,
@@ -10,14 +14,44 @@ import {
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 
+/** Permissions a view-only user is refused: typing into screens, restarts, snapshots, changes. */
+const CONTROL_PERMISSIONS = new Set([
+  'loco.instance.control',
+  'loco.environment.manage',
+]);
+
 /**
- * The demo portal's policy: everyone signed in may do everything. Replace it
- * with your own policy; the Loco permissions are `loco.environment.read`,
- * `loco.instance.control` and `loco.environment.manage`.
+ * The demo portal's policy: everyone signed in may do everything, except the
+ * users listed in `locoPortal.permissions.viewOnlyUsers` (entity refs such as
+ * `user:development/guest`), who may watch Loco screens but not control them.
+ * Replace it with your own policy; the Loco permissions are
+ * `loco.environment.read`, `loco.instance.control` and `loco.environment.manage`.
  */
-class AllowSignedInPolicy implements PermissionPolicy {
-  async handle(_request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
-    return { result: user ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+export class DemoPolicy implements PermissionPolicy {
+  constructor(private readonly viewOnlyUsers: ReadonlySet<string>) {}
+
+  static fromConfig(config: Config): DemoPolicy {
+    const users =
+      config.getOptionalStringArray('locoPortal.permissions.viewOnlyUsers') ??
+      [];
+    return new DemoPolicy(
+      new Set(users.map(u => u.toLocaleLowerCase('en-US'))),
+    );
+  }
+
+  async handle(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): Promise<PolicyDecision> {
+    if (!user) return { result: AuthorizeResult.DENY };
+    const ref = user.info.userEntityRef.toLocaleLowerCase('en-US');
+    if (
+      this.viewOnlyUsers.has(ref) &&
+      CONTROL_PERMISSIONS.has(request.permission.name)
+    ) {
+      return { result: AuthorizeResult.DENY };
+    }
+    return { result: AuthorizeResult.ALLOW };
   }
 }
 
@@ -26,9 +60,9 @@ export default createBackendModule({
   moduleId: 'loco-portal-policy',
   register(reg) {
     reg.registerInit({
-      deps: { policy: policyExtensionPoint },
-      async init({ policy }) {
-        policy.setPolicy(new AllowSignedInPolicy());
+      deps: { policy: policyExtensionPoint, config: coreServices.rootConfig },
+      async init({ policy, config }) {
+        policy.setPolicy(DemoPolicy.fromConfig(config));
       },
     });
   },

@@ -3,9 +3,15 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { createServiceFactory } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { LocoRuntimes, locoRuntimeServiceRef } from '@loco-portal/plugin-loco-node';
+import {
+  LocoRuntimes,
+  locoRuntimeServiceRef,
+} from '@loco-portal/plugin-loco-node';
 import request from 'supertest';
 import WebSocket from 'ws';
 import { locoPlugin } from './plugin';
@@ -20,7 +26,28 @@ function fakeRuntimes(runtime: FakeEmulatorRuntime) {
   });
 }
 
-async function startLoco(options: { allow?: boolean } = {}) {
+/** Read as asked; control only when `control` is set. */
+function permissionsFactory(options: { allow?: boolean; control?: boolean }) {
+  return createServiceFactory({
+    service: coreServices.permissions,
+    deps: {},
+    factory: () =>
+      mockServices.permissions.mock({
+        authorize: async requests =>
+          requests.map(r => {
+            const allowed =
+              options.allow !== false &&
+              (r.permission.name !== 'loco.instance.control' ||
+                options.control !== false);
+            return {
+              result: allowed ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
+            };
+          }) as any,
+      }),
+  });
+}
+
+async function startLoco(options: { allow?: boolean; control?: boolean } = {}) {
   const runtime = new FakeEmulatorRuntime([
     { name: 'loco-demo', instances: 2, storageMode: 'ephemeral' },
   ]);
@@ -29,9 +56,12 @@ async function startLoco(options: { allow?: boolean } = {}) {
       locoPlugin,
       fakeRuntimes(runtime),
       // Requests without a token must count as unauthenticated, not as a default user.
-      mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
-      mockServices.permissions.factory({
-        result: options.allow === false ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
+      mockServices.httpAuth.factory({
+        defaultCredentials: mockCredentials.none(),
+      }),
+      permissionsFactory(options),
+      mockServices.rootConfig.factory({
+        data: { app: { baseUrl: 'http://localhost:3000' } },
       }),
     ],
   });
@@ -109,13 +139,20 @@ describe('loco backend plugin', () => {
   });
 
   describe('VNC upgrade', () => {
-    const connect = (port: number, protocols: string[]) =>
+    const connect = (
+      port: number,
+      protocols: string[],
+      headers: Record<string, string> = {},
+    ) =>
       new Promise<{ status?: number; greeting?: string }>(resolve => {
         const ws = new WebSocket(
           `ws://localhost:${port}/api/loco/environments/loco-demo/instances/0/vnc`,
           protocols,
+          { headers },
         );
-        ws.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode }));
+        ws.once('unexpected-response', (_req, res) =>
+          resolve({ status: res.statusCode }),
+        );
         ws.once('message', data => {
           resolve({ greeting: data.toString() });
           ws.close();
@@ -133,16 +170,66 @@ describe('loco backend plugin', () => {
       const { server } = await startLoco();
       const port = (server.address() as any).port;
       const token = mockCredentials.user.token();
-      expect(await connect(port, ['binary', `backstage-token.${token}`])).toEqual({
+      expect(
+        await connect(port, ['binary', `backstage-token.${token}`]),
+      ).toEqual({
         greeting: 'RFB 003.008\n',
       });
+    });
+
+    it('refuses a page from another origin with 403, even with a valid token', async () => {
+      const { server } = await startLoco();
+      const port = (server.address() as any).port;
+      const token = mockCredentials.user.token();
+      const protocols = ['binary', `backstage-token.${token}`];
+      expect(
+        await connect(port, protocols, { Origin: 'https://evil.example' }),
+      ).toEqual({ status: 403 });
+      expect(
+        await connect(port, protocols, { Origin: 'http://localhost:3000' }),
+      ).toEqual({
+        greeting: 'RFB 003.008\n',
+      });
+    });
+
+    it('drops the input of a user without control before it reaches the VNC server', async () => {
+      const { server, runtime } = await startLoco({ control: false });
+      const port = (server.address() as any).port;
+      const token = mockCredentials.user.token();
+      const ws = new WebSocket(
+        `ws://localhost:${port}/api/loco/environments/loco-demo/instances/0/vnc`,
+        ['binary', `backstage-token.${token}`],
+      );
+      await new Promise(resolve => ws.once('open', resolve));
+      const key = Buffer.from([4, 1, 0, 0, 0, 0, 0, 0x61]);
+      const frameRequest = Buffer.from([3, 0, 0, 0, 0, 0, 0, 10, 0, 10]);
+      ws.send(
+        Buffer.concat([
+          Buffer.from('RFB 003.008\n'),
+          Buffer.from([1, 0]),
+          key,
+          frameRequest,
+        ]),
+      );
+      const expected = Buffer.concat([
+        Buffer.from('RFB 003.008\n'),
+        Buffer.from([1, 1]),
+        frameRequest,
+      ]);
+      while (Buffer.concat(runtime.vncReceived).length < expected.length) {
+        await new Promise(r => setTimeout(r, 10));
+      }
+      ws.close();
+      expect(Buffer.concat(runtime.vncReceived)).toEqual(expected);
     });
 
     it('refuses with 403 when the user may not read the environment', async () => {
       const { server } = await startLoco({ allow: false });
       const port = (server.address() as any).port;
       const token = mockCredentials.user.token();
-      expect(await connect(port, ['binary', `backstage-token.${token}`])).toEqual({ status: 403 });
+      expect(
+        await connect(port, ['binary', `backstage-token.${token}`]),
+      ).toEqual({ status: 403 });
     });
   });
 });

@@ -3,9 +3,17 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { locoPermissions } from '@loco-portal/plugin-loco-common';
-import { locoRuntimeServiceRef } from '@loco-portal/plugin-loco-node';
+import {
+  locoRuntimeServiceRef,
+  readProvisioningSettings,
+} from '@loco-portal/plugin-loco-node';
 import { createRouter } from './service/router';
-import { VncGateway } from './service/VncGateway';
+import { createMetricsRouter } from './service/metricsRouter';
+import { createOptionsRouter } from './service/optionsRouter';
+import { createBadgesRouter } from './service/badges/badgesRouter';
+import { VncGateway } from './service/gateway/VncGateway';
+import { readGatewaySettings } from './service/gateway/gatewayConfig';
+import { originOf } from './service/gateway/authorizeUpgrade';
 
 /**
  * The Loco backend plugin: environments API, VNC gateway, health.
@@ -24,17 +32,61 @@ export const locoPlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         discovery: coreServices.discovery,
         runtimes: locoRuntimeServiceRef,
+        config: coreServices.rootConfig,
+        lifecycle: coreServices.lifecycle,
       },
-      async init({ logger, httpAuth, httpRouter, permissions, permissionsRegistry, discovery, runtimes }) {
+      async init({
+        logger,
+        httpAuth,
+        httpRouter,
+        permissions,
+        permissionsRegistry,
+        discovery,
+        runtimes,
+        config,
+        lifecycle,
+      }) {
         permissionsRegistry.addPermissions(locoPermissions);
         const basePath = new URL(await discovery.getBaseUrl('loco')).pathname;
-        const gateway = new VncGateway({ basePath, runtimes, httpAuth, permissions, logger });
+        const gateway = new VncGateway({
+          basePath,
+          // Browsers send the app's origin; without app.baseUrl, the backend serves the app.
+          allowedOrigin: originOf(
+            config.getOptionalString('app.baseUrl') ??
+              (await discovery.getExternalBaseUrl('loco')),
+          ),
+          settings: readGatewaySettings(config),
+          runtimes,
+          httpAuth,
+          permissions,
+          logger,
+        });
+        lifecycle.addShutdownHook(() => gateway.close());
         // The VNC upgrade carries its token in a WebSocket subprotocol, which the
         // default credentials barrier cannot read. Every route below this prefix
         // authenticates itself through httpAuth (the route tests enumerate them).
-        httpRouter.addAuthPolicy({ path: '/environments', allow: 'unauthenticated' });
+        httpRouter.addAuthPolicy({
+          path: '/environments',
+          allow: 'unauthenticated',
+        });
         httpRouter.use(gateway.middleware());
         httpRouter.use(await createRouter({ runtimes, httpAuth, permissions }));
+        httpRouter.use(
+          await createMetricsRouter({ runtimes, httpAuth, permissions }),
+        );
+        httpRouter.use(
+          await createOptionsRouter({
+            runtimes,
+            httpAuth,
+            permissions,
+            settings: readProvisioningSettings(config),
+          }),
+        );
+        // Badges may also be read with the user cookie, so docs can embed them as <img>.
+        httpRouter.addAuthPolicy({ path: '/badges', allow: 'user-cookie' });
+        httpRouter.use(
+          await createBadgesRouter({ runtimes, httpAuth, permissions, logger }),
+        );
       },
     });
   },

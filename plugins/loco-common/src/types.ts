@@ -31,6 +31,13 @@ export interface LocoEnvironment {
   instances: LocoInstance[];
   /** Environment-level roll-up of the instance states. */
   summary: EnvironmentSummary;
+  /**
+   * True when the location cannot be reached and this is the last known state
+   * (Kubernetes runtime during an API outage). Absent or false: current.
+   */
+  stale?: boolean;
+  /** When the location last confirmed this state (ISO time); null if never. */
+  lastSyncAt?: string | null;
 }
 
 export interface EnvironmentSummary {

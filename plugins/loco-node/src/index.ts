@@ -16,3 +16,10 @@ export { buildQemuArgs, type QemuLaunchSpec } from './local/qemuArgs';
 export { environmentNameSchema } from './local/localConfig';
 export { LocalRuntime } from './local/LocalRuntime';
 export { LocoMetrics } from './metrics/LocoMetrics';
+export * from './provisioning/provisioningConfig';
+export { KubernetesRuntime, type KubernetesRuntimeOptions } from './kubernetes/KubernetesRuntime';
+export {
+  readKubernetesConfig,
+  type ClusterConfig,
+  type KubernetesRuntimeConfig,
+} from './kubernetes/kubernetesConfig';

@@ -7,6 +7,9 @@ import { LocalRuntime } from './local/LocalRuntime';
 import { readLocalRuntimeConfig } from './local/localConfig';
 import { LocoRuntimes } from './runtime/LocoRuntimes';
 import type { EmulatorRuntime } from './runtime/EmulatorRuntime';
+import { KubernetesRuntime } from './kubernetes/KubernetesRuntime';
+import { readKubernetesConfig } from './kubernetes/kubernetesConfig';
+import { LocoMetrics } from './metrics/LocoMetrics';
 
 /**
  * The Loco runtimes, shared by every backend plugin and module that needs them
@@ -27,6 +30,9 @@ export const locoRuntimeServiceRef = createServiceRef<LocoRuntimes>({
       async factory({ config, logger, lifecycle }) {
         const log = logger.child({ plugin: 'loco' });
         const runtimes: EmulatorRuntime[] = [];
+        const metrics = new LocoMetrics();
+        // Read before anything starts, so a config error stops startup cleanly.
+        const { clusters } = readKubernetesConfig(config);
         const localConfig = readLocalRuntimeConfig(config);
         if (localConfig.enabled) {
           const local = new LocalRuntime(localConfig, log);
@@ -34,7 +40,22 @@ export const locoRuntimeServiceRef = createServiceRef<LocoRuntimes>({
           await local.start();
           runtimes.push(local);
         }
-        return new LocoRuntimes(runtimes);
+        if (clusters.length === 0) {
+          // Said once, at startup; never an exit: the local runtime works alone.
+          log.info(
+            'No Kubernetes clusters configured (loco.kubernetes.clusters): Loco runs local-only',
+          );
+        } else {
+          const kubernetes = new KubernetesRuntime({
+            clusters,
+            logger: log,
+            metrics,
+          });
+          lifecycle.addShutdownHook(() => kubernetes.stop());
+          kubernetes.start(); // watches connect in the background; failures show per cluster
+          runtimes.push(kubernetes);
+        }
+        return new LocoRuntimes(runtimes, metrics);
       },
     }),
 });

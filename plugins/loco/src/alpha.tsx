@@ -5,16 +5,24 @@ import {
   fetchApiRef,
   identityApiRef,
 } from '@backstage/frontend-plugin-api';
-import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
-import { LOCO_ENVIRONMENT_ANNOTATION } from '@loco-portal/plugin-loco-common';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
+import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 import { locoApiRef } from './api/LocoApi';
 import { LocoClient } from './api/LocoClient';
+import { isLocoAvailable } from './plugin';
 
 const locoApi = ApiBlueprint.make({
   params: defineParams =>
     defineParams({
       api: locoApiRef,
-      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef, identityApi: identityApiRef },
+      deps: {
+        discoveryApi: discoveryApiRef,
+        fetchApi: fetchApiRef,
+        identityApi: identityApiRef,
+      },
       factory: deps => new LocoClient(deps),
     }),
 });
@@ -24,8 +32,30 @@ const locoEntityContent = EntityContentBlueprint.make({
   params: {
     path: 'loco',
     title: 'Loco',
-    filter: entity => Boolean(entity.metadata.annotations?.[LOCO_ENVIRONMENT_ANNOTATION]),
-    loader: () => import('./components/LocoTab/LocoTab').then(m => <m.LocoTab />),
+    filter: isLocoAvailable,
+    loader: () =>
+      import('./components/LocoTab/LocoTab').then(m => <m.LocoTab />),
+  },
+});
+
+/** The Loco health card on the overview of the same entities. */
+const locoHealthCard = EntityCardBlueprint.make({
+  name: 'health',
+  params: {
+    filter: isLocoAvailable,
+    loader: () =>
+      import('./components/HealthCard/EntityLocoHealthCard').then(m => (
+        <m.EntityLocoHealthCard />
+      )),
+  },
+});
+
+/** The scaffolder field that offers this portal's runtimes, snapshot tags, clusters and environments. */
+const locoOptionPicker = FormFieldBlueprint.make({
+  name: 'loco-option-picker',
+  params: {
+    field: () =>
+      import('./scaffolder/field').then(m => m.locoOptionPickerField),
   },
 });
 
@@ -36,5 +66,5 @@ const locoEntityContent = EntityContentBlueprint.make({
  */
 export default createFrontendPlugin({
   pluginId: 'loco',
-  extensions: [locoApi, locoEntityContent],
+  extensions: [locoApi, locoEntityContent, locoHealthCard, locoOptionPicker],
 });

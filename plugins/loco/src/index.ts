@@ -3,6 +3,21 @@
  *
  * @packageDocumentation
  */
-export { locoPlugin, EntityLocoContent, isLocoAvailable } from './plugin';
-export { locoApiRef, type LocoApi } from './api/LocoApi';
+export {
+  locoPlugin,
+  EntityLocoContent,
+  EntityLocoHealthCard,
+  isLocoAvailable,
+} from './plugin';
+export {
+  locoApiRef,
+  type LocoApi,
+  type LocoActionResult,
+  type LocoInstanceAction,
+} from './api/LocoApi';
 export { LocoClient } from './api/LocoClient';
+export { HealthChip } from './components/HealthChip/HealthChip';
+export {
+  LocoOptionPicker,
+  type LocoOption,
+} from './scaffolder/LocoOptionPicker';

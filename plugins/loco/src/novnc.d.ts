@@ -11,7 +11,11 @@ declare module '@novnc/novnc' {
   }
 
   export default class RFB extends EventTarget {
-    constructor(target: HTMLElement, urlOrChannel: string | WebSocket, options?: RfbOptions);
+    constructor(
+      target: HTMLElement,
+      urlOrChannel: string | WebSocket,
+      options?: RfbOptions,
+    );
     viewOnly: boolean;
     focusOnClick: boolean;
     clipViewport: boolean;
@@ -24,7 +28,11 @@ declare module '@novnc/novnc' {
     compressionLevel: number;
     readonly capabilities: { power: boolean };
     disconnect(): void;
-    sendCredentials(credentials: { username?: string; password?: string; target?: string }): void;
+    sendCredentials(credentials: {
+      username?: string;
+      password?: string;
+      target?: string;
+    }): void;
     sendKey(keysym: number, code: string | null, down?: boolean): void;
     sendCtrlAltDel(): void;
     focus(options?: FocusOptions): void;
@@ -34,6 +42,10 @@ declare module '@novnc/novnc' {
     machineReset(): void;
     clipboardPasteFrom(text: string): void;
     toDataURL(type?: string, encoderOptions?: number): string;
-    toBlob(callback: (blob: Blob | null) => void, type?: string, quality?: number): void;
+    toBlob(
+      callback: (blob: Blob | null) => void,
+      type?: string,
+      quality?: number,
+    ): void;
   }
 }

@@ -1,5 +1,6 @@
 import {
   createApiFactory,
+  createComponentExtension,
   createPlugin,
   createRoutableExtension,
   discoveryApiRef,
@@ -18,7 +19,11 @@ export const locoPlugin = createPlugin({
   apis: [
     createApiFactory({
       api: locoApiRef,
-      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef, identityApi: identityApiRef },
+      deps: {
+        discoveryApi: discoveryApiRef,
+        fetchApi: fetchApiRef,
+        identityApi: identityApiRef,
+      },
       factory: deps => new LocoClient(deps),
     }),
   ],
@@ -29,11 +34,25 @@ export const locoPlugin = createPlugin({
 export const EntityLocoContent = locoPlugin.provide(
   createRoutableExtension({
     name: 'EntityLocoContent',
-    component: () => import('./components/LocoTab/LocoTab').then(m => m.LocoTab),
+    component: () =>
+      import('./components/LocoTab/LocoTab').then(m => m.LocoTab),
     mountPoint: rootRouteRef,
   }),
 );
 
-/** True when an entity names a Loco environment; use it to show the tab. */
+/** The Loco health card for entity overview pages (legacy frontend system). */
+export const EntityLocoHealthCard = locoPlugin.provide(
+  createComponentExtension({
+    name: 'EntityLocoHealthCard',
+    component: {
+      lazy: () =>
+        import('./components/HealthCard/EntityLocoHealthCard').then(
+          m => m.EntityLocoHealthCard,
+        ),
+    },
+  }),
+);
+
+/** True when an entity names a Loco environment; use it to show the tab and card. */
 export const isLocoAvailable = (entity: Entity) =>
   Boolean(entity.metadata.annotations?.[LOCO_ENVIRONMENT_ANNOTATION]);

@@ -5,3 +5,7 @@
  */
 export { scaffolderModuleLoco as default } from './module';
 export { createLocoEnvironmentAction } from './actions/createEnvironment';
+export { updateLocoEnvironmentAction } from './actions/updateEnvironment';
+export { destroyLocoEnvironmentAction } from './actions/destroyEnvironment';
+export type { LocoActionDeps } from './actions/context';
+export { HelmProvisioner } from './helm/HelmProvisioner';

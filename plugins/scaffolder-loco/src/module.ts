@@ -1,7 +1,15 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
-import { locoRuntimeServiceRef } from '@loco-portal/plugin-loco-node';
+import {
+  locoRuntimeServiceRef,
+  readProvisioningSettings,
+} from '@loco-portal/plugin-loco-node';
 import { createLocoEnvironmentAction } from './actions/createEnvironment';
+import { destroyLocoEnvironmentAction } from './actions/destroyEnvironment';
+import { updateLocoEnvironmentAction } from './actions/updateEnvironment';
 
 /**
  * Registers the `loco:environment:*` scaffolder actions.
@@ -16,9 +24,16 @@ export const scaffolderModuleLoco = createBackendModule({
       deps: {
         scaffolder: scaffolderActionsExtensionPoint,
         runtimes: locoRuntimeServiceRef,
+        config: coreServices.rootConfig,
+        permissions: coreServices.permissions,
       },
-      async init({ scaffolder, runtimes }) {
-        scaffolder.addActions(createLocoEnvironmentAction({ runtimes }));
+      async init({ scaffolder, runtimes, config, permissions }) {
+        const deps = { runtimes, permissions, settings: readProvisioningSettings(config) };
+        scaffolder.addActions(
+          createLocoEnvironmentAction(deps),
+          updateLocoEnvironmentAction(deps),
+          destroyLocoEnvironmentAction(deps),
+        );
       },
     });
   },

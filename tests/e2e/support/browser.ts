@@ -7,7 +7,10 @@ import { ROOT } from './portal.ts';
  * Debian's Chromium, headless, with the flags that work on a machine without
  * network. Playwright gives every launch a fresh temporary profile.
  */
-export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
+export async function launchBrowser(): Promise<{
+  browser: Browser;
+  close(): Promise<void>;
+}> {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -30,7 +33,10 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
 }
 
 /** Signs in through the portal's own guest sign-in page. */
-export async function signInAsGuest(page: Page, baseUrl: string): Promise<void> {
+export async function signInAsGuest(
+  page: Page,
+  baseUrl: string,
+): Promise<void> {
   await page.goto(baseUrl);
   const enter = page.getByRole('button', { name: /enter/i });
   await enter.click();
@@ -39,10 +45,15 @@ export async function signInAsGuest(page: Page, baseUrl: string): Promise<void> 
   await page.getByText('Catalog').first().waitFor({ timeout: 30_000 });
 }
 
-export async function saveScreenshot(page: Page, name: string): Promise<string> {
+/** Saves a PNG under test-results/. Full-page shots do not work while an element is fullscreen. */
+export async function saveScreenshot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean } = {},
+): Promise<string> {
   const dir = path.join(ROOT, 'test-results');
   await fs.mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? true });
   return file;
 }

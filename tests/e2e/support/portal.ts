@@ -8,6 +8,8 @@ export const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 export interface RunningPortal {
   baseUrl: string;
+  /** The backend's process id (its QEMU children hang below it). */
+  pid: number;
   stop(): Promise<void>;
   logs(): string;
 }
@@ -17,11 +19,18 @@ export interface RunningPortal {
  * `npm start` does, on its own port and state directory so a developer's
  * running portal is left alone.
  */
-export async function startPortal(options: { port: number; extraConfig?: string[] }): Promise<RunningPortal> {
+export async function startPortal(options: {
+  port: number;
+  extraConfig?: string[];
+}): Promise<RunningPortal> {
   const baseUrl = `http://localhost:${options.port}`;
   const overrides = {
     app: { baseUrl },
-    backend: { baseUrl, listen: { port: options.port }, cors: { origin: baseUrl } },
+    backend: {
+      baseUrl,
+      listen: { port: options.port },
+      cors: { origin: baseUrl },
+    },
     loco: { local: { stateDir: `../../.loco/e2e-${options.port}` } },
   };
   // JSON is YAML: the overrides go in as one more --config file.
@@ -30,10 +39,13 @@ export async function startPortal(options: { port: number; extraConfig?: string[
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      '--require', '@backstage/cli-node/config/nodeTransform.cjs',
+      '--require',
+      '@backstage/cli-node/config/nodeTransform.cjs',
       'src/index.ts',
-      '--config', '../../app-config.yaml',
-      '--config', overridesFile,
+      '--config',
+      '../../app-config.yaml',
+      '--config',
+      overridesFile,
       ...(options.extraConfig ?? []).flatMap(c => ['--config', c]),
     ],
     {
@@ -45,18 +57,30 @@ export async function startPortal(options: { port: number; extraConfig?: string[
   let output = '';
   child.stdout?.on('data', d => (output = (output + d).slice(-20000)));
   child.stderr?.on('data', d => (output = (output + d).slice(-20000)));
-  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
+  const exited = new Promise<void>(resolve =>
+    child.once('exit', () => resolve()),
+  );
 
-  const deadline = Date.now() + 120_000;
+  // A busy two-core machine can take minutes; a backend that never gets ready is
+  // killed here, because no caller gets a handle to stop it.
+  const deadline = Date.now() + 300_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`backend exited early:\n${output}`);
-    const ok = await fetch(`${baseUrl}/.backstage/health/v1/readiness`).then(r => r.ok, () => false);
+    if (child.exitCode !== null)
+      throw new Error(`backend exited early:\n${output}`);
+    const ok = await fetch(`${baseUrl}/.backstage/health/v1/readiness`).then(
+      r => r.ok,
+      () => false,
+    );
     if (ok) break;
-    if (Date.now() > deadline) throw new Error(`backend not ready in time:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`backend not ready in time:\n${output}`);
+    }
     await sleep(500);
   }
   return {
     baseUrl,
+    pid: child.pid!,
     logs: () => output,
     async stop() {
       child.kill('SIGTERM');
@@ -72,6 +96,8 @@ export async function guestToken(baseUrl: string): Promise<string> {
     headers: { 'X-Requested-With': 'XMLHttpRequest' },
   });
   if (!response.ok) throw new Error(`guest sign-in failed: ${response.status}`);
-  const body = (await response.json()) as { backstageIdentity: { token: string } };
+  const body = (await response.json()) as {
+    backstageIdentity: { token: string };
+  };
   return body.backstageIdentity.token;
 }

@@ -42,15 +42,21 @@ export class Qmp {
   execute(command: string, args?: Record<string, unknown>): Promise<any> {
     return new Promise((resolve, reject) => {
       this.waiting.push(reply =>
-        reply.error ? reject(new Error(`${command}: ${reply.error.desc}`)) : resolve(reply.return),
+        reply.error
+          ? reject(new Error(`${command}: ${reply.error.desc}`))
+          : resolve(reply.return),
       );
-      this.socket.write(`${JSON.stringify({ execute: command, arguments: args })}\n`);
+      this.socket.write(
+        `${JSON.stringify({ execute: command, arguments: args })}\n`,
+      );
     });
   }
 
   /** Runs a human monitor (HMP) command such as `info status`. */
   hmp(commandLine: string): Promise<string> {
-    return this.execute('human-monitor-command', { 'command-line': commandLine });
+    return this.execute('human-monitor-command', {
+      'command-line': commandLine,
+    });
   }
 
   close(): void {

@@ -1,6 +1,11 @@
 // Running the demo disk in real QEMU for the tests: build the disk, ask the
 // entrypoint for the production command line, start it, watch the screen.
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import {
+  spawn,
+  spawnSync,
+  type ChildProcess,
+  type SpawnSyncReturns,
+} from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,8 +22,14 @@ export function run(
   program: string,
   args: string[],
   env: Record<string, string | undefined> = {},
+  input?: string,
 ): SpawnSyncReturns<string> {
-  return spawnSync(program, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
+  return spawnSync(program, args, {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 300_000,
+    input,
+  });
 }
 
 export function tempDir(prefix: string): Promise<string> {
@@ -30,25 +41,46 @@ export function removeDir(dir: string | undefined): Promise<void> {
 }
 
 /** Builds the demo base disk with the real build script (downloads are cached). */
-export function buildDemoDisk(output: string): { seconds: number; stdout: string } {
+export function buildDemoDisk(output: string): {
+  seconds: number;
+  stdout: string;
+  stderr: string;
+} {
   const started = Date.now();
   const result = run('bash', [BUILD_SCRIPT, output]);
   if (result.status !== 0) {
     throw new Error(`build.sh failed (${result.status}):\n${result.stderr}`);
   }
-  return { seconds: (Date.now() - started) / 1000, stdout: result.stdout };
+  return {
+    seconds: (Date.now() - started) / 1000,
+    stdout: result.stdout,
+    stderr: result.stderr,
+  };
 }
 
 /** A per-instance qcow2 overlay, so instances never write (or lock) the base disk. */
 export function createOverlay(base: string, file: string): void {
-  const result = run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', file]);
+  const result = run('qemu-img', [
+    'create',
+    '-q',
+    '-f',
+    'qcow2',
+    '-b',
+    base,
+    '-F',
+    'qcow2',
+    file,
+  ]);
   if (result.status !== 0) throw new Error(`qemu-img create: ${result.stderr}`);
 }
 
 /** The command line entrypoint.sh would run for these LOCO_* variables. */
-export function qemuCommandLine(env: Record<string, string | undefined>): string[] {
+export function qemuCommandLine(
+  env: Record<string, string | undefined>,
+): string[] {
   const result = run('bash', [ENTRYPOINT, '--print-qemu-args'], env);
-  if (result.status !== 0) throw new Error(`entrypoint.sh --print-qemu-args: ${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`entrypoint.sh --print-qemu-args: ${result.stderr}`);
   return result.stdout.trimEnd().split('\n');
 }
 
@@ -56,7 +88,10 @@ export function qemuCommandLine(env: Record<string, string | undefined>): string
 export class Vm {
   readonly process: ChildProcess;
   readonly runDir: string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>;
   qmp?: Qmp;
   private readonly logFile: string;
 
@@ -104,18 +139,28 @@ export class Vm {
   }
 
   /** Polls the text screen until `ready` accepts it; fails with the last screen. */
-  async waitForScreen(what: string, ready: (rows: string[]) => boolean, timeoutMs: number): Promise<string[]> {
+  async waitForScreen(
+    what: string,
+    ready: (rows: string[]) => boolean,
+    timeoutMs: number,
+  ): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     let rows: string[] = [];
     while (Date.now() < deadline) {
       if (this.process.exitCode !== null || this.process.signalCode !== null) {
-        throw new Error(`emulator exited while waiting for ${what}:\n${await this.log()}`);
+        throw new Error(
+          `emulator exited while waiting for ${what}:\n${await this.log()}`,
+        );
       }
       rows = await this.screen();
       if (ready(rows)) return rows;
       await sleep(500);
     }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${rows.join('\n')}`);
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${rows.join(
+        '\n',
+      )}`,
+    );
   }
 
   /** Resolves true if the process exits within timeoutMs. */

@@ -54,4 +54,23 @@ describe('deriveInstanceHealth', () => {
   it('is unhealthy when VNC refuses after the startup grace', () => {
     expect(derive({ vncReachable: false }).state).toBe('unhealthy');
   });
+
+  it('is starting, not unhealthy, while a wanted instance waits for a cold-boot slot', () => {
+    const h = deriveInstanceHealth(
+      { ...running, processAlive: false, startedAt: null },
+      now,
+      { intendedRunning: true, waiting: 'waiting for a cold-boot slot' },
+    );
+    expect(h.state).toBe('starting');
+    expect(h.reasons).toEqual(['waiting for a cold-boot slot']);
+  });
+
+  it('appends measured notes, such as an accelerator fallback, to the reasons', () => {
+    const h = deriveInstanceHealth(running, now, {
+      intendedRunning: true,
+      notes: ['KVM requested but unusable here (x); running on TCG'],
+    });
+    expect(h.state).toBe('healthy');
+    expect(h.reasons).toEqual(['running, screen updating', 'KVM requested but unusable here (x); running on TCG']);
+  });
 });

@@ -32,18 +32,26 @@ const FAILED_QMP_STATES = new Set([
 export function deriveInstanceHealth(
   facts: HealthFacts,
   now: Date,
-  options: { intendedRunning: boolean; policy?: HealthPolicy },
+  options: {
+    intendedRunning: boolean;
+    policy?: HealthPolicy;
+    /** Set while a wanted instance waits for its turn to start (e.g. a cold-boot slot). */
+    waiting?: string;
+    /** Measured remarks appended to the reasons (e.g. an accelerator fallback). */
+    notes?: string[];
+  },
 ): InstanceHealth {
   const policy = options.policy ?? DEFAULT_HEALTH_POLICY;
   const result = (state: InstanceState, reasons: string[]): InstanceHealth => ({
     state,
-    reasons,
+    reasons: [...reasons, ...(options.notes ?? [])],
     facts,
     checkedAt: now.toISOString(),
   });
 
   if (!facts.processAlive) {
     if (!options.intendedRunning) return result('stopped', ['stopped']);
+    if (options.waiting) return result('starting', [options.waiting]);
     const exit = facts.lastExit;
     return result('unhealthy', [
       exit

@@ -1,43 +1,71 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
   LocoEnvironment,
   StorageMode,
   summarizeStates,
 } from '@loco-portal/plugin-loco-common';
 import { deriveInstanceHealth } from '../health/deriveInstanceHealth';
-import { LocalInstance } from './LocalInstance';
+import { EnvironmentStorage, StorageRoots } from './instanceStorage';
+import { InstanceContext, LocalInstance, LocalInstanceOptions } from './LocalInstance';
 import { instanceMac, lanEndpoint } from './lanAddress';
+import type { SoundCard } from './localConfig';
 import { multicastNetdev } from './qemuArgs';
 
-const execFileAsync = promisify(execFile);
+/** A configured image with every launch setting resolved (image value, else runtime default). */
+export interface ResolvedImage {
+  tag: string;
+  path: string;
+  snapshot?: string;
+  memoryMb: number;
+  vga: string;
+  sound: SoundCard;
+  extraArgs: string[];
+}
 
 export interface LocalEnvironmentOptions {
   name: string;
   instances: number;
   storageMode: StorageMode;
   owner?: string;
-  snapshotTag?: string;
-  baseImage: string;
-  stateDir: string;
+  image: ResolvedImage;
   runRoot: string;
-  qemuBinary: string;
-  memoryMb: number;
-  vga: string;
-  logger: LoggerService;
+  storage: StorageRoots;
+  context: InstanceContext;
+  /** Probe/stop timing overrides (tests). */
+  tuning?: Pick<LocalInstanceOptions, 'probeIntervalMs' | 'powerdownTimeoutMs' | 'kvmTimeoutMs'>;
 }
+
+/** The name of the RAM snapshot saved after an instance's first cold boot. */
+export const BOOT_SNAPSHOT = 'loco-booted';
 
 /** The instances of one local environment, their disks and their LAN. */
 export class LocalEnvironment {
   private readonly instances: LocalInstance[] = [];
+  private readonly storage: EnvironmentStorage;
+  private image: ResolvedImage;
+  private desired: number;
 
-  constructor(private readonly options: LocalEnvironmentOptions) {}
+  constructor(private readonly options: LocalEnvironmentOptions) {
+    this.storage = new EnvironmentStorage(options.name, options.storageMode, options.storage);
+    this.image = options.image;
+    this.desired = options.instances;
+  }
 
   get name(): string {
     return this.options.name;
+  }
+
+  get storageMode(): StorageMode {
+    return this.options.storageMode;
+  }
+
+  get imageTag(): string {
+    return this.image.tag;
+  }
+
+  get size(): number {
+    return this.instances.length;
   }
 
   instance(index: number): LocalInstance | undefined {
@@ -45,35 +73,27 @@ export class LocalEnvironment {
   }
 
   async start(): Promise<void> {
-    const { name, instances: count } = this.options;
-    const lan = lanEndpoint(name);
-    for (let index = 0; index < count; index++) {
-      const runDir = path.join(this.options.runRoot, `${name}-${index}`);
-      await fs.rm(runDir, { recursive: true, force: true });
-      await fs.mkdir(runDir, { recursive: true });
-      const diskPath = await this.prepareDisk(index, runDir);
-      this.instances.push(
-        new LocalInstance({
-          qemuBinary: this.options.qemuBinary,
-          logger: this.options.logger,
-          launch: {
-            environment: name,
-            name: `${name}-${index}`,
-            index,
-            count,
-            diskPath,
-            runDir,
-            memoryMb: this.options.memoryMb,
-            vga: this.options.vga,
-            accel: 'tcg',
-            netdev: multicastNetdev(lan.group, lan.port),
-            mac: instanceMac(name, index),
-            extraArgs: [],
-          },
-        }),
-      );
+    await this.grow(this.desired);
+  }
+
+  /** Adds or removes instances from the end; kept disks of removed ones stay (like a StatefulSet's volumes). */
+  async scale(count: number): Promise<void> {
+    this.desired = count;
+    if (count > this.instances.length) {
+      await this.grow(count);
+      return;
     }
-    await Promise.all(this.instances.map(i => i.start()));
+    const removed = this.instances.splice(count);
+    await Promise.all(removed.map(i => i.stop()));
+    await Promise.all(removed.map(i => fs.rm(i.runDir, { recursive: true, force: true })));
+  }
+
+  /** Moves every instance to another base image: new disks, cold boots (then new snapshots). */
+  async changeImage(image: ResolvedImage): Promise<void> {
+    await this.stop();
+    this.instances.length = 0;
+    this.image = image;
+    await this.start();
   }
 
   async stop(): Promise<void> {
@@ -86,13 +106,14 @@ export class LocalEnvironment {
   /** Stops the instances and removes everything the environment kept on disk. */
   async destroy(): Promise<void> {
     await this.stop();
-    await fs.rm(this.persistentDir(), { recursive: true, force: true });
+    await this.storage.removeAll();
   }
 
   describe(now: Date): LocoEnvironment {
     const instances = this.instances.map((instance, index) => {
       const health = deriveInstanceHealth(instance.facts(), now, {
         intendedRunning: instance.intendedRunning,
+        ...instance.notes(),
       });
       return { index, name: instance.name, state: health.state, health };
     });
@@ -102,45 +123,49 @@ export class LocalEnvironment {
       location: 'local',
       owner: this.options.owner ?? null,
       storageMode: this.options.storageMode,
-      snapshotTag: this.options.snapshotTag ?? null,
-      desiredInstances: this.options.instances,
+      snapshotTag: this.image.tag,
+      desiredInstances: this.desired,
       instances,
       summary: summarizeStates(instances.map(i => i.state)),
     };
   }
 
-  private persistentDir(): string {
-    return path.join(this.options.stateDir, 'environments', this.options.name);
-  }
-
-  /**
-   * Each instance runs on its own copy-on-write overlay; the base image is only
-   * ever read. Ephemeral overlays live in the run directory and go with it.
-   */
-  private async prepareDisk(index: number, runDir: string): Promise<string> {
-    const dir =
-      this.options.storageMode === 'ephemeral'
-        ? runDir
-        : path.join(this.persistentDir(), String(index));
-    await fs.mkdir(dir, { recursive: true });
-    const disk = path.join(dir, 'disk.qcow2');
-    const exists = await fs.stat(disk).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) {
-      await execFileAsync('qemu-img', [
-        'create', '-q', '-f', 'qcow2',
-        '-F', await imageFormat(this.options.baseImage),
-        '-b', this.options.baseImage,
-        disk,
-      ]);
+  private async grow(count: number): Promise<void> {
+    const { name, runRoot, context, tuning } = this.options;
+    const lan = lanEndpoint(name);
+    const added: LocalInstance[] = [];
+    for (let index = this.instances.length; index < count; index++) {
+      const runDir = path.join(runRoot, `${name}-${index}`);
+      await fs.rm(runDir, { recursive: true, force: true });
+      await fs.mkdir(runDir, { recursive: true });
+      const diskPath = await this.storage.prepareDisk(index, runDir, this.image);
+      const instance = new LocalInstance({
+        context,
+        ...tuning,
+        bootSnapshot: this.image.snapshot ?? BOOT_SNAPSHOT,
+        autoSaveBootSnapshot: !this.image.snapshot,
+        snapshotsPossible: this.storage.snapshotsPossible,
+        launch: {
+          environment: name,
+          name: `${name}-${index}`,
+          index,
+          count,
+          diskPath,
+          runDir,
+          memoryMb: this.image.memoryMb,
+          vga: this.image.vga,
+          sound: this.image.sound,
+          sharedDir: this.storage.sharedDir,
+          sharedDirMode: this.storage.sharedDirMode,
+          netdev: multicastNetdev(lan.group, lan.port),
+          mac: instanceMac(name, index),
+          extraArgs: this.image.extraArgs,
+        },
+      });
+      this.instances.push(instance);
+      added.push(instance);
     }
-    return disk;
+    // Snapshot starts spawn at once; cold boots queue for a slot inside start().
+    await Promise.all(added.map(i => i.start()));
   }
-}
-
-async function imageFormat(file: string): Promise<string> {
-  const { stdout } = await execFileAsync('qemu-img', ['info', '--output=json', file]);
-  return JSON.parse(stdout).format;
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { ConflictError, NotFoundError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import type {
   EmulatorRuntime,
   EnvironmentChange,
@@ -12,9 +12,17 @@ import type {
   InstanceAction,
   RuntimeListing,
 } from '../runtime/EmulatorRuntime';
-import { LocalEnvironment } from './LocalEnvironment';
-import { LocalInstance } from './LocalInstance';
+import { BootLimiter } from './BootLimiter';
+import { validateBaseImage } from './diskImages';
+import { LocalEnvironment, LocalEnvironmentOptions, ResolvedImage } from './LocalEnvironment';
+import { InstanceContext, LocalInstance } from './LocalInstance';
 import type { LocalRuntimeConfig } from './localConfig';
+import { cleanStaleRuns } from './staleRuns';
+
+export interface LocalRuntimeOptions {
+  /** Probe/stop timing overrides (tests). */
+  tuning?: LocalEnvironmentOptions['tuning'];
+}
 
 /**
  * The embedded runtime: environments of QEMU child processes of the backend.
@@ -22,21 +30,36 @@ import type { LocalRuntimeConfig } from './localConfig';
 export class LocalRuntime implements EmulatorRuntime {
   readonly kind = 'local' as const;
   private readonly environments = new Map<string, LocalEnvironment>();
-  private readonly runRoot: string;
+  /** Sockets, pid files and ephemeral disks of this runtime, and nothing else. */
+  readonly runRoot: string;
+  private readonly context: InstanceContext;
 
   constructor(
     private readonly config: LocalRuntimeConfig,
     private readonly logger: LoggerService,
+    private readonly options: LocalRuntimeOptions = {},
   ) {
     // Unix socket paths are limited to 108 bytes, so sockets live under a short
     // per-state-directory folder in /tmp rather than deep in the checkout.
     const id = createHash('sha256').update(config.stateDir).digest('hex').slice(0, 10);
     this.runRoot = path.join(os.tmpdir(), `loco-${id}`);
+    this.context = {
+      qemuBinary: config.qemuBinary,
+      logger,
+      coldBoots: new BootLimiter(config.coldBootConcurrency ?? os.availableParallelism()),
+      accel: { requested: config.accel, kvmFailure: null },
+    };
   }
 
-  /** Starts the environments declared in config. */
+  /** Cleans up after a crashed predecessor, then starts the environments declared in config. */
   async start(): Promise<void> {
     await fs.mkdir(this.runRoot, { recursive: true });
+    const { killed, removed } = await cleanStaleRuns(this.runRoot, this.logger);
+    if (removed.length > 0) {
+      this.logger.info(
+        `Cleaned up ${removed.length} stale run directories of a previous run (killed ${killed.length} orphaned QEMUs)`,
+      );
+    }
     for (const env of this.config.environments) {
       await this.createEnvironment({
         name: env.name,
@@ -51,6 +74,8 @@ export class LocalRuntime implements EmulatorRuntime {
   async stop(): Promise<void> {
     await Promise.all([...this.environments.values()].map(e => e.stop()));
     this.environments.clear();
+    // Only when empty: another runtime on the same state directory may still use it.
+    await fs.rmdir(this.runRoot).catch(() => undefined);
   }
 
   async listEnvironments(): Promise<RuntimeListing> {
@@ -62,64 +87,82 @@ export class LocalRuntime implements EmulatorRuntime {
   }
 
   async openVnc(environment: string, index: number): Promise<Duplex> {
-    return this.instance(environment, index).openVnc();
+    return this.localInstance(environment, index).openVnc();
   }
 
   async screenshot(environment: string, index: number): Promise<Buffer> {
-    return this.instance(environment, index).screenshot();
+    return this.localInstance(environment, index).screenshot();
   }
 
-  async runAction(
-    environment: string,
-    index: number,
-    action: InstanceAction,
-  ): Promise<void> {
-    const instance = this.instance(environment, index);
-    if (action === 'restart') {
-      await instance.stop();
-      await instance.start();
-      return;
+  async runAction(environment: string, index: number, action: InstanceAction): Promise<void> {
+    const instance = this.localInstance(environment, index);
+    switch (action) {
+      case 'restart':
+        await instance.stop();
+        await instance.start();
+        return;
+      case 'reset':
+        await instance.reset();
+        return;
+      case 'save':
+        await instance.save();
+        return;
+      default:
+        throw new InputError(`Unknown action "${String(action)}"`);
     }
-    throw new ConflictError(
-      `The local runtime does not support "${action}" yet`,
-    );
   }
 
   async createEnvironment(spec: EnvironmentSpec): Promise<void> {
     if (this.environments.has(spec.name)) {
       throw new ConflictError(`Environment ${spec.name} already exists`);
     }
-    const tag = spec.snapshotTag ?? Object.keys(this.config.images)[0];
-    const image = tag ? this.config.images[tag] : undefined;
-    if (!image) {
-      throw new NotFoundError(`No local image is configured for tag "${tag}"`);
+    if (spec.storageMode === 'hostpath' && !this.config.hostPath) {
+      throw new InputError('storageMode hostpath needs loco.local.hostPath in the backend config');
     }
+    const image = await this.resolveImage(spec.snapshotTag);
     const env = new LocalEnvironment({
-      ...spec,
-      snapshotTag: tag,
-      baseImage: image.path,
-      stateDir: this.config.stateDir,
+      name: spec.name,
+      instances: spec.instances,
+      storageMode: spec.storageMode,
+      owner: spec.owner,
+      image,
       runRoot: this.runRoot,
-      qemuBinary: this.config.qemuBinary,
-      memoryMb: this.config.memoryMb,
-      vga: this.config.vga,
-      logger: this.logger,
+      storage: {
+        stateDir: this.config.stateDir,
+        hostPath: this.config.hostPath,
+        sharedDirMode: this.config.sharedDirMode,
+      },
+      context: this.context,
+      tuning: this.options.tuning,
     });
     this.environments.set(spec.name, env);
     try {
       await env.start();
     } catch (error) {
       this.environments.delete(spec.name);
-      await env.destroy();
+      await env.stop();
       throw error;
     }
-    this.logger.info(`Started local environment ${spec.name} (${spec.instances} instances)`);
+    this.logger.info(
+      `Started local environment ${spec.name} (${spec.instances} instances, ${spec.storageMode}, image ${image.tag})`,
+    );
   }
 
-  async updateEnvironment(name: string, _change: EnvironmentChange): Promise<void> {
-    throw new ConflictError(
-      `The local runtime cannot change environment ${name} in place yet; destroy and re-create it`,
-    );
+  async updateEnvironment(name: string, change: EnvironmentChange): Promise<void> {
+    const env = this.environments.get(name);
+    if (!env) throw new NotFoundError(`Environment ${name} does not exist`);
+    if (change.instances !== undefined) {
+      if (!Number.isInteger(change.instances) || change.instances < 1 || change.instances > 32) {
+        throw new InputError('instances must be an integer between 1 and 32');
+      }
+    }
+    if (change.snapshotTag !== undefined && change.snapshotTag !== env.imageTag) {
+      const image = await this.resolveImage(change.snapshotTag);
+      if (change.instances !== undefined) await env.scale(Math.min(change.instances, env.size));
+      await env.changeImage(image);
+    }
+    if (change.instances !== undefined) await env.scale(change.instances);
+    this.logger.info(`Updated local environment ${name}: ${JSON.stringify(change)}`);
   }
 
   async destroyEnvironment(name: string): Promise<void> {
@@ -129,13 +172,35 @@ export class LocalRuntime implements EmulatorRuntime {
     await env.destroy();
   }
 
-  private instance(environment: string, index: number): LocalInstance {
+  /** One instance's supervisor (tests and the bench drive QMP through it). */
+  localInstance(environment: string, index: number): LocalInstance {
     const instance = this.environments.get(environment)?.instance(index);
     if (!instance) {
-      throw new NotFoundError(
-        `Environment ${environment} has no instance ${index}`,
-      );
+      throw new NotFoundError(`Environment ${environment} has no instance ${index}`);
     }
     return instance;
+  }
+
+  /** A snapshot tag from the local catalog (`loco.local.images`), checked with qemu-img. */
+  private async resolveImage(tag: string | undefined): Promise<ResolvedImage> {
+    const name = tag ?? Object.keys(this.config.images)[0];
+    const image = name ? this.config.images[name] : undefined;
+    if (!name || !image) {
+      throw new NotFoundError(
+        `No local image is configured for snapshot tag "${tag}" (known: ${
+          Object.keys(this.config.images).join(', ') || 'none'
+        })`,
+      );
+    }
+    await validateBaseImage(name, image);
+    return {
+      tag: name,
+      path: image.path,
+      snapshot: image.snapshot,
+      memoryMb: image.memoryMb ?? this.config.memoryMb,
+      vga: image.vga ?? this.config.vga,
+      sound: image.sound ?? this.config.sound,
+      extraArgs: [...this.config.extraArgs, ...(image.extraArgs ?? [])],
+    };
   }
 }

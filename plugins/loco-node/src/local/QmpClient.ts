@@ -25,8 +25,13 @@ export class QmpClient extends EventEmitter {
     socket.on('error', () => this.onClose());
   }
 
-  /** Connects, waits for the greeting and leaves capabilities negotiation mode. */
-  static async connect(path: string, timeoutMs = 2000): Promise<QmpClient> {
+  /**
+   * Connects, waits for the greeting and leaves capabilities negotiation mode.
+   * QEMU serves one QMP client at a time and greets only once its main loop
+   * runs (after `-loadvm` has loaded the snapshot): a connection that gives up
+   * must be closed, or it keeps the only client slot and QMP never answers again.
+   */
+  static async connect(path: string, timeoutMs = 10_000): Promise<QmpClient> {
     const socket = net.createConnection(path);
     const client = new QmpClient(socket);
     await new Promise<void>((resolve, reject) => {
@@ -42,8 +47,16 @@ export class QmpClient extends EventEmitter {
         clearTimeout(timer);
         reject(err);
       });
+    }).catch(error => {
+      socket.destroy();
+      throw error;
     });
-    await client.execute('qmp_capabilities');
+    try {
+      await client.execute('qmp_capabilities');
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
     return client;
   }
 

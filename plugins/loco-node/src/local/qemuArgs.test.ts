@@ -44,3 +44,22 @@ describe('buildQemuArgs', () => {
     expect(args.slice(args.indexOf('-loadvm'), args.indexOf('-loadvm') + 2)).toEqual(['-loadvm', 'loco-booted']);
   });
 });
+
+describe('buildQemuArgs: own-disk options', () => {
+  it('adds a sound card on the host-less audio backend and relays it over VNC', () => {
+    const args = buildQemuArgs({ ...spec, sound: 'sb16', extraArgs: ['-usb'] });
+    expect(args[args.indexOf('-vnc') + 1]).toBe('unix:/run/loco-demo-2/vnc.sock,audiodev=snd0');
+    expect(args.slice(-5)).toEqual(['-audiodev', 'none,id=snd0', '-device', 'sb16,audiodev=snd0', '-usb']);
+  });
+
+  it('adds nothing for sound none', () => {
+    expect(buildQemuArgs({ ...spec, sound: 'none' })).toEqual(buildQemuArgs(spec));
+  });
+
+  it('shows a shared folder as a read-write FAT disk, or read-only as a CD-ROM', () => {
+    const rw = buildQemuArgs({ ...spec, sharedDir: '/state/shared' });
+    expect(rw.slice(-2)).toEqual(['-drive', 'file=fat:rw:/state/shared,format=raw,if=ide,index=1']);
+    const ro = buildQemuArgs({ ...spec, sharedDir: '/state/shared', sharedDirMode: 'ro' });
+    expect(ro.slice(-2)).toEqual(['-drive', 'file=fat:/state/shared,format=raw,if=ide,index=1,media=cdrom']);
+  });
+});

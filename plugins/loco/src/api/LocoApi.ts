@@ -4,6 +4,17 @@ import type {
   LocoEnvironment,
 } from '@loco-portal/plugin-loco-common';
 
+/** Instance actions the backend offers (`POST .../actions/:action`). */
+export type LocoInstanceAction = 'restart' | 'reset' | 'save';
+
+/** What the backend answers after running an instance action. */
+export interface LocoActionResult {
+  environment: string;
+  index: number;
+  action: LocoInstanceAction;
+  status: string;
+}
+
 /** Everything the Loco UI asks of the backend. */
 export interface LocoApi {
   listEnvironments(): Promise<ListEnvironmentsResponse>;
@@ -12,6 +23,16 @@ export interface LocoApi {
   vncUrl(environment: string, index: number): Promise<string>;
   /** Subprotocols for the VNC WebSocket; carry the user's Backstage token. */
   vncProtocols(): Promise<string[]>;
+  /** Restart, reset to snapshot or save a snapshot of one instance. */
+  runAction(
+    environment: string,
+    index: number,
+    action: LocoInstanceAction,
+  ): Promise<LocoActionResult>;
+  /** The instance's current screen as PNG, taken by the runtime (not the browser). */
+  screenshot(environment: string, index: number): Promise<Blob>;
+  /** Address of the environment's SVG health badge, for docs and READMEs. */
+  badgeUrl(environment: string): Promise<string>;
 }
 
 export const locoApiRef = createApiRef<LocoApi>({ id: 'plugin.loco.api' });

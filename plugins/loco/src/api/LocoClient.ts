@@ -8,7 +8,7 @@ import type {
   ListEnvironmentsResponse,
   LocoEnvironment,
 } from '@loco-portal/plugin-loco-common';
-import type { LocoApi } from './LocoApi';
+import type { LocoActionResult, LocoApi, LocoInstanceAction } from './LocoApi';
 
 /** Must match the gateway's TOKEN_PROTOCOL_PREFIX. */
 const TOKEN_PROTOCOL_PREFIX = 'backstage-token.';
@@ -23,17 +23,16 @@ export class LocoClient implements LocoApi {
   ) {}
 
   listEnvironments(): Promise<ListEnvironmentsResponse> {
-    return this.get('/environments');
+    return this.json('/environments');
   }
 
   getEnvironment(name: string): Promise<LocoEnvironment> {
-    return this.get(`/environments/${encodeURIComponent(name)}`);
+    return this.json(`/environments/${encodeURIComponent(name)}`);
   }
 
   async vncUrl(environment: string, index: number): Promise<string> {
-    const base = await this.deps.discoveryApi.getBaseUrl('loco');
     const url = new URL(
-      `${base}/environments/${encodeURIComponent(environment)}/instances/${index}/vnc`,
+      `${await this.base()}${instancePath(environment, index)}/vnc`,
     );
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     return url.toString();
@@ -44,10 +43,50 @@ export class LocoClient implements LocoApi {
     return token ? ['binary', `${TOKEN_PROTOCOL_PREFIX}${token}`] : ['binary'];
   }
 
-  private async get<T>(path: string): Promise<T> {
-    const base = await this.deps.discoveryApi.getBaseUrl('loco');
-    const response = await this.deps.fetchApi.fetch(`${base}${path}`);
-    if (!response.ok) throw await ResponseError.fromResponse(response);
-    return (await response.json()) as T;
+  runAction(
+    environment: string,
+    index: number,
+    action: LocoInstanceAction,
+  ): Promise<LocoActionResult> {
+    return this.json(
+      `${instancePath(environment, index)}/actions/${encodeURIComponent(
+        action,
+      )}`,
+      { method: 'POST' },
+    );
   }
+
+  async screenshot(environment: string, index: number): Promise<Blob> {
+    const response = await this.fetch(
+      `${instancePath(environment, index)}/screenshot`,
+    );
+    return response.blob();
+  }
+
+  async badgeUrl(environment: string): Promise<string> {
+    return `${await this.base()}/badges/environments/${encodeURIComponent(
+      environment,
+    )}.svg`;
+  }
+
+  private base() {
+    return this.deps.discoveryApi.getBaseUrl('loco');
+  }
+
+  private async fetch(path: string, init?: RequestInit): Promise<Response> {
+    const response = await this.deps.fetchApi.fetch(
+      `${await this.base()}${path}`,
+      init,
+    );
+    if (!response.ok) throw await ResponseError.fromResponse(response);
+    return response;
+  }
+
+  private async json<T>(path: string, init?: RequestInit): Promise<T> {
+    return (await (await this.fetch(path, init)).json()) as T;
+  }
+}
+
+function instancePath(environment: string, index: number) {
+  return `/environments/${encodeURIComponent(environment)}/instances/${index}`;
 }

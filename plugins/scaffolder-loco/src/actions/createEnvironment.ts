@@ -1,66 +1,122 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { STORAGE_MODES } from '@loco-portal/plugin-loco-common';
-import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
+import { HelmProvisioner } from '../helm/HelmProvisioner';
+import {
+  authorizeManage,
+  environmentLinks,
+  helmWorkDir,
+  LocoActionDeps,
+} from './context';
 import { examples } from './createEnvironment.examples';
+import { durationMs, inputSchema, validateInput } from './inputs';
+import { LocalEnvironments } from './localEnvironments';
 
-const NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const input = inputSchema(
+  [
+    'name', 'runtime', 'instances', 'storageMode', 'snapshotTag',
+    'snapshotRegistry', 'cluster', 'namespace', 'owner', 'wait', 'timeout',
+  ] as const,
+  { instances: z => z.number().int().min(1).max(32).default(4).describe('Number of emulators (1-32)') },
+);
 
 /**
- * `loco:environment:create`: creates a Loco environment. The local runtime is
- * supported; the Kubernetes (Helm) path is refused with a clear error until it lands.
+ * `loco:environment:create`: N emulators joined as one LAN, either in the
+ * backend's local runtime or as a Helm release of the project's chart on a
+ * configured cluster. Fails cleanly: nothing half-made remains.
  */
-export function createLocoEnvironmentAction(options: { runtimes: LocoRuntimes }) {
+export function createLocoEnvironmentAction(deps: LocoActionDeps) {
+  const helm = deps.helm ?? new HelmProvisioner(deps.settings);
+  const local = new LocalEnvironments(deps.runtimes, deps.settings);
   return createTemplateAction({
     id: 'loco:environment:create',
-    description: 'Creates a Loco environment: N emulators joined as one LAN',
+    description: 'Creates a Loco environment: N emulators joined as one LAN (local runtime or Helm)',
     examples,
     supportsDryRun: true,
     schema: {
-      input: {
-        name: z =>
-          z
-            .string()
-            .max(40)
-            .regex(NAME_PATTERN, 'lower-case letters, digits and dashes')
-            .describe('Environment name, also the catalog entity name'),
-        runtime: z =>
-          z.enum(['local', 'kubernetes']).default('local').describe('Where the emulators run'),
-        instances: z =>
-          z.number().int().min(1).max(32).default(4).describe('Number of emulators'),
-        storageMode: z =>
-          z.enum(STORAGE_MODES).default('ephemeral').describe('How instance disks are kept'),
-        snapshotTag: z =>
-          z.string().regex(/^[a-z0-9][-a-z0-9._]*$/).optional().describe('Base image / snapshot tag'),
-        owner: z => z.string().optional().describe('Owner entity ref'),
-      },
+      input,
       output: {
         environment: z => z.string().describe('The environment name'),
         entityRef: z => z.string().describe('Catalog entity ref of the environment'),
+        locoUrl: z => z.string().describe('Path of the environment\'s Loco tab'),
+        runtime: z => z.string().describe('local or kubernetes'),
+        location: z => z.string().describe('Cluster name, or local'),
       },
     },
     async handler(ctx) {
-      const { name, runtime, instances, storageMode, snapshotTag, owner } = ctx.input;
-      if (runtime !== 'local') {
-        throw new InputError(
-          'The kubernetes runtime (Helm) is not available in this version of loco:environment:create; use runtime "local"',
-        );
-      }
-      const entityRef = `resource:default/${name}`;
-      if (ctx.isDryRun) {
-        ctx.logger.info(`Dry run: would create local environment ${name} with ${instances} instances`);
+      const args = validateInput(input, ctx.input);
+      const { name, runtime, instances, storageMode, snapshotTag, wait } = args;
+      const owner = args.owner ?? ctx.user?.ref ?? '';
+      const timeout = args.timeout ?? deps.settings.helm.timeout;
+      let location = 'local';
+
+      if (runtime === 'kubernetes') {
+        const target = helm.resolveTarget(args.cluster, args.namespace);
+        const tags = deps.settings.helm.snapshotTags;
+        if (snapshotTag !== undefined && tags.length > 0 && !tags.includes(snapshotTag)) {
+          throw new InputError(`Unknown snapshot tag "${snapshotTag}" (configured: ${tags.join(', ')})`);
+        }
+        location = target.cluster.name;
+        const spec = {
+          name, owner, instances, storageMode,
+          snapshotTag: snapshotTag ?? '',
+          snapshotRegistry: args.snapshotRegistry ?? deps.settings.helm.snapshotRegistry,
+        };
+        await authorizeManage(deps, ctx);
+        const workDir = helmWorkDir(ctx);
+        if (ctx.isDryRun) {
+          const valuesFile = await helm.writeReleaseValues(spec, workDir);
+          ctx.logger.info(
+            `Dry run: would run helm ${helm.installArgs(name, target, valuesFile, { wait, timeout }).join(' ')} on cluster ${location}`,
+          );
+        } else {
+          // A recovered task skips a step that already succeeded.
+          await ctx.checkpoint({
+            key: `loco.helm.install.${location}.${target.namespace}.${name}`,
+            fn: async () => {
+              await helm.install(spec, target, { wait, timeout, workDir, logger: ctx.logger });
+            },
+          });
+        }
       } else {
-        ctx.logger.info(`Creating local environment ${name} with ${instances} instances`);
-        await options.runtimes.createEnvironment('local', {
-          name,
-          instances,
-          storageMode,
-          snapshotTag,
-          owner,
-        });
+        for (const key of ['cluster', 'namespace', 'snapshotRegistry'] as const) {
+          if (args[key] !== undefined) {
+            throw new InputError(`${key} applies to the kubernetes runtime only`);
+          }
+        }
+        local.check({ snapshotTag });
+        await authorizeManage(deps, ctx);
+        if (ctx.isDryRun) {
+          ctx.logger.info(`Dry run: would create local environment ${name} with ${instances} instances (${storageMode})`);
+        } else {
+          await ctx.checkpoint({
+            key: `loco.local.create.${name}`,
+            fn: async () => {
+              ctx.logger.info(`Creating local environment ${name} with ${instances} instances (${storageMode})`);
+              const created = await local.create(
+                { name, instances, storageMode, snapshotTag, owner: owner || undefined },
+                ctx.logger,
+              );
+              if (!wait) return;
+              try {
+                await local.waitHealthy(name, instances, durationMs(timeout), ctx.logger, ctx.signal);
+              } catch (error) {
+                if (!created) throw error;
+                // Nothing half-made remains: an environment that never got healthy goes.
+                ctx.logger.warn(`Destroying ${name}: ${(error as Error).message}`);
+                await deps.runtimes.destroyEnvironment(name).catch(() => undefined);
+                throw error;
+              }
+            },
+          });
+        }
       }
+
+      const links = environmentLinks(name);
       ctx.output('environment', name);
-      ctx.output('entityRef', entityRef);
+      ctx.output('entityRef', links.entityRef);
+      ctx.output('locoUrl', links.locoUrl);
+      ctx.output('runtime', runtime);
+      ctx.output('location', location);
     },
   });
 }

@@ -1,99 +1,150 @@
 import { act, screen, waitFor } from '@testing-library/react';
-import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { summarizeStates } from '@loco-portal/plugin-loco-common';
-import type { LocoEnvironment } from '@loco-portal/plugin-loco-common';
-import RFB from '@novnc/novnc';
-import { LocoApi, locoApiRef } from '../../api/LocoApi';
+import {
+  environment,
+  fakeLocoApi,
+  fakeRfbs,
+  renderWithLoco,
+} from '../../__testUtils__/fixtures';
 import { LocoTab } from './LocoTab';
 
-const entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Resource',
-  metadata: { name: 'loco-demo', annotations: { 'loco.dev/environment': 'loco-demo' } },
-  spec: {},
-};
-
-function environment(count: number): LocoEnvironment {
-  const instances = Array.from({ length: count }, (_, index) => ({
-    index,
-    name: `loco-demo-${index}`,
-    state: index === 1 ? ('unhealthy' as const) : ('healthy' as const),
-    health: {
-      state: index === 1 ? ('unhealthy' as const) : ('healthy' as const),
-      reasons: index === 1 ? ['emulator exited (signal SIGKILL)'] : ['running, screen updating'],
-      checkedAt: '',
-      facts: {} as any,
-    },
-  }));
-  return {
-    name: 'loco-demo',
-    runtime: 'local',
-    location: 'local',
-    owner: null,
-    storageMode: 'ephemeral',
-    snapshotTag: null,
-    desiredInstances: count,
-    instances,
-    summary: summarizeStates(instances.map(i => i.state)),
-  };
-}
-
-const api = (env: LocoEnvironment | Error): LocoApi => ({
-  listEnvironments: jest.fn(),
-  getEnvironment: jest.fn(async () => {
-    if (env instanceof Error) throw env;
-    return env;
-  }),
-  vncUrl: jest.fn(async (e, i) => `ws://localhost/api/loco/environments/${e}/instances/${i}/vnc`),
-  vncProtocols: jest.fn(async () => ['binary', 'backstage-token.abc']),
-});
-
-const fakeRfbs = () => (RFB as unknown as { instances: any[] }).instances;
-
-function renderTab(locoApi: LocoApi) {
-  return renderInTestApp(
-    <TestApiProvider apis={[[locoApiRef, locoApi]]}>
-      <EntityProvider entity={entity}>
-        <LocoTab />
-      </EntityProvider>
-    </TestApiProvider>,
-  );
-}
+jest.setTimeout(30_000);
 
 describe('LocoTab', () => {
   beforeEach(() => fakeRfbs().splice(0));
 
-  it('shows one tile per instance with its name, state and reason', async () => {
-    await renderTab(api(environment(3)));
+  it('shows one tile per instance with its name, health and the reason in words', async () => {
+    await renderWithLoco(<LocoTab />, fakeLocoApi(environment(3)));
     expect(await screen.findByText('loco-demo-2')).toBeInTheDocument();
-    expect(screen.getAllByTestId(/^loco-tile-/)).toHaveLength(3);
-    expect(screen.getByText(/emulator exited \(signal SIGKILL\)/)).toBeInTheDocument();
-    expect(screen.getAllByText('unhealthy')).toHaveLength(1);
+    expect(screen.getAllByTestId(/^loco-tile-\d+$/)).toHaveLength(3);
+    expect(screen.getByTestId('loco-tile-1')).toHaveAttribute(
+      'data-state',
+      'unhealthy',
+    );
+    expect(
+      screen.getByText(/unhealthy: emulator exited \(signal SIGKILL\)/),
+    ).toBeInTheDocument();
+    expect(screen.getByTestId('loco-health-chip')).toHaveTextContent(
+      '2/3 healthy',
+    );
   });
 
-  it('connects each tile through the backend gateway with the user token, shared', async () => {
-    await renderTab(api(environment(2)));
+  it('lays out about √N columns for any N', async () => {
+    await renderWithLoco(<LocoTab />, fakeLocoApi(environment(9)));
+    await screen.findByText('loco-demo-8');
+    expect(screen.getByTestId('loco-grid').style.gridTemplateColumns).toContain(
+      '/ 3)',
+    );
+    expect(screen.getAllByTestId(/^loco-tile-\d+$/)).toHaveLength(9);
+  });
+
+  it('shows a starting instance as booting with its reason', async () => {
+    await renderWithLoco(
+      <LocoTab />,
+      fakeLocoApi(environment(2, { 0: 'starting' })),
+    );
+    await screen.findByText('loco-demo-0');
+    expect(screen.getByTestId('loco-tile-0')).toHaveAttribute(
+      'data-state',
+      'booting',
+    );
+    expect(
+      screen.getByText(/booting: booting from snapshot/),
+    ).toBeInTheDocument();
+  });
+
+  it('connects each tile through the backend gateway with the user token, shared and view-only', async () => {
+    await renderWithLoco(<LocoTab />, fakeLocoApi(environment(2)));
     await waitFor(() => expect(fakeRfbs()).toHaveLength(2));
     const [first] = fakeRfbs();
-    expect(first.url).toBe('ws://localhost/api/loco/environments/loco-demo/instances/0/vnc');
-    expect(first.options).toMatchObject({ shared: true, wsProtocols: ['binary', 'backstage-token.abc'] });
+    expect(first.url).toBe(
+      'ws://localhost/api/loco/environments/loco-demo/instances/0/vnc',
+    );
+    expect(first.options).toMatchObject({
+      shared: true,
+      wsProtocols: ['binary', 'backstage-token.abc'],
+    });
+    expect(first.viewOnly).toBe(true);
+    expect(first.scaleViewport).toBe(true);
   });
 
   it('marks a tile live when its session connects', async () => {
-    await renderTab(api(environment(1)));
+    await renderWithLoco(<LocoTab />, fakeLocoApi(environment(1, {})));
     await waitFor(() => expect(fakeRfbs()).toHaveLength(1));
     act(() => {
       fakeRfbs()[0].dispatchEvent(new Event('connect'));
     });
     await waitFor(() =>
-      expect(screen.getByTestId('loco-tile-0')).toHaveAttribute('data-connection', 'live'),
+      expect(screen.getByTestId('loco-tile-0')).toHaveAttribute(
+        'data-state',
+        'live',
+      ),
     );
   });
 
-  it('says what went wrong instead of showing tiles when the backend fails', async () => {
-    await renderTab(api(new Error('backend unreachable')));
-    expect(await screen.findByText(/Could not load environment loco-demo/)).toBeInTheDocument();
+  it('says what went wrong and what to do instead of showing tiles when the backend fails', async () => {
+    await renderWithLoco(
+      <LocoTab />,
+      fakeLocoApi(new Error('backend unreachable')),
+    );
+    expect(
+      await screen.findByText(/Could not load environment loco-demo/),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/Check that the environment exists/),
+    ).toBeInTheDocument();
     expect(screen.queryAllByTestId(/^loco-tile-/)).toHaveLength(0);
+  });
+
+  it('explains an environment without instances, never showing fake tiles', async () => {
+    await renderWithLoco(<LocoTab />, fakeLocoApi(environment(0)));
+    expect(
+      await screen.findByText('Environment loco-demo has no instances'),
+    ).toBeInTheDocument();
+    expect(screen.queryAllByTestId(/^loco-tile-/)).toHaveLength(0);
+  });
+});
+
+describe('LocoTab after an emulator exit', () => {
+  beforeEach(() => fakeRfbs().splice(0));
+
+  it('keeps naming the exit while the runtime restarts the emulator', async () => {
+    const env = environment(2, { 1: 'starting' });
+    env.instances[1].health = {
+      ...env.instances[1].health,
+      reasons: ['emulator starting, not measured yet'],
+      checkedAt: '2026-11-22T02:00:12.000Z',
+      facts: {
+        processAlive: true,
+        lastExit: {
+          code: null,
+          signal: 'SIGKILL',
+          at: '2026-11-22T02:00:00.000Z',
+        },
+      } as any,
+    };
+    const api = fakeLocoApi(env);
+    await renderWithLoco(<LocoTab />, api);
+    expect(
+      await screen.findByText(
+        'booting: emulator starting, not measured yet; restarted after the emulator exited (signal SIGKILL) 12 s ago',
+      ),
+    ).toBeInTheDocument();
+
+    // A dropped session fetches health at once, where the cause is.
+    await waitFor(() => expect(fakeRfbs()).toHaveLength(2));
+    const calls = api.getEnvironment.mock.calls.length;
+    act(() => {
+      fakeRfbs()[0].dispatchEvent(
+        Object.assign(new Event('disconnect'), { detail: { clean: true } }),
+      );
+    });
+    await waitFor(() =>
+      expect(api.getEnvironment.mock.calls.length).toBeGreaterThan(calls),
+    );
+    expect(
+      screen.getByText(
+        'disconnected: the server closed the session; retrying in 1 s',
+      ),
+    ).toBeInTheDocument();
   });
 });

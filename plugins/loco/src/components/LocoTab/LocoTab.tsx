@@ -1,27 +1,38 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import useInterval from 'react-use/esm/useInterval';
 import { useApi } from '@backstage/core-plugin-api';
-import {
-  EmptyState,
-  ErrorPanel,
-  Progress,
-} from '@backstage/core-components';
+import { EmptyState, ErrorPanel, Progress } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
+import { usePermission } from '@backstage/plugin-permission-react';
 import {
   LOCO_ENVIRONMENT_ANNOTATION,
-  LocoInstance,
+  locoEnvironmentManagePermission,
+  locoInstanceControlPermission,
+  LocoEnvironment,
 } from '@loco-portal/plugin-loco-common';
-import { Card, CardContent, CardHeader, Chip, Typography } from '@material-ui/core';
+import {
+  FormControlLabel,
+  Switch,
+  Tooltip,
+  Typography,
+} from '@material-ui/core';
 import { locoApiRef } from '../../api/LocoApi';
-import { ConnectionState, VncTile } from '../VncTile/VncTile';
+import { HealthChip } from '../HealthChip/HealthChip';
+import { InstanceTile } from './InstanceTile';
+import { toggleFullscreen } from './fullscreen';
+import { SHORTCUTS, useGridShortcuts } from './useGridShortcuts';
 
-const REFRESH_MS = 5000;
+/** Health is polled; the screens themselves are live. */
+export const REFRESH_MS = 5000;
+const GAP_PX = 16;
+const MIN_TILE_PX = 280;
 
 /** The Loco tab: one live tile per instance of the entity's environment. */
 export function LocoTab() {
   const { entity } = useEntity();
-  const environment = entity.metadata.annotations?.[LOCO_ENVIRONMENT_ANNOTATION];
+  const environment =
+    entity.metadata.annotations?.[LOCO_ENVIRONMENT_ANNOTATION];
   const locoApi = useApi(locoApiRef);
   const { value, loading, error, retry } = useAsyncRetry(
     async () => (environment ? locoApi.getEnvironment(environment) : undefined),
@@ -34,61 +45,174 @@ export function LocoTab() {
       <EmptyState
         missing="field"
         title="No Loco environment"
-        description={`Add the annotation ${LOCO_ENVIRONMENT_ANNOTATION} to this entity to show its emulators.`}
+        description={`Add the annotation ${LOCO_ENVIRONMENT_ANNOTATION}: <name> to this entity to show its emulators.`}
       />
     );
   }
   if (!value && loading) return <Progress />;
-  if (!value && error) return <ErrorPanel error={error} title={`Could not load environment ${environment}`} />;
+  if (!value && error) {
+    return (
+      <ErrorPanel
+        error={error}
+        title={`Could not load environment ${environment}`}
+      >
+        Check that the environment exists (the scaffolder template or app-config
+        creates it) and that you may read it (loco.environment.read). The tab
+        retries every {REFRESH_MS / 1000} s.
+      </ErrorPanel>
+    );
+  }
   if (!value || value.instances.length === 0) {
     return (
       <EmptyState
         missing="data"
         title={`Environment ${environment} has no instances`}
-        description="It may still be starting, or it was scaled to zero. Check the runtime's logs."
+        description={`It asks for ${
+          value?.desiredInstances ?? 0
+        }. It may still be starting, or it was scaled to zero; check the backend logs of the ${
+          value?.runtime ?? ''
+        } runtime. This page refreshes by itself.`}
       />
     );
   }
-  // About √N columns, so 4 instances make 2×2 and 9 make the 3×3 wall.
-  const columns = Math.ceil(Math.sqrt(value.instances.length));
-  return (
-    <div
-      data-testid="loco-grid"
-      style={{
-        display: 'grid',
-        gap: 16,
-        gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`,
-      }}
-    >
-      {value.instances.map(instance => (
-        <InstanceCard key={instance.index} environment={environment} instance={instance} />
-      ))}
-    </div>
-  );
+  return <LocoGrid environment={value} stale={error} refresh={retry} />;
 }
 
-function InstanceCard({ environment, instance }: { environment: string; instance: LocoInstance }) {
-  const [connection, setConnection] = useState<{ state: ConnectionState; reason?: string }>({
-    state: 'connecting',
+function LocoGrid({
+  environment,
+  stale,
+  refresh,
+}: {
+  environment: LocoEnvironment;
+  stale?: Error;
+  /** Fetch health now (a session dropped; the reason is probably in it). */
+  refresh(): void;
+}) {
+  const control = usePermission({ permission: locoInstanceControlPermission });
+  const manage = usePermission({ permission: locoEnvironmentManagePermission });
+  const canControl = control.allowed;
+  const [focused, setFocused] = useState<number | null>(null);
+  const [scaleToFit, setScaleToFit] = useState(true);
+  const tiles = useRef(new Map<number, HTMLElement>());
+  const grid = useRef<HTMLDivElement>(null);
+  const { instances } = environment;
+  const columns = Math.ceil(Math.sqrt(instances.length));
+
+  useGridShortcuts({
+    count: instances.length,
+    focused:
+      focused === null ? null : instances.findIndex(i => i.index === focused),
+    columns: () => {
+      const cells = Array.from(grid.current?.children ?? []) as HTMLElement[];
+      return (
+        cells.filter(c => c.offsetTop === cells[0]?.offsetTop).length || columns
+      );
+    },
+    setFocused: position =>
+      setFocused(position === null ? null : instances[position]?.index ?? null),
+    fullscreen: position =>
+      void toggleFullscreen(tiles.current.get(instances[position]?.index)),
   });
+
+  // One stable callback per tile, so React does not detach and re-attach refs every render.
+  const refCallbacks = useRef(
+    new Map<number, (el: HTMLElement | null) => void>(),
+  );
+  const elementRef = (index: number) => {
+    let callback = refCallbacks.current.get(index);
+    if (!callback) {
+      callback = el => {
+        if (el) tiles.current.set(index, el);
+        else tiles.current.delete(index);
+      };
+      refCallbacks.current.set(index, callback);
+    }
+    return callback;
+  };
+
   return (
-    <Card data-testid={`loco-tile-${instance.index}`} data-connection={connection.state}>
-      <CardHeader
-        title={instance.name}
-        titleTypographyProps={{ variant: 'subtitle1' }}
-        action={<Chip size="small" label={instance.state} data-testid="loco-health" />}
-      />
-      <CardContent>
-        <VncTile
-          environment={environment}
-          index={instance.index}
-          onConnectionChange={(state, reason) => setConnection({ state, reason })}
-        />
-        <Typography variant="caption" color="textSecondary">
-          {connection.state}
-          {connection.reason ? `: ${connection.reason}` : ''} · {instance.health.reasons.join('; ')}
+    <div>
+      <div
+        style={{
+          display: 'flex',
+          alignItems: 'center',
+          gap: 12,
+          marginBottom: 12,
+          flexWrap: 'wrap',
+        }}
+      >
+        <Typography variant="h6">{environment.name}</Typography>
+        <HealthChip summary={environment.summary} />
+        <Typography variant="body2" color="textSecondary">
+          {environment.runtime} · {environment.location} ·{' '}
+          {environment.storageMode}
         </Typography>
-      </CardContent>
-    </Card>
+        <FormControlLabel
+          control={
+            <Switch
+              checked={scaleToFit}
+              onChange={e => setScaleToFit(e.target.checked)}
+              color="primary"
+            />
+          }
+          label="Scale to fit"
+        />
+        <Tooltip
+          title={SHORTCUTS.map(([k, what]) => `${k}: ${what}`).join(' · ')}
+        >
+          <Typography
+            variant="body2"
+            color="textSecondary"
+            data-testid="loco-shortcuts"
+          >
+            Click a screen to control it · keyboard shortcuts
+          </Typography>
+        </Tooltip>
+      </div>
+      {!control.loading && !canControl && (
+        <Typography
+          variant="body2"
+          data-testid="loco-view-only-notice"
+          style={{ marginBottom: 12 }}
+        >
+          You can watch these screens but not type into them or restart them:
+          that needs the permission loco.instance.control.
+        </Typography>
+      )}
+      {stale && (
+        <Typography variant="body2" color="error" style={{ marginBottom: 12 }}>
+          Health could not be refreshed ({stale.message}); showing the last
+          known state.
+        </Typography>
+      )}
+      <div
+        ref={grid}
+        data-testid="loco-grid"
+        style={{
+          display: 'grid',
+          gap: GAP_PX,
+          // About √N columns (4 → 2×2, 9 → 3×3), fewer when the page is too narrow.
+          gridTemplateColumns: `repeat(auto-fill, minmax(max(${MIN_TILE_PX}px, calc((100% - ${
+            (columns - 1) * GAP_PX
+          }px) / ${columns})), 1fr))`,
+        }}
+      >
+        {instances.map(instance => (
+          <InstanceTile
+            key={instance.index}
+            environment={environment.name}
+            instance={instance}
+            focused={focused === instance.index}
+            canControl={canControl}
+            canManage={manage.allowed}
+            scaleToFit={scaleToFit}
+            onFocus={() => setFocused(instance.index)}
+            onRelease={() => setFocused(null)}
+            onSessionLost={refresh}
+            elementRef={elementRef(instance.index)}
+          />
+        ))}
+      </div>
+    </div>
   );
 }

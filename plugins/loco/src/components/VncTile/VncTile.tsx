@@ -1,70 +1,190 @@
-import { useEffect, useRef, useState } from 'react';
+import { MutableRefObject, useEffect, useRef, useState } from 'react';
 import { useApi } from '@backstage/core-plugin-api';
+import type RFB from '@novnc/novnc';
 import { locoApiRef } from '../../api/LocoApi';
+import { Connection, reconnectDelayMs } from './connection';
+import { useInView } from './useInView';
 
-/** What the tile's connection is doing, in the words shown to the user. */
-export type ConnectionState = 'connecting' | 'live' | 'disconnected';
+/** Imperative handle on a tile's live session, for the tile's buttons. */
+export interface VncController {
+  sendCtrlAltDel(): boolean;
+  /** The screen as the browser shows it (PNG), or null without a session. */
+  toBlob(): Promise<Blob | null>;
+  /** Drop the session and open a fresh one now (manual reconnect). */
+  reconnect(): void;
+}
 
-export interface VncTileProps {
+export interface VncSettings {
+  /** Keyboard and mouse reach the guest: only when the tile is focused and the user may control it. */
+  interactive: boolean;
+  /** Scale the screen to the tile (true) or show it 1:1, clipped (false). */
+  scaleToFit: boolean;
+  /** JPEG quality 0–9 (noVNC `qualityLevel`). */
+  qualityLevel: number;
+  /** Compression 0–9 (noVNC `compressionLevel`). */
+  compressionLevel: number;
+}
+
+export interface VncTileProps extends VncSettings {
   environment: string;
   index: number;
-  onConnectionChange?: (state: ConnectionState, reason?: string) => void;
+  /** Fill the parent's height instead of keeping the guest's aspect ratio (fullscreen). */
+  fill?: boolean;
+  controllerRef?: MutableRefObject<VncController | null>;
+  onConnectionChange?: (connection: Connection) => void;
 }
 
 /**
- * One live screen. Owns exactly one noVNC RFB object, created in an effect from
- * a dynamic import so noVNC is only loaded when a screen is shown.
+ * One live screen. Owns exactly one noVNC RFB object, kept in a ref and created
+ * in an effect from a dynamic import, so noVNC loads only when a screen is shown.
+ * Only environment, index, a reconnect attempt or the tile leaving the viewport
+ * recreate the session; every other prop is applied to the running RFB.
  */
-export function VncTile({ environment, index, onConnectionChange }: VncTileProps) {
+export function VncTile(props: VncTileProps) {
+  const { environment, index, fill, controllerRef, onConnectionChange } = props;
   const locoApi = useApi(locoApiRef);
   const container = useRef<HTMLDivElement>(null);
+  const rfbRef = useRef<RFB | null>(null);
+  const settings = useRef<VncSettings>(props);
+  settings.current = props;
   const notify = useRef(onConnectionChange);
   notify.current = onConnectionChange;
+  const failures = useRef(0);
   const [attempt, setAttempt] = useState(0);
+  // Out of view → disconnect: noVNC cannot stop requesting updates on a live
+  // session, and a closed session costs neither bandwidth nor server CPU.
+  const inView = useInView(container);
 
   useEffect(() => {
-    let rfb: any;
+    if (!inView) {
+      notify.current?.({ state: 'paused' });
+      return undefined;
+    }
+    let rfb: RFB | undefined;
     let cancelled = false;
     let retry: ReturnType<typeof setTimeout> | undefined;
+    const scheduleRetry = (why: string) => {
+      failures.current += 1;
+      const delay = reconnectDelayMs(failures.current);
+      notify.current?.({
+        state: 'disconnected',
+        reason: `${why}; retrying in ${Math.round(delay / 1000)} s`,
+      });
+      retry = setTimeout(() => setAttempt(a => a + 1), delay);
+    };
+    notify.current?.({ state: 'connecting' });
     (async () => {
-      const [{ default: RFB }, url, wsProtocols] = await Promise.all([
+      const [{ default: Rfb }, url, wsProtocols] = await Promise.all([
         import('@novnc/novnc'),
         locoApi.vncUrl(environment, index),
         locoApi.vncProtocols(),
       ]);
       if (cancelled || !container.current) return;
-      notify.current?.('connecting');
-      rfb = new RFB(container.current, url, { shared: true, wsProtocols });
-      rfb.scaleViewport = true;
-      rfb.viewOnly = true;
-      rfb.addEventListener('connect', () => notify.current?.('live'));
-      rfb.addEventListener('disconnect', (e: any) => {
-        notify.current?.(
-          'disconnected',
-          e.detail?.clean ? 'connection closed' : 'connection lost',
-        );
-        if (!cancelled) {
-          // Reconnect with a short, growing delay; a fresh RFB per attempt.
-          retry = setTimeout(() => setAttempt(a => a + 1), Math.min(1000 * 2 ** Math.min(attempt, 4), 15000));
-        }
+      const session = new Rfb(container.current, url, {
+        shared: true,
+        wsProtocols,
       });
-    })().catch(error => notify.current?.('disconnected', String(error)));
+      rfb = session;
+      rfbRef.current = session;
+      session.background = '#000';
+      applySettings(session, settings.current);
+      session.addEventListener('connect', () => {
+        failures.current = 0;
+        notify.current?.({ state: 'live' });
+        applySettings(session, settings.current);
+      });
+      session.addEventListener('securityfailure', (e: any) => {
+        notify.current?.({
+          state: 'disconnected',
+          reason: `refused by the VNC server: ${
+            e.detail?.reason ?? 'security failure'
+          }`,
+        });
+      });
+      session.addEventListener('disconnect', (e: any) => {
+        if (rfbRef.current === session) rfbRef.current = null;
+        if (cancelled) return;
+        scheduleRetry(
+          e.detail?.clean ? 'the server closed the session' : 'connection lost',
+        );
+      });
+    })().catch(error => {
+      if (!cancelled)
+        scheduleRetry(
+          `could not open the session (${error?.message ?? error})`,
+        );
+    });
     return () => {
       cancelled = true;
       clearTimeout(retry);
+      if (rfbRef.current === rfb) rfbRef.current = null;
       try {
         rfb?.disconnect();
       } catch {
         // already disconnected
       }
     };
-  }, [locoApi, environment, index, attempt]);
+  }, [locoApi, environment, index, attempt, inView]);
+
+  // Settings change the running session; they never reconnect it.
+  const { interactive, scaleToFit, qualityLevel, compressionLevel } = props;
+  useEffect(() => {
+    if (rfbRef.current) {
+      applySettings(rfbRef.current, {
+        interactive,
+        scaleToFit,
+        qualityLevel,
+        compressionLevel,
+      });
+    }
+  }, [interactive, scaleToFit, qualityLevel, compressionLevel]);
+
+  useEffect(() => {
+    if (!controllerRef) return undefined;
+    controllerRef.current = {
+      sendCtrlAltDel() {
+        if (!rfbRef.current || !settings.current.interactive) return false;
+        rfbRef.current.sendCtrlAltDel();
+        return true;
+      },
+      toBlob() {
+        const rfb = rfbRef.current;
+        if (!rfb) return Promise.resolve(null);
+        return new Promise(resolve => rfb.toBlob(resolve, 'image/png'));
+      },
+      reconnect() {
+        failures.current = 0;
+        setAttempt(a => a + 1);
+      },
+    };
+    return () => {
+      controllerRef.current = null;
+    };
+  }, [controllerRef]);
 
   return (
     <div
       ref={container}
       data-testid={`loco-screen-${index}`}
-      style={{ width: '100%', aspectRatio: '720 / 400', background: '#000' }}
+      style={{
+        width: '100%',
+        ...(fill ? { height: '100%' } : { aspectRatio: '720 / 400' }),
+        background: '#000',
+        overflow: 'hidden',
+      }}
     />
   );
+}
+
+function applySettings(rfb: RFB, s: VncSettings) {
+  rfb.scaleViewport = s.scaleToFit;
+  rfb.clipViewport = !s.scaleToFit;
+  rfb.qualityLevel = s.qualityLevel;
+  rfb.compressionLevel = s.compressionLevel;
+  // View-only also ignores the mouse; focusOnClick lets a click on the focused
+  // tile (and only there) take the keyboard.
+  rfb.viewOnly = !s.interactive;
+  rfb.focusOnClick = s.interactive;
+  if (s.interactive) rfb.focus({ preventScroll: true });
+  else rfb.blur();
 }

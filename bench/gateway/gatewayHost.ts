@@ -1,0 +1,78 @@
+/**
+ * The real VncGateway in a process of its own for the bench, so its CPU time
+ * can be measured alone. Test doubles: a bearer token check instead of
+ * Backstage auth, allow-all permissions, and a runtime whose VNC target is the
+ * bench's RFB server over TCP. Everything on the data path is production code.
+ * Run with the Backstage TS loader:
+ *   node --require @backstage/cli-node/config/nodeTransform.cjs gatewayHost.ts PORT TARGET_PORT
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { LocoRuntimes } from '@loco-portal/plugin-loco-node';
+import { VncGateway } from '../../plugins/loco-backend/src/service/gateway/VncGateway';
+import { GATEWAY_DEFAULTS } from '../../plugins/loco-backend/src/service/gateway/gatewayConfig';
+
+const [port, targetPort] = process.argv.slice(2).map(Number);
+
+const runtime = {
+  kind: 'local',
+  async listEnvironments() {
+    return { items: [{ name: 'bench', instances: [] }], errors: [] };
+  },
+  async openVnc() {
+    const socket = net.createConnection(targetPort, '127.0.0.1');
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) =>
+      socket.once('connect', resolve).once('error', reject),
+    );
+    if (process.env.BENCH_CHUNKS) {
+      let chunks = 0;
+      let bytes = 0;
+      socket.on('data', d => ((chunks += 1), (bytes += d.length)));
+      socket.on('close', () =>
+        process.stderr.write(
+          `target chunks ${chunks}, mean ${Math.round(bytes / chunks)} bytes\n`,
+        ),
+      );
+    }
+    return socket;
+  },
+} as any;
+
+const noop = () => undefined;
+const logger: any = {
+  info: noop,
+  debug: noop,
+  warn: noop,
+  error: noop,
+  child: () => logger,
+};
+
+const gateway = new VncGateway({
+  basePath: '/api/loco',
+  allowedOrigin: 'http://localhost:3000',
+  runtimes: new LocoRuntimes([runtime]),
+  httpAuth: {
+    async credentials(req: any) {
+      if (req.headers.authorization !== 'Bearer bench-token')
+        throw new Error('unauthenticated');
+      return {
+        $$type: '@backstage/BackstageCredentials',
+        principal: { type: 'user', userEntityRef: 'user:default/bench' },
+      };
+    },
+  } as any,
+  permissions: {
+    async authorize(requests: unknown[]) {
+      return requests.map(() => ({ result: AuthorizeResult.ALLOW }));
+    },
+  } as any,
+  logger,
+  settings: GATEWAY_DEFAULTS,
+});
+
+const server = http.createServer((_req, res) => res.writeHead(404).end());
+gateway.attach(server);
+server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+process.on('SIGTERM', () => process.exit(0));

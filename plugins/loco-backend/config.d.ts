@@ -1,0 +1,29 @@
+import type { HumanDuration } from '@backstage/types';
+
+export interface Config {
+  loco?: {
+    /** The VNC gateway: WebSocket sessions between browsers and emulator screens. */
+    gateway?: {
+      /**
+       * Open VNC sessions one user may hold at once, over all instances (a grid
+       * of 9 tiles in two tabs is 18). Further upgrades get 429. Default 32.
+       * @visibility backend
+       */
+      maxSessionsPerUser?: number;
+      /**
+       * Close a session after this long without any message from the viewer
+       * (no frame requests, no input). Long by default: 4 hours.
+       * A number is seconds; a string such as '4h' or 'PT4H', or an object
+       * such as { hours: 4 }, is a duration.
+       * @visibility backend
+       */
+      idleTimeout?: number | string | HumanDuration;
+      /**
+       * WebSocket ping interval; a viewer that has not answered the previous
+       * ping is cut. Default 30 seconds. Same formats as idleTimeout.
+       * @visibility backend
+       */
+      heartbeatInterval?: number | string | HumanDuration;
+    };
+  };
+}

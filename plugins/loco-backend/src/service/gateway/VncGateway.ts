@@ -1,0 +1,198 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type {
+  HttpAuthService,
+  LoggerService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { NotFoundError } from '@backstage/errors';
+import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
+import type { Request, RequestHandler } from 'express';
+import { WebSocketServer } from 'ws';
+import { z } from 'zod';
+import { instanceParams, VNC_PATH } from '../params';
+import { authorizeUpgrade } from './authorizeUpgrade';
+import type { GatewaySettings } from './gatewayConfig';
+import { SessionRegistry } from './SessionRegistry';
+import { CLOSE, VncSession } from './VncSession';
+
+export { TOKEN_PROTOCOL_PREFIX } from './authorizeUpgrade';
+
+export interface VncGatewayOptions {
+  /** Public path of the plugin, e.g. `/api/loco`. */
+  basePath: string;
+  /** Origin browsers must send, from `app.baseUrl`. */
+  allowedOrigin: string;
+  runtimes: LocoRuntimes;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  logger: LoggerService;
+  settings: GatewaySettings;
+}
+
+/** `?viewOnly=true` lets a user with control watch without being able to type. */
+const queryParams = z.object({
+  viewOnly: z.enum(['true', 'false']).optional(),
+});
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  502: 'Bad Gateway',
+};
+
+/**
+ * The authenticated WebSocket-to-VNC gateway. Owns one `upgrade` listener on the
+ * backend's HTTP server that only answers paths under its own base path, so other
+ * plugins' upgrades are left alone.
+ */
+export class VncGateway {
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    // RFB messages are small; a bigger frame from a viewer is hostile.
+    maxPayload: 2 << 20,
+    handleProtocols: protocols => (protocols.has('binary') ? 'binary' : false),
+  });
+  private readonly servers = new WeakSet<Server>();
+  readonly sessions: SessionRegistry;
+
+  constructor(private readonly options: VncGatewayOptions) {
+    this.sessions = new SessionRegistry(options.settings.maxSessionsPerUser);
+  }
+
+  /**
+   * Express middleware that finds the HTTP server the first time an upgrade
+   * request reaches the router (Backstage does not hand plugins the server),
+   * subscribes to its upgrades and handles that first request too. This is
+   * how Backstage's signals backend does it.
+   */
+  middleware(): RequestHandler {
+    return (req, _res, next) => {
+      const server = (req.socket as unknown as { server?: Server }).server;
+      if (req.headers.upgrade?.toLowerCase() !== 'websocket' || !server) {
+        next();
+        return;
+      }
+      this.attach(server);
+      void this.handleUpgrade(req, req.socket, Buffer.alloc(0));
+    };
+  }
+
+  /** Subscribes to a server's upgrades (idempotent). */
+  attach(server: Server) {
+    if (this.servers.has(server)) return;
+    this.servers.add(server);
+    server.on('upgrade', (r, s, h) => void this.handleUpgrade(r, s, h));
+  }
+
+  /** Closes every session (backend shutdown). */
+  close() {
+    this.sessions.closeAll('backend shutting down');
+    this.wss.close();
+  }
+
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    // Inside the express router req.url is relative to the mount point; the
+    // original URL is the full path either way.
+    const rawUrl = (req as Partial<Request>).originalUrl ?? req.url ?? '/';
+    const url = new URL(rawUrl, 'http://localhost');
+    if (!url.pathname.startsWith(`${this.options.basePath}/`)) return;
+    socket.on('error', () => socket.destroy());
+
+    const match = VNC_PATH.exec(
+      url.pathname.slice(this.options.basePath.length),
+    );
+    const params =
+      match && instanceParams.safeParse({ env: match[1], index: match[2] });
+    const query = queryParams.safeParse(Object.fromEntries(url.searchParams));
+    if (!params?.success) {
+      this.reject(socket, 404);
+      return;
+    }
+    if (!query.success) {
+      this.reject(socket, 400);
+      return;
+    }
+    const { env, index } = params.data;
+
+    const decision = await authorizeUpgrade(req, this.options);
+    if (decision.status !== 200) {
+      this.options.logger.debug(
+        `VNC upgrade ${env}/${index} refused: ${decision.reason}`,
+      );
+      this.reject(socket, decision.status);
+      return;
+    }
+    const release = this.sessions.reserve(decision.user);
+    if (!release) {
+      this.reject(socket, 429);
+      return;
+    }
+
+    let target: Duplex;
+    try {
+      target = await this.options.runtimes.openVnc(env, index);
+    } catch (error) {
+      release();
+      this.options.logger.info(`VNC ${env}/${index} unavailable: ${error}`);
+      this.reject(socket, error instanceof NotFoundError ? 404 : 502);
+      return;
+    }
+    // Keystrokes and small frame requests must not wait for Nagle on TCP targets.
+    (target as Partial<Socket>).setNoDelay?.(true);
+    // The viewer may have gone while we waited, and ws drops invalid handshakes
+    // without calling back: either way the VNC connection must not leak.
+    const abandon = () => {
+      target.destroy();
+      release();
+    };
+    if (socket.destroyed) {
+      abandon();
+      return;
+    }
+    socket.once('close', abandon);
+    target.once('error', () => undefined);
+    this.wss.handleUpgrade(req, socket, head, ws => {
+      socket.off('close', abandon);
+      const allowInput = decision.allowInput && query.data.viewOnly !== 'true';
+      let unregister = () => {};
+      const session = new VncSession({
+        ws,
+        target,
+        environment: env,
+        index,
+        user: decision.user,
+        allowInput,
+        metrics: this.options.runtimes.metrics,
+        logger: this.options.logger,
+        heartbeatIntervalMs: this.options.settings.heartbeatIntervalMs,
+        idleTimeoutMs: this.options.settings.idleTimeoutMs,
+        onClosed: () => {
+          unregister();
+          release();
+        },
+      });
+      unregister = this.sessions.add(session);
+      if (target.destroyed)
+        session.close(CLOSE.serverError, 'VNC connection lost');
+    });
+  }
+
+  /** A plain HTTP answer on a socket that asked to upgrade, then close it. */
+  private reject(socket: Duplex, status: number) {
+    this.options.runtimes.metrics.vncRejectedUpgrades
+      .labels(String(status))
+      .inc();
+    const text = STATUS_TEXT[status] ?? 'Error';
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
+    );
+    // Destroy once the answer is flushed: a client that never closes must not hold the socket.
+    socket.once('finish', () => socket.destroy());
+  }
+}

@@ -1,0 +1,175 @@
+import type { Duplex } from 'node:stream';
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { LocoMetrics } from '@loco-portal/plugin-loco-node';
+import type { RawData, WebSocket } from 'ws';
+import { RfbClientFilter, RfbProtocolError } from './RfbClientFilter';
+
+/** Stop reading VNC while this much is queued for a slow browser. */
+export const HIGH_WATER_BYTES = 1 << 20;
+
+/** WebSocket close codes the viewer sees. */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  unsupportedData: 1003,
+  serverError: 1011,
+  /** Application range: no message from the viewer for the idle timeout. */
+  idle: 4000,
+} as const;
+
+export interface VncSessionOptions {
+  ws: WebSocket;
+  target: Duplex;
+  environment: string;
+  index: number;
+  user: string;
+  /** False: view-only, input is dropped here whatever the viewer sends. */
+  allowInput: boolean;
+  metrics: LocoMetrics;
+  logger: LoggerService;
+  heartbeatIntervalMs: number;
+  idleTimeoutMs: number;
+  /** Called exactly once, after both sides are closed. */
+  onClosed: () => void;
+}
+
+/**
+ * One viewer on one instance: relays VNC to the browser untouched and the
+ * browser's RFB messages through {@link RfbClientFilter}, with backpressure in
+ * both directions, heartbeats, an idle timeout and teardown of both sides
+ * whichever ends first.
+ */
+export class VncSession {
+  readonly user: string;
+  private readonly filter: RfbClientFilter;
+  private closed = false;
+  private alive = true;
+  private lastClientMessageAt = Date.now();
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly o: VncSessionOptions) {
+    this.user = o.user;
+    const { ws, target, metrics, environment } = o;
+    const mode = o.allowInput ? 'control' : 'view';
+    const toClient = metrics.vncBytes.labels(environment, 'to_client');
+    const toServer = metrics.vncBytes.labels(environment, 'to_server');
+    metrics.vncSessions.labels(environment, mode).inc();
+    this.filter = new RfbClientFilter({
+      allowInput: o.allowInput,
+      onDropped: type =>
+        metrics.vncDroppedInputMessages.labels(environment, type).inc(),
+    });
+
+    // Framebuffer updates go out as they come; the browser never sees a partial
+    // message boundary problem because RFB is a byte stream on both ends.
+    // libuv reads a ready socket up to 32 times per loop turn; corking the
+    // browser socket until the turn ends sends those frames in one writev.
+    const browserSocket = (ws as unknown as { _socket?: Duplex })._socket;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      browserSocket?.uncork();
+    };
+    target.on('data', (chunk: Buffer) => {
+      toClient.inc(chunk.length);
+      if (browserSocket && !corked) {
+        corked = true;
+        browserSocket.cork();
+        setImmediate(uncork);
+      }
+      if (ws.bufferedAmount + chunk.length > HIGH_WATER_BYTES) {
+        target.pause();
+        ws.send(chunk, () => target.resume());
+      } else {
+        ws.send(chunk);
+      }
+    });
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!isBinary) {
+        this.close(CLOSE.unsupportedData, 'RFB travels in binary messages');
+        return;
+      }
+      this.lastClientMessageAt = Date.now();
+      let forward: Buffer[];
+      try {
+        forward = this.filter.push(data as Buffer);
+      } catch (error) {
+        // A hostile stream ends this session only; never let it reach the process.
+        if (error instanceof RfbProtocolError) {
+          o.logger.info(
+            `VNC ${environment}/${o.index} closed for ${o.user}: ${error.message}`,
+          );
+          this.close(CLOSE.protocolError, error.message.slice(0, 120));
+        } else {
+          o.logger.error(
+            `VNC ${environment}/${o.index} filter failed: ${error}`,
+          );
+          this.close(CLOSE.serverError, 'gateway error');
+        }
+        return;
+      }
+      let writable = true;
+      for (const part of forward) {
+        toServer.inc(part.length);
+        writable = target.write(part);
+      }
+      if (!writable) {
+        ws.pause();
+        target.once('drain', () => ws.resume());
+      }
+    });
+
+    this.heartbeat = setInterval(() => this.tick(), o.heartbeatIntervalMs);
+    this.heartbeat.unref();
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+
+    ws.once('close', () => this.close(CLOSE.normal, 'viewer left'));
+    ws.once('error', () =>
+      this.close(CLOSE.normal, 'viewer connection failed'),
+    );
+    target.once('close', () =>
+      this.close(CLOSE.normal, 'VNC server closed the connection'),
+    );
+    target.once('error', () =>
+      this.close(CLOSE.serverError, 'VNC connection failed'),
+    );
+    target.on('end', () => target.end());
+  }
+
+  private tick() {
+    if (Date.now() - this.lastClientMessageAt >= this.o.idleTimeoutMs) {
+      this.close(CLOSE.idle, 'idle timeout');
+      return;
+    }
+    if (!this.alive) {
+      // No pong since the last ping: the viewer is gone without a FIN.
+      this.o.ws.terminate();
+      this.close(CLOSE.goingAway, 'heartbeat lost');
+      return;
+    }
+    this.alive = false;
+    this.o.ws.ping();
+  }
+
+  /** Ends both sides once; safe to call from any event. */
+  close(code: number, reason: string) {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    const { ws, target, metrics, environment } = this.o;
+    target.destroy();
+    if (ws.readyState === ws.OPEN) {
+      ws.close(code, reason);
+      // ws waits 30 s for the viewer's close frame; a stuck viewer gets less.
+      setTimeout(() => ws.terminate(), 2_000).unref();
+    } else if (ws.readyState === ws.CONNECTING) ws.terminate();
+    metrics.vncSessions
+      .labels(environment, this.o.allowInput ? 'control' : 'view')
+      .dec();
+    this.o.onClosed();
+  }
+}

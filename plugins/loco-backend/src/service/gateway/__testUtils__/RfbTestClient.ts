@@ -1,0 +1,91 @@
+import WebSocket from 'ws';
+import * as msg from './rfbClientMessages';
+
+/**
+ * A viewer for tests: a WebSocket to the gateway that speaks the client side
+ * of RFB 3.8 and can send any bytes, well-formed or hostile.
+ */
+export class RfbTestClient {
+  private buf = Buffer.alloc(0);
+  private waiter?: () => void;
+  closeCode?: number;
+  readonly closed: Promise<number>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      this.buf = Buffer.concat([this.buf, data]);
+      this.waiter?.();
+    });
+    this.closed = new Promise(resolve =>
+      ws.once('close', code => {
+        this.closeCode = code;
+        this.waiter?.();
+        resolve(code);
+      }),
+    );
+  }
+
+  /** Opens the WebSocket; rejects with the HTTP status if the upgrade is refused. */
+  static open(
+    url: string,
+    protocols: string[],
+    headers: Record<string, string> = {},
+  ): Promise<RfbTestClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, protocols, { headers });
+      const client = new RfbTestClient(ws);
+      ws.once('open', () => resolve(client));
+      ws.once('unexpected-response', (_req, res) => {
+        reject(
+          Object.assign(new Error(`HTTP ${res.statusCode}`), {
+            status: res.statusCode,
+          }),
+        );
+        res.resume();
+        ws.terminate();
+      });
+      ws.once('error', reject);
+    });
+  }
+
+  async read(n: number): Promise<Buffer> {
+    while (this.buf.length < n) {
+      if (this.closeCode !== undefined)
+        throw new Error(`closed (${this.closeCode}) while reading`);
+      await new Promise<void>(resolve => (this.waiter = resolve));
+    }
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
+  }
+
+  send(data: Buffer) {
+    this.ws.send(data);
+  }
+
+  /** Version, security None, ClientInit (shared=0 on purpose), ServerInit. */
+  async handshake(): Promise<{ width: number; height: number }> {
+    await this.read(12);
+    this.send(msg.version());
+    const count = (await this.read(1))[0];
+    await this.read(count);
+    this.send(msg.securityNone());
+    const result = await this.read(4);
+    if (result.readUInt32BE(0) !== 0) throw new Error('security failed');
+    this.send(msg.clientInit(0));
+    const init = await this.read(24);
+    await this.read(init.readUInt32BE(20));
+    return { width: init.readUInt16BE(0), height: init.readUInt16BE(2) };
+  }
+
+  /** Sends a FramebufferUpdateRequest and waits for the 1x1 update of the recording server. */
+  async roundTrip() {
+    this.send(msg.framebufferUpdateRequest(0, 1, 1));
+    await this.read(20);
+  }
+
+  close() {
+    this.ws.close();
+    return this.closed;
+  }
+}

@@ -1,0 +1,411 @@
+import net from 'node:net';
+import { mockServices } from '@backstage/backend-test-utils';
+import { LocoMetrics } from '../metrics/LocoMetrics';
+import type { RuntimeListing } from '../runtime/EmulatorRuntime';
+import { KubernetesRuntime } from './KubernetesRuntime';
+import type { ClusterConfig } from './kubernetesConfig';
+import {
+  emulatorPod,
+  emulatorStatefulSet,
+} from './__testUtils__/emulatorObjects';
+import { FakeEmulatorHealthServer } from './__testUtils__/FakeEmulatorHealthServer';
+import { FakeKubernetesApiServer } from './__testUtils__/FakeKubernetesApiServer';
+
+const TOKEN = 'test-token';
+
+// Waits are for events, never for time; this only bounds a hung test on a
+// busy machine.
+jest.setTimeout(30_000);
+
+function cluster(
+  name: string,
+  api: FakeKubernetesApiServer,
+  token = TOKEN,
+): ClusterConfig {
+  return {
+    name,
+    url: api.url,
+    skipTLSVerify: true, // plain http to the fake needs it (client-node refuses otherwise)
+    authProvider: 'serviceAccount',
+    serviceAccountToken: token,
+    namespaces: ['loco'],
+    emulatorAccess: 'direct',
+  };
+}
+
+const running: KubernetesRuntime[] = [];
+const servers: { stop(): Promise<void> }[] = [];
+
+function startRuntime(
+  clusters: ClusterConfig[],
+  ports = { vnc: 1, health: 1 },
+) {
+  const runtime = new KubernetesRuntime({
+    clusters,
+    logger: mockServices.logger.mock(),
+    metrics: new LocoMetrics(),
+    ports,
+    backoff: { initialMs: 50, maxMs: 200 },
+    listTimeoutMs: 15_000, // the default; a busy CI machine can be slow to answer the first list
+    health: {
+      intervalMs: 100,
+      timeoutMs: 1500,
+      concurrency: 4,
+      failureThreshold: 50,
+    },
+  });
+  runtime.start();
+  running.push(runtime);
+  return runtime;
+}
+
+async function startApi(token = TOKEN) {
+  const api = new FakeKubernetesApiServer({ token, bookmarkIntervalMs: 100 });
+  await api.start();
+  servers.push(api);
+  return api;
+}
+
+/** Resolves with the first listing that satisfies `predicate`, woken by change events. */
+async function waitForListing(
+  runtime: KubernetesRuntime,
+  predicate: (l: RuntimeListing) => boolean,
+): Promise<RuntimeListing> {
+  for (;;) {
+    let wake!: () => void;
+    const changed = new Promise<void>(resolve => (wake = resolve));
+    const off = runtime.onChange(() => wake());
+    const listing = await runtime.listEnvironments();
+    if (predicate(listing)) {
+      off();
+      return listing;
+    }
+    await changed;
+    off();
+  }
+}
+
+const env = (l: RuntimeListing, name: string) =>
+  l.items.find(e => e.name === name);
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map(r => r.stop()));
+  await Promise.all(servers.splice(0).map(s => s.stop()));
+});
+
+describe('KubernetesRuntime discovery', () => {
+  it('sees an environment being added, scaled and deleted through the watch', async () => {
+    const api = await startApi();
+    const runtime = startRuntime([cluster('alpha', api)]);
+    await api.waitForWatches(2);
+
+    api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 2 }));
+    api.apply('pods', emulatorPod('lab', 0));
+    api.apply('pods', emulatorPod('lab', 1));
+    let listing = await waitForListing(
+      runtime,
+      l =>
+        env(l, 'lab')?.instances.length === 2 &&
+        env(l, 'lab')!.instances.every(
+          i => !i.health.reasons.includes('pod not created yet'),
+        ),
+    );
+    const lab = env(listing, 'lab')!;
+    expect(lab).toMatchObject({
+      runtime: 'kubernetes',
+      location: 'alpha',
+      owner: 'user:default/guest',
+      desiredInstances: 2,
+      stale: false,
+    });
+    expect(lab.instances.map(i => i.name)).toEqual(['lab-0', 'lab-1']);
+
+    api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 3 }));
+    listing = await waitForListing(
+      runtime,
+      l => env(l, 'lab')?.desiredInstances === 3,
+    );
+    // Desired but not created yet is shown as starting, not hidden.
+    expect(env(listing, 'lab')!.instances[2]).toMatchObject({
+      index: 2,
+      state: 'starting',
+    });
+    api.apply('pods', emulatorPod('lab', 2, { phase: 'Pending' }));
+    listing = await waitForListing(
+      runtime,
+      l =>
+        env(l, 'lab')?.instances[2]?.health.reasons[0] ===
+        'pod Pending (ContainerCreating)',
+    );
+
+    for (const i of [0, 1, 2]) api.remove('pods', 'loco', `lab-${i}`);
+    api.remove('statefulsets', 'loco', 'lab');
+    listing = await waitForListing(runtime, l => !env(l, 'lab'));
+    expect(listing.errors).toEqual([]);
+    // Discovery used one list per collection, then watches only.
+    expect(api.requests.filter(r => !r.watch)).toHaveLength(2);
+  });
+
+  it('ignores pods outside the label contract and namespaces it does not watch', async () => {
+    const api = await startApi();
+    const runtime = startRuntime([cluster('alpha', api)]);
+    await api.waitForWatches(2);
+    const stranger = emulatorPod('other', 0);
+    stranger.metadata.labels['app.kubernetes.io/component'] = 'lan-hub';
+    api.apply('pods', stranger);
+    api.apply('pods', emulatorPod('elsewhere', 0, { namespace: 'default' }));
+    api.apply('pods', emulatorPod('lab', 0));
+    const listing = await waitForListing(runtime, l => Boolean(env(l, 'lab')));
+    expect(listing.items.map(e => e.name)).toEqual(['lab']);
+  });
+
+  it('relists after 410 Gone and catches up with what it missed', async () => {
+    const api = await startApi();
+    api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 2 }));
+    api.apply('pods', emulatorPod('lab', 0));
+    api.apply('pods', emulatorPod('lab', 1));
+    const runtime = startRuntime([cluster('alpha', api)]);
+    await waitForListing(
+      runtime,
+      l =>
+        env(l, 'lab')?.instances.filter(
+          i => i.health.reasons[0] !== 'pod not created yet',
+        ).length === 2,
+    );
+    await api.waitForWatches(2);
+    const listsBefore = api.requests.filter(
+      r => !r.watch && r.path.endsWith('/pods'),
+    ).length;
+
+    // While the watch is down, history is compacted and a pod goes away: the
+    // informer cannot resume from its resourceVersion and must relist.
+    api.dropWatches();
+    api.compact();
+    api.remove('pods', 'loco', 'lab-1');
+
+    const listing = await waitForListing(
+      runtime,
+      l =>
+        env(l, 'lab')?.instances[1]?.health.reasons[0] ===
+        'pod not created yet',
+    );
+    expect(env(listing, 'lab')!.instances[0].name).toBe('lab-0');
+    expect(
+      api.requests.filter(r => !r.watch && r.path.endsWith('/pods')).length,
+    ).toBe(listsBefore + 1);
+  });
+
+  it('serves the last known state marked stale while the API server is down, and recovers', async () => {
+    const api = await startApi();
+    api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 1 }));
+    api.apply('pods', emulatorPod('lab', 0));
+    const runtime = startRuntime([cluster('alpha', api)]);
+    const before = await waitForListing(
+      runtime,
+      l => env(l, 'lab')?.stale === false && l.errors.length === 0,
+    );
+    expect(env(before, 'lab')!.lastSyncAt).not.toBeNull();
+
+    await api.stop();
+    const during = await waitForListing(
+      runtime,
+      l => env(l, 'lab')?.stale === true,
+    );
+    expect(env(during, 'lab')!.instances).toHaveLength(1);
+    expect(env(during, 'lab')!.lastSyncAt).toEqual(expect.any(String));
+    expect(during.errors).toEqual([
+      {
+        location: 'alpha',
+        message: expect.stringContaining('serving last known state'),
+      },
+    ]);
+
+    await api.start();
+    api.apply('pods', emulatorPod('lab', 0, { restartCount: 1 }));
+    const after = await waitForListing(
+      runtime,
+      l =>
+        env(l, 'lab')?.stale === false &&
+        env(l, 'lab')!.instances[0].health.facts.restarts === 1,
+    );
+    expect(after.errors).toEqual([]);
+  });
+
+  it('reports a broken cluster in errors without hiding the healthy one', async () => {
+    const good = await startApi();
+    const bad = await startApi('another-token'); // our token is refused: 401
+    good.apply('pods', emulatorPod('lab', 0));
+    bad.apply('pods', emulatorPod('hidden', 0));
+    const runtime = startRuntime([cluster('good', good), cluster('bad', bad)]);
+    const listing = await waitForListing(
+      runtime,
+      l =>
+        Boolean(env(l, 'lab')) &&
+        !l.errors.some(e => e.location === 'good') &&
+        l.errors.some(e => e.location === 'bad' && e.message.includes('401')),
+    );
+    expect(listing.items.map(e => `${e.location}/${e.name}`)).toEqual([
+      'good/lab',
+    ]);
+    expect(listing.errors.map(e => e.location)).toEqual(['bad']);
+  });
+});
+
+describe('KubernetesRuntime health and VNC', () => {
+  it('folds each emulator health endpoint and the pod status into instance states', async () => {
+    const healthy = new FakeEmulatorHealthServer('127.0.0.2');
+    const port = await healthy.start();
+    const crashed = new FakeEmulatorHealthServer('127.0.0.3');
+    await crashed.start(port);
+    crashed.facts = { ...crashed.facts, qmpStatus: 'internal-error' };
+    const silent = new FakeEmulatorHealthServer('127.0.0.4');
+    await silent.start(port);
+    silent.mode = 'hang';
+    servers.push(healthy, crashed, silent);
+
+    const api = await startApi();
+    api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 4 }));
+    api.apply('pods', emulatorPod('lab', 0, { podIP: '127.0.0.2' }));
+    api.apply('pods', emulatorPod('lab', 1, { podIP: '127.0.0.3' }));
+    api.apply('pods', emulatorPod('lab', 2, { podIP: '127.0.0.4' }));
+    api.apply(
+      'pods',
+      emulatorPod('lab', 3, {
+        podIP: '127.0.0.2',
+        ready: false,
+        restartCount: 2,
+      }),
+    );
+    const runtime = startRuntime([cluster('alpha', api)], {
+      vnc: 1,
+      health: port,
+    });
+
+    const listing = await waitForListing(runtime, l => {
+      const i = env(l, 'lab')?.instances ?? [];
+      return (
+        i.length === 4 &&
+        i.every(
+          x =>
+            x.health.facts.qmpStatus !== null ||
+            x.health.reasons.some(r => r.startsWith('health endpoint')),
+        )
+      );
+    });
+    const [i0, i1, i2, i3] = env(listing, 'lab')!.instances;
+    expect(i0.state).toBe('healthy');
+    expect(i0.health.facts).toMatchObject({
+      accelerator: 'tcg',
+      bootMode: 'snapshot',
+      vncReachable: true,
+    });
+    expect(i1).toMatchObject({
+      state: 'unhealthy',
+      health: { reasons: ['QEMU reports internal-error'] },
+    });
+    expect(i2.health.reasons[0]).toMatch(
+      /^health endpoint: no answer within 1500 ms/,
+    );
+    expect(i3.state).toBe('degraded');
+    expect(i3.health.reasons[0]).toBe('pod is not Ready');
+    expect(i3.health.facts.restarts).toBe(2);
+    expect(env(listing, 'lab')!.summary).toMatchObject({
+      state: 'degraded',
+      healthy: 1,
+      total: 4,
+    });
+  });
+
+  it('opens VNC straight to the pod IP in direct mode', async () => {
+    const vnc = net.createServer(socket => socket.end('RFB 003.008\n'));
+    await new Promise<void>(resolve =>
+      vnc.listen(0, '127.0.0.5', () => resolve()),
+    );
+    servers.push({
+      stop: () => new Promise<void>(resolve => vnc.close(() => resolve())),
+    });
+    const port = (vnc.address() as net.AddressInfo).port;
+    const api = await startApi();
+    api.apply('pods', emulatorPod('lab', 0, { podIP: '127.0.0.5' }));
+    const runtime = startRuntime([cluster('alpha', api)], {
+      vnc: port,
+      health: 1,
+    });
+    await waitForListing(runtime, l => Boolean(env(l, 'lab')));
+
+    const stream = await runtime.openVnc('lab', 0);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('RFB 003.008\n');
+    await expect(runtime.openVnc('lab', 7)).rejects.toThrow(
+      'no running instance 7',
+    );
+  });
+
+  it('reaches VNC and health through the API server port-forward when configured', async () => {
+    // An echoing "VNC server" that greets first, on a pod IP only the fake API server dials.
+    const vnc = net.createServer(socket => {
+      socket.write('RFB 003.008\n');
+      socket.pipe(socket);
+    });
+    await new Promise<void>(resolve =>
+      vnc.listen(0, '127.0.0.6', () => resolve()),
+    );
+    servers.push({
+      stop: () => new Promise<void>(resolve => vnc.close(() => resolve())),
+    });
+    const vncPort = (vnc.address() as net.AddressInfo).port;
+    const health = new FakeEmulatorHealthServer('127.0.0.6');
+    const healthPort = await health.start();
+    servers.push(health);
+
+    const api = await startApi();
+    api.apply('pods', emulatorPod('lab', 0, { podIP: '127.0.0.6' }));
+    const runtime = startRuntime(
+      [{ ...cluster('alpha', api), emulatorAccess: 'portForward' }],
+      {
+        vnc: vncPort,
+        health: healthPort,
+      },
+    );
+    const listing = await waitForListing(
+      runtime,
+      l => env(l, 'lab')?.instances[0]?.state === 'healthy',
+    );
+    expect(env(listing, 'lab')!.instances[0].health.facts.qmpStatus).toBe(
+      'running',
+    );
+
+    const stream = await runtime.openVnc('lab', 0);
+    const received: Buffer[] = [];
+    const sawEcho = new Promise<void>(resolve =>
+      stream.on('data', (chunk: Buffer) => {
+        received.push(chunk);
+        if (Buffer.concat(received).toString().endsWith('ping')) resolve();
+      }),
+    );
+    stream.write('ping');
+    await sawEcho;
+    expect(Buffer.concat(received).toString()).toBe('RFB 003.008\nping');
+    stream.destroy();
+    const forwards = api.requests.filter(r =>
+      r.path.endsWith('/pods/lab-0/portforward'),
+    );
+    expect(forwards.length).toBeGreaterThanOrEqual(2); // health probes and the VNC stream
+  });
+
+  it('refuses to provision and points at the Helm path', async () => {
+    const api = await startApi();
+    const runtime = startRuntime([cluster('alpha', api)]);
+    await expect(
+      runtime.createEnvironment({
+        name: 'x',
+        instances: 1,
+        storageMode: 'ephemeral',
+      }),
+    ).rejects.toThrow(/Helm chart/);
+    await expect(runtime.destroyEnvironment('x')).rejects.toThrow(
+      /helm uninstall/,
+    );
+  });
+});

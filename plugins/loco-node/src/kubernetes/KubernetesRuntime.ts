@@ -1,0 +1,278 @@
+import type { Duplex } from 'node:stream';
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { NotFoundError, NotImplementedError } from '@backstage/errors';
+import { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type {
+  LocoEnvironment,
+  LocationError,
+} from '@loco-portal/plugin-loco-common';
+import type {
+  EmulatorRuntime,
+  EnvironmentChange,
+  EnvironmentSpec,
+  InstanceAction,
+  RuntimeListing,
+} from '../runtime/EmulatorRuntime';
+import { LocoMetrics } from '../metrics/LocoMetrics';
+import { ClusterWatcher } from './ClusterWatcher';
+import { describeEnvironments, podIndex, podKey } from './describeEnvironments';
+import { HealthPoller } from './HealthPoller';
+import { ClusterConfig, kubeConfigFor } from './kubernetesConfig';
+import {
+  connectToPod,
+  DEFAULT_EMULATOR_PORTS,
+  EmulatorPorts,
+  fetchHealthOver,
+} from './podConnection';
+import { LOCO_LABELS } from '@loco-portal/plugin-loco-common';
+
+/** Tunables; the defaults suit production, tests shorten them. */
+export interface KubernetesRuntimeOptions {
+  clusters: ClusterConfig[];
+  logger: LoggerService;
+  metrics?: LocoMetrics;
+  ports?: EmulatorPorts;
+  backoff?: { initialMs: number; maxMs: number };
+  listTimeoutMs?: number;
+  health?: {
+    intervalMs?: number;
+    timeoutMs?: number;
+    concurrency?: number;
+    failureThreshold?: number;
+    cooldownMs?: number;
+  };
+  /** Builds the client config; tests may swap it, production uses config. */
+  kubeConfigFor?: (cluster: ClusterConfig) => KubeConfig;
+}
+
+interface Cluster {
+  config: ClusterConfig;
+  kubeConfig: KubeConfig;
+  watcher: ClusterWatcher;
+  poller: HealthPoller<V1Pod>;
+}
+
+const HELM_HINT =
+  'Kubernetes environments are installed with the Helm chart: use the "Create Loco environment" template (loco:environment:create with a cluster) or `helm upgrade`/`helm uninstall` of the release';
+
+/**
+ * Environments running on Kubernetes clusters, found by watching (never
+ * polling) emulator pods and StatefulSets. Listings are computed from the
+ * informer caches and the health poller's results, so a page load never
+ * reaches an API server.
+ */
+export class KubernetesRuntime implements EmulatorRuntime {
+  readonly kind = 'kubernetes' as const;
+  private readonly clusters: Cluster[];
+  private readonly listeners = new Set<() => void>();
+  private readonly ports: EmulatorPorts;
+  /** The listing as of the last change or clock tick; requests only read it. */
+  private cache: RuntimeListing | undefined;
+  private clockTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: KubernetesRuntimeOptions) {
+    const metrics = options.metrics ?? new LocoMetrics();
+    this.ports = options.ports ?? DEFAULT_EMULATOR_PORTS;
+    const makeKubeConfig = options.kubeConfigFor ?? kubeConfigFor;
+    this.clusters = options.clusters.map(config => {
+      const kubeConfig = makeKubeConfig(config);
+      const watcher = new ClusterWatcher({
+        name: config.name,
+        kubeConfig,
+        namespaces: config.namespaces,
+        backoff: options.backoff ?? { initialMs: 1000, maxMs: 30_000 },
+        listTimeoutMs: options.listTimeoutMs ?? 15_000,
+        metrics,
+        onChange: () => this.watcherChanged(config.name),
+      });
+      const h = options.health ?? {};
+      // Through the API server every probe is a port-forward: probe less often.
+      const defaultInterval =
+        config.emulatorAccess === 'portForward' ? 30_000 : 10_000;
+      const poller = new HealthPoller<V1Pod>({
+        location: config.name,
+        intervalMs: h.intervalMs ?? defaultInterval,
+        timeoutMs: h.timeoutMs ?? 2_000,
+        concurrency: h.concurrency ?? 16,
+        failureThreshold: h.failureThreshold ?? 20,
+        cooldownMs: h.cooldownMs ?? 60_000,
+        targets: () =>
+          new Map(
+            watcher
+              .pods()
+              .filter(p => p.status?.phase === 'Running')
+              .map(p => [podKey(p), p] as const),
+          ),
+        probe: (pod, timeoutMs) =>
+          fetchHealthOver(
+            () =>
+              connectToPod(
+                config.emulatorAccess,
+                kubeConfig,
+                pod,
+                this.ports.health,
+              ),
+            timeoutMs,
+          ),
+        onProbeSeconds: s =>
+          metrics.healthCheckSeconds.observe({ location: config.name }, s),
+        onRound: () => this.changed(),
+      });
+      return { config, kubeConfig, watcher, poller };
+    });
+  }
+
+  start(): void {
+    // Health states depend on the clock (startup grace, stale screens):
+    // refresh the cached listing every second off the request path.
+    this.clockTimer = setInterval(() => {
+      this.cache = this.compute();
+    }, 1000);
+    this.clockTimer.unref?.();
+    for (const c of this.clusters) {
+      c.watcher.start();
+      c.poller.start();
+      this.options.logger.info(
+        `Watching Loco emulators in Kubernetes cluster ${
+          c.config.name
+        } (namespaces: ${
+          c.config.namespaces.join(', ') || 'all'
+        }, emulator access: ${c.config.emulatorAccess})`,
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.clockTimer);
+    await Promise.all(
+      this.clusters.flatMap(c => [c.watcher.stop(), c.poller.stop()]),
+    );
+  }
+
+  /** Subscribes to any change of what a listing would return; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async listEnvironments(): Promise<RuntimeListing> {
+    this.cache ??= this.compute();
+    return this.cache;
+  }
+
+  private compute(): RuntimeListing {
+    const now = new Date();
+    const items: LocoEnvironment[] = [];
+    const errors: LocationError[] = [];
+    for (const c of this.clusters) {
+      const status = c.watcher.status();
+      if (status.error || !status.synced) {
+        errors.push({
+          location: c.config.name,
+          message: status.error
+            ? `${
+                status.stale && status.synced
+                  ? 'serving last known state: '
+                  : ''
+              }${status.error}`
+            : 'not synced yet',
+        });
+      }
+      items.push(
+        ...describeEnvironments(
+          {
+            cluster: c.config.name,
+            pods: c.watcher.pods(),
+            statefulSets: c.watcher.statefulSets(),
+            probes: c.poller.results,
+            status,
+          },
+          now,
+        ),
+      );
+    }
+    return { items, errors };
+  }
+
+  async openVnc(environment: string, index: number): Promise<Duplex> {
+    const { cluster, pod } = this.locate(environment, index);
+    return connectToPod(
+      cluster.config.emulatorAccess,
+      cluster.kubeConfig,
+      pod,
+      this.ports.vnc,
+    );
+  }
+
+  async screenshot(environment: string, index: number): Promise<Buffer> {
+    this.locate(environment, index);
+    throw new NotImplementedError(
+      'Screenshots of Kubernetes instances are not available: the emulator image serves no screenshot endpoint; use the live VNC view',
+    );
+  }
+
+  /** `restart` deletes the pod; its StatefulSet creates it again. */
+  async runAction(
+    environment: string,
+    index: number,
+    action: InstanceAction,
+  ): Promise<void> {
+    const { cluster, pod } = this.locate(environment, index);
+    if (action !== 'restart') {
+      throw new NotImplementedError(
+        `"${action}" is not available for Kubernetes instances yet; only restart is`,
+      );
+    }
+    await cluster.kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedPod({
+      name: pod.metadata!.name!,
+      namespace: pod.metadata!.namespace!,
+    });
+  }
+
+  async createEnvironment(spec: EnvironmentSpec): Promise<void> {
+    throw new NotImplementedError(
+      `Cannot create ${spec.name} here. ${HELM_HINT}`,
+    );
+  }
+
+  async updateEnvironment(
+    name: string,
+    _change: EnvironmentChange,
+  ): Promise<void> {
+    throw new NotImplementedError(`Cannot change ${name} here. ${HELM_HINT}`);
+  }
+
+  async destroyEnvironment(name: string): Promise<void> {
+    throw new NotImplementedError(`Cannot destroy ${name} here. ${HELM_HINT}`);
+  }
+
+  private locate(
+    environment: string,
+    index: number,
+  ): { cluster: Cluster; pod: V1Pod } {
+    for (const cluster of this.clusters) {
+      const pod = cluster.watcher
+        .pods()
+        .find(
+          p =>
+            p.metadata?.labels?.[LOCO_LABELS.environment] === environment &&
+            podIndex(p) === index,
+        );
+      if (pod) return { cluster, pod };
+    }
+    throw new NotFoundError(
+      `Environment ${environment} has no running instance ${index}`,
+    );
+  }
+
+  /** Pods may have appeared: their first health probe should not wait a full interval. */
+  private watcherChanged(cluster: string): void {
+    this.changed();
+    this.clusters?.find(c => c.config.name === cluster)?.poller.nudge();
+  }
+
+  private changed(): void {
+    this.cache = undefined;
+    for (const listener of this.listeners) listener();
+  }
+}

@@ -1,0 +1,145 @@
+import {
+  ADD,
+  DELETE,
+  ERROR,
+  KubeConfig,
+  KubernetesListObject,
+  KubernetesObject,
+  ListWatch,
+  UPDATE,
+} from '@kubernetes/client-node';
+import { Backoff, backoffDelay, ReportingWatch } from './ReportingWatch';
+
+export type { Backoff } from './ReportingWatch';
+
+export interface ResourceWatchOptions<T extends KubernetesObject> {
+  kubeConfig: KubeConfig;
+  /** API path of the collection, e.g. `/api/v1/namespaces/loco/pods`. */
+  path: string;
+  labelSelector: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  backoff: Backoff;
+  /** A list may hang on a half-dead API server; give up after this long. */
+  listTimeoutMs: number;
+  onChange: () => void;
+  onStatus: () => void;
+  onListed: (seconds: number) => void;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * One list+watch of one collection, kept alive. `ListWatch` of client-node does
+ * the informer work (cache, relist after `410 Gone`, resume from the last
+ * resourceVersion when a watch ends cleanly) but stops for good on any other
+ * error; this class restarts it with exponential backoff and keeps the last
+ * known objects meanwhile, so an outage serves stale data instead of none.
+ */
+export class ResourceWatch<T extends KubernetesObject> {
+  private readonly informer: ListWatch<T>;
+  private stopped = true;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Whether the collection has been listed at least once. */
+  listed = false;
+  /** True while the watch is broken and we wait to retry. */
+  failing = false;
+  lastError: string | null = null;
+  /** The last moment the API server confirmed our copy (list, watch start, event, bookmark). */
+  lastSyncAt: Date | null = null;
+
+  constructor(private readonly options: ResourceWatchOptions<T>) {
+    const watch = new ReportingWatch(options.kubeConfig, options.backoff, {
+      connected: () => this.confirmed(),
+      event: () => this.confirmed(),
+    });
+    this.informer = new ListWatch<T>(
+      options.path,
+      watch,
+      () => this.timedList(),
+      false,
+      options.labelSelector,
+    );
+    for (const verb of [ADD, UPDATE, DELETE]) {
+      this.informer.on(verb as typeof ADD, () => options.onChange());
+    }
+    this.informer.on(ERROR, error => this.failed(error));
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.informer.start().catch(error => this.failed(error));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    await this.informer.stop();
+  }
+
+  objects(): readonly T[] {
+    return this.informer.list();
+  }
+
+  private async timedList(): Promise<KubernetesListObject<T>> {
+    const started = process.hrtime.bigint();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `list ${this.options.path} timed out after ${this.options.listTimeoutMs} ms`,
+            ),
+          ),
+        this.options.listTimeoutMs,
+      );
+    });
+    try {
+      const result = await Promise.race([this.options.list(), timeout]);
+      // ListWatch goes on to open a watch after the list; not once stopped.
+      if (this.stopped) throw new Error('stopped');
+      this.options.onListed(Number(process.hrtime.bigint() - started) / 1e9);
+      this.listed = true;
+      this.confirmed();
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private confirmed(): void {
+    this.lastSyncAt = new Date();
+    const changed = this.failing || this.failures > 0;
+    this.failures = 0;
+    this.failing = false;
+    this.lastError = null;
+    if (changed) this.options.onStatus();
+  }
+
+  private failed(error: unknown): void {
+    if (this.stopped) return;
+    this.failures += 1;
+    this.failing = true;
+    this.lastError = describeError(error);
+    this.options.onError(error);
+    this.options.onStatus();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (!this.stopped) this.informer.start().catch(e => this.failed(e));
+    }, backoffDelay(this.options.backoff, this.failures));
+    this.retryTimer.unref?.();
+  }
+}
+
+function describeError(error: unknown): string {
+  const e = error as {
+    statusCode?: number;
+    code?: string | number;
+    message?: string;
+    body?: unknown;
+  };
+  const status =
+    e?.statusCode ?? (typeof e?.code === 'number' ? e.code : undefined);
+  const message = e?.message ?? String(error);
+  return status ? `HTTP ${status}: ${message}` : message;
+}

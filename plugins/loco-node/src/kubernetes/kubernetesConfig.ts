@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import type { Config } from '@backstage/config';
+import { KubeConfig } from '@kubernetes/client-node';
+import { z } from 'zod';
+
+/**
+ * `loco.kubernetes`: our own small cluster block rather than the Kubernetes
+ * plugin's `kubernetes.clusterLocatorMethods`. That plugin is not installed
+ * here, its config carries options we do not honour (dashboards, custom
+ * resources, object types), and our clusters need two settings it has no
+ * place for: the namespaces to watch and how to reach emulator ports.
+ */
+const clusterSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be [a-z0-9-]+'),
+    url: z.string().url().optional(),
+    caData: z.string().optional(),
+    caFile: z.string().optional(),
+    skipTLSVerify: z.boolean().default(false),
+    authProvider: z
+      .enum(['serviceAccount', 'kubeconfig'])
+      .default('serviceAccount'),
+    serviceAccountToken: z.string().optional(),
+    kubeconfigPath: z.string().optional(),
+    kubeconfigContext: z.string().optional(),
+    namespaces: z.array(z.string().min(1)).default([]),
+    emulatorAccess: z.enum(['direct', 'portForward']).default('direct'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.authProvider === 'serviceAccount' && !c.url) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'url is required for authProvider serviceAccount',
+      });
+    }
+    if (c.authProvider === 'serviceAccount' && !c.serviceAccountToken) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'serviceAccountToken is required for authProvider serviceAccount',
+      });
+    }
+    if (c.authProvider === 'kubeconfig' && !c.kubeconfigPath) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'kubeconfigPath is required for authProvider kubeconfig',
+      });
+    }
+  });
+
+const kubernetesSchema = z.object({
+  clusters: z.array(clusterSchema).default([]),
+});
+
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+export type KubernetesRuntimeConfig = z.infer<typeof kubernetesSchema>;
+
+/** Reads and validates `loco.kubernetes`; absent means no clusters. */
+export function readKubernetesConfig(config: Config): KubernetesRuntimeConfig {
+  const raw = config.getOptional('loco.kubernetes') ?? {};
+  const parsed = kubernetesSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(
+      `Invalid loco.kubernetes config: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  const names = parsed.data.clusters.map(c => c.name);
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate) {
+    throw new Error(
+      `Invalid loco.kubernetes config: cluster name ${duplicate} appears twice`,
+    );
+  }
+  return parsed.data;
+}
+
+/** A client configuration for one cluster, as `@kubernetes/client-node` wants it. */
+export function kubeConfigFor(cluster: ClusterConfig): KubeConfig {
+  const kc = new KubeConfig();
+  if (cluster.authProvider === 'kubeconfig') {
+    kc.loadFromFile(cluster.kubeconfigPath!);
+    if (cluster.kubeconfigContext)
+      kc.setCurrentContext(cluster.kubeconfigContext);
+    return kc;
+  }
+  const caData =
+    cluster.caData ??
+    (cluster.caFile
+      ? fs.readFileSync(cluster.caFile).toString('base64')
+      : undefined);
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: cluster.name,
+        server: cluster.url!,
+        caData,
+        skipTLSVerify: cluster.skipTLSVerify,
+      },
+    ],
+    users: [{ name: 'loco', token: cluster.serviceAccountToken }],
+    contexts: [{ name: cluster.name, cluster: cluster.name, user: 'loco' }],
+    currentContext: cluster.name,
+  });
+  return kc;
+}

@@ -1,0 +1,201 @@
+import http from 'node:http';
+import net from 'node:net';
+import { Duplex, PassThrough, Writable } from 'node:stream';
+import { KubeConfig, PortForward, V1Pod } from '@kubernetes/client-node';
+import {
+  INSTANCE_STATES,
+  type InstanceHealth,
+} from '@loco-portal/plugin-loco-common';
+import { z } from 'zod';
+
+export type EmulatorAccess = 'direct' | 'portForward';
+
+/** Ports of the emulator image (chart contract). */
+export interface EmulatorPorts {
+  vnc: number;
+  health: number;
+}
+
+export const DEFAULT_EMULATOR_PORTS: EmulatorPorts = {
+  vnc: 5901,
+  health: 8080,
+};
+
+/**
+ * Opens a TCP byte stream to one port of a pod: straight to the pod IP when
+ * the backend runs inside the cluster network, or tunnelled through the API
+ * server's `pods/portforward` subresource when it runs outside.
+ */
+export async function connectToPod(
+  access: EmulatorAccess,
+  kubeConfig: KubeConfig,
+  pod: V1Pod,
+  port: number,
+): Promise<Duplex> {
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const name = pod.metadata?.name ?? '';
+  if (access === 'direct') {
+    const host = pod.status?.podIP;
+    if (!host) throw new Error(`pod ${namespace}/${name} has no IP yet`);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port });
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        socket.on('error', () => {}); // see portForward: never an unhandled 'error'
+        resolve(socket);
+      });
+      socket.once('error', reject);
+    });
+  }
+  return portForward(kubeConfig, namespace, name, port);
+}
+
+async function portForward(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name: string,
+  port: number,
+): Promise<Duplex> {
+  const input = new PassThrough();
+  // Filled in once the WebSocket is open; the Duplex exists before that.
+  const link: { ws?: { close(): void } } = {};
+  const duplex = new Duplex({
+    read() {},
+    write(chunk, _encoding, callback) {
+      input.write(chunk, callback);
+    },
+    final(callback) {
+      input.end();
+      callback();
+    },
+    destroy(error, callback) {
+      link.ws?.close();
+      input.destroy();
+      callback(error);
+    },
+  });
+  const output = new Writable({
+    write(chunk, _encoding, callback) {
+      duplex.push(chunk);
+      callback();
+    },
+  });
+  // The API server reports a failed dial of the pod port on the error channel.
+  const errors = new Writable({
+    write(chunk, _encoding, callback) {
+      // client-node passes the channel's port header on as an empty chunk.
+      if (chunk.length > 0) {
+        duplex.destroy(
+          new Error(
+            `port-forward to ${namespace}/${name}:${port}: ${chunk.toString()}`,
+          ),
+        );
+      }
+      callback();
+    },
+  });
+  const socket = (await new PortForward(kubeConfig, true).portForward(
+    namespace,
+    name,
+    [port],
+    output,
+    errors,
+    input,
+  )) as any;
+  link.ws = socket;
+  // An error before the caller listens must not crash the backend; callers
+  // that listen still get it.
+  duplex.on('error', () => {});
+  socket.on('close', () => duplex.push(null));
+  socket.on('error', (error: Error) => duplex.destroy(error));
+  return duplex;
+}
+
+/** The emulator image's health JSON; anything else is treated as a failed probe. */
+const healthSchema = z.object({
+  state: z.enum(INSTANCE_STATES as [string, ...string[]]),
+  reasons: z.array(z.string()),
+  checkedAt: z.string(),
+  facts: z.object({
+    processAlive: z.boolean(),
+    qmpStatus: z.string().nullable(),
+    vncReachable: z.boolean().nullable(),
+    lastScreenChangeAt: z.string().nullable(),
+    startedAt: z.string().nullable(),
+    bootMode: z.enum(['cold', 'snapshot']).nullable(),
+    accelerator: z.string().nullable(),
+    restarts: z.number().int().min(0),
+    lastExit: z
+      .object({
+        code: z.number().nullable(),
+        signal: z.string().nullable(),
+        at: z.string(),
+      })
+      .nullable(),
+  }),
+});
+
+/** GET /health over a stream from {@link connectToPod}, bounded by a timeout. */
+export async function fetchHealthOver(
+  connect: () => Promise<Duplex>,
+  timeoutMs: number,
+): Promise<InstanceHealth> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const connecting = connect();
+  let socket: Duplex;
+  try {
+    socket = await Promise.race([
+      connecting,
+      new Promise<never>((_, reject) =>
+        timeout.addEventListener('abort', () =>
+          reject(new Error(`no connection within ${timeoutMs} ms`)),
+        ),
+      ),
+    ]);
+  } catch (error) {
+    // A connection that arrives after we gave up must not linger.
+    connecting.then(
+      late => late.destroy(),
+      () => {},
+    );
+    throw error;
+  }
+  return new Promise<InstanceHealth>((resolve, reject) => {
+    const req = http.request(
+      {
+        method: 'GET',
+        path: '/health',
+        headers: { host: 'emulator', connection: 'close' },
+        createConnection: () => socket as net.Socket,
+        signal: timeout,
+      },
+      res => {
+        const chunks: Buffer[] = [];
+        res.on('data', c => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          socket.destroy();
+          try {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            // The image answers 503 with the same JSON when the instance is unhealthy.
+            const parsed = healthSchema.safeParse(body);
+            if (parsed.success) resolve(parsed.data as InstanceHealth);
+            else
+              reject(
+                new Error(`HTTP ${res.statusCode}: not a health document`),
+              );
+          } catch {
+            reject(new Error(`HTTP ${res.statusCode}: invalid JSON`));
+          }
+        });
+      },
+    );
+    req.on('error', error => {
+      socket.destroy();
+      reject(
+        timeout.aborted ? new Error(`no answer within ${timeoutMs} ms`) : error,
+      );
+    });
+    req.end();
+  });
+}

@@ -1,0 +1,109 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { podInstanceHealth } from './podHealth';
+import { describeEnvironments } from './describeEnvironments';
+import {
+  emulatorPod,
+  emulatorStatefulSet,
+} from './__testUtils__/emulatorObjects';
+
+const NOW = new Date();
+const pod = (overrides: (p: any) => void = () => {}): V1Pod => {
+  const p = emulatorPod('lab', 0);
+  overrides(p);
+  return p as V1Pod;
+};
+
+describe('podInstanceHealth', () => {
+  it('is unhealthy with the reason when the container cannot start', () => {
+    const health = podInstanceHealth(
+      pod(p => {
+        p.status.containerStatuses[0].state = {
+          waiting: {
+            reason: 'CrashLoopBackOff',
+            message: 'back-off 5m0s restarting failed container',
+          },
+        };
+        p.status.containerStatuses[0].lastState = {
+          terminated: { exitCode: 1, finishedAt: '2026-01-01T00:00:00Z' },
+        };
+      }),
+      undefined,
+      NOW,
+    );
+    expect(health.state).toBe('unhealthy');
+    expect(health.reasons[0]).toBe(
+      'container CrashLoopBackOff: back-off 5m0s restarting failed container',
+    );
+    expect(health.facts.lastExit).toEqual({
+      code: 1,
+      signal: null,
+      at: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('is starting, not measured, before the first probe of a running pod', () => {
+    const health = podInstanceHealth(
+      pod(p => {
+        p.status.containerStatuses[0].state = {
+          running: { startedAt: NOW.toISOString() },
+        };
+      }),
+      undefined,
+      NOW,
+    );
+    expect(health.state).toBe('starting');
+    expect(health.facts).toMatchObject({
+      processAlive: true,
+      qmpStatus: null,
+      accelerator: null,
+    });
+  });
+
+  it('says why when health checks of the cluster are paused', () => {
+    const health = podInstanceHealth(
+      pod(),
+      {
+        kind: 'paused',
+        reason: 'health checks paused: 20 probes failed in a row in alpha',
+        at: NOW,
+      },
+      NOW,
+    );
+    expect(health.reasons[0]).toBe(
+      'health checks paused: 20 probes failed in a row in alpha',
+    );
+    expect(health.facts.qmpStatus).toBeNull();
+  });
+});
+
+describe('describeEnvironments', () => {
+  it('infers the storage mode from the StatefulSet volumes and reads the owner annotation', () => {
+    const set: any = emulatorStatefulSet('lab', {
+      replicas: 1,
+      owner: 'group:default/team-a',
+    });
+    set.spec.volumeClaimTemplates = [{ metadata: { name: 'data' } }];
+    const [env] = describeEnvironments(
+      {
+        cluster: 'alpha',
+        pods: [],
+        statefulSets: [set],
+        probes: new Map(),
+        status: { synced: true, stale: false, lastSyncAt: NOW, error: null },
+      },
+      NOW,
+    );
+    expect(env).toMatchObject({
+      name: 'lab',
+      owner: 'group:default/team-a',
+      storageMode: 'persistent',
+      snapshotTag: null,
+      desiredInstances: 1,
+      lastSyncAt: NOW.toISOString(),
+    });
+    expect(env.instances[0]).toMatchObject({
+      state: 'starting',
+      health: { reasons: ['pod not created yet'] },
+    });
+  });
+});

@@ -1,0 +1,119 @@
+import path from 'node:path';
+import type { Config } from '@backstage/config';
+import { z } from 'zod';
+
+/**
+ * What self-service provisioning may offer and use, read from config:
+ * `loco.helm` (how to run Helm), the cluster names of `loco.kubernetes.clusters`
+ * with their credentials (for Helm's flags) and the snapshot tags each runtime
+ * knows. Shared by the scaffolder actions and the backend's options route so the
+ * form offers exactly what the actions accept.
+ */
+
+/** A Go duration as Helm's --timeout takes it, e.g. 10m, 300s, 1h30m. */
+export const helmTimeoutSchema = z
+  .string()
+  .regex(/^([0-9]+(h|m|s))+$/, 'a duration such as 10m, 300s or 1h30m');
+
+/** Kubernetes / OCI-safe names: no shell or YAML metacharacters can pass. */
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+const snapshotTag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);
+
+const clusterSchema = z
+  .object({
+    name: dnsLabel,
+    url: z.string().url().optional(),
+    caData: z.string().optional(),
+    caFile: z.string().optional(),
+    skipTLSVerify: z.boolean().default(false),
+    authProvider: z.enum(['serviceAccount', 'kubeconfig']).default('serviceAccount'),
+    serviceAccountToken: z.string().optional(),
+    kubeconfigPath: z.string().optional(),
+    kubeconfigContext: z.string().optional(),
+    namespaces: z.array(z.string().min(1)).default([]),
+  })
+  // Other keys (emulatorAccess, ...) belong to the Kubernetes runtime.
+  .loose();
+
+const helmSchema = z.object({
+  binary: z.string().min(1).default('helm'),
+  chart: z.string().min(1).default('../../chart'),
+  timeout: helmTimeoutSchema.default('10m'),
+  /** Namespace used when neither the input nor the cluster names one. */
+  defaultNamespace: dnsLabel.default('loco'),
+  /** Snapshot tags the form offers for Kubernetes environments. */
+  snapshotTags: z.array(snapshotTag).default([]),
+  /** Default snapshot registry (OCI repository) for Kubernetes environments. */
+  snapshotRegistry: z.string().default(''),
+});
+
+export type HelmSettings = z.infer<typeof helmSchema>;
+export type ClusterSettings = z.infer<typeof clusterSchema>;
+
+export interface ProvisioningSettings {
+  helm: HelmSettings;
+  clusters: ClusterSettings[];
+  /** Snapshot tags of the local runtime (keys of loco.local.images), [] when it is off. */
+  localSnapshotTags: string[];
+  localEnabled: boolean;
+}
+
+function parse<T>(schema: z.ZodType<T>, raw: unknown, key: string): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`Invalid ${key} config: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/** Reads the provisioning settings; a chart given as a path resolves against the working directory. */
+export function readProvisioningSettings(config: Config): ProvisioningSettings {
+  const helm = parse(helmSchema, config.getOptional('loco.helm') ?? {}, 'loco.helm');
+  // OCI references and repo/chart names stay as they are; paths become absolute.
+  if (!helm.chart.startsWith('oci://') && (helm.chart.startsWith('.') || helm.chart.startsWith('/'))) {
+    helm.chart = path.resolve(helm.chart);
+  }
+  const clusters = parse(
+    z.array(clusterSchema),
+    config.getOptional('loco.kubernetes.clusters') ?? [],
+    'loco.kubernetes.clusters',
+  );
+  const localEnabled = config.getOptionalBoolean('loco.local.enabled') ?? true;
+  const images = config.getOptionalConfig('loco.local.images');
+  return {
+    helm,
+    clusters,
+    localEnabled,
+    localSnapshotTags: localEnabled && images ? images.keys() : [],
+  };
+}
+
+/** What the create form may offer; no credentials. */
+export interface ProvisioningOptions {
+  runtimes: Array<'local' | 'kubernetes'>;
+  snapshotTags: { local: string[]; kubernetes: string[] };
+  snapshotRegistry: string;
+  clusters: Array<{ name: string; namespaces: string[] }>;
+  defaultNamespace: string;
+}
+
+/** The public part of the settings, for the options route and the form. */
+export function provisioningOptions(
+  settings: ProvisioningSettings,
+  enabledRuntimes: string[],
+): ProvisioningOptions {
+  const runtimes: Array<'local' | 'kubernetes'> = [];
+  if (enabledRuntimes.includes('local')) runtimes.push('local');
+  // Helm provisioning needs only a cluster to talk to, not the discovery runtime.
+  if (settings.clusters.length > 0) runtimes.push('kubernetes');
+  return {
+    runtimes,
+    snapshotTags: {
+      local: runtimes.includes('local') ? settings.localSnapshotTags : [],
+      kubernetes: settings.helm.snapshotTags,
+    },
+    snapshotRegistry: settings.helm.snapshotRegistry,
+    clusters: settings.clusters.map(c => ({ name: c.name, namespaces: c.namespaces })),
+    defaultNamespace: settings.helm.defaultNamespace,
+  };
+}

@@ -1,0 +1,122 @@
+import { ReactNode } from 'react';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import { summarizeStates } from '@loco-portal/plugin-loco-common';
+import type {
+  InstanceState,
+  LocoEnvironment,
+} from '@loco-portal/plugin-loco-common';
+import RFB from '@novnc/novnc';
+import { LocoApi, locoApiRef } from '../api/LocoApi';
+
+export const entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Resource',
+  metadata: {
+    name: 'loco-demo',
+    annotations: { 'loco.dev/environment': 'loco-demo' },
+  },
+  spec: {},
+};
+
+const REASONS: Partial<Record<InstanceState, string>> = {
+  unhealthy: 'emulator exited (signal SIGKILL)',
+  starting: 'booting from snapshot',
+};
+
+/** An environment of `count` instances; instance 1 failed, the rest are healthy unless `states` says otherwise. */
+export function environment(
+  count: number,
+  states: Record<number, InstanceState> = { 1: 'unhealthy' },
+): LocoEnvironment {
+  const instances = Array.from({ length: count }, (_, index) => {
+    const state = states[index] ?? 'healthy';
+    const reasons = [REASONS[state] ?? 'running, screen updating'];
+    return {
+      index,
+      name: `loco-demo-${index}`,
+      state,
+      health: { state, reasons, checkedAt: '', facts: {} as any },
+    };
+  });
+  return {
+    name: 'loco-demo',
+    runtime: 'local',
+    location: 'local',
+    owner: null,
+    storageMode: 'ephemeral',
+    snapshotTag: null,
+    desiredInstances: count,
+    instances,
+    summary: summarizeStates(instances.map(i => i.state)),
+  };
+}
+
+export function fakeLocoApi(
+  env: LocoEnvironment | Error,
+): jest.Mocked<LocoApi> {
+  return {
+    listEnvironments: jest.fn(),
+    getEnvironment: jest.fn(async (_name: string) => {
+      if (env instanceof Error) throw env;
+      return env;
+    }),
+    vncUrl: jest.fn(
+      async (e, i) =>
+        `ws://localhost/api/loco/environments/${e}/instances/${i}/vnc`,
+    ),
+    vncProtocols: jest.fn(async () => ['binary', 'backstage-token.abc']),
+    runAction: jest.fn(async (e, index, action) => ({
+      environment: e,
+      index,
+      action,
+      status: 'done',
+    })),
+    screenshot: jest.fn(
+      async (_e: string, _i: number) =>
+        new Blob(['png'], { type: 'image/png' }),
+    ),
+    badgeUrl: jest.fn(
+      async e => `http://localhost/api/loco/badges/environments/${e}.svg`,
+    ),
+  };
+}
+
+/** The FakeRfb sessions setupTests' noVNC stand-in has created, oldest first. */
+export const fakeRfbs = () =>
+  (RFB as unknown as { instances: any[] }).instances;
+
+export function renderWithLoco(
+  node: ReactNode,
+  locoApi: LocoApi,
+  permissions: { control?: boolean; manage?: boolean } = {
+    control: true,
+    manage: true,
+  },
+) {
+  const permissionApi = mockApis.permission({
+    authorize: request => {
+      const decisions: Record<string, boolean | undefined> = {
+        'loco.instance.control': permissions.control,
+        'loco.environment.manage': permissions.manage,
+      };
+      const allowed = decisions[request.permission.name] ?? true;
+      return (allowed ? 'ALLOW' : 'DENY') as any;
+    },
+  });
+  return renderInTestApp(
+    <TestApiProvider
+      apis={[
+        [locoApiRef, locoApi],
+        [permissionApiRef, permissionApi],
+      ]}
+    >
+      <EntityProvider entity={entity}>{node}</EntityProvider>
+    </TestApiProvider>,
+  );
+}

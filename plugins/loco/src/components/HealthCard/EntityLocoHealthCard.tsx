@@ -1,0 +1,115 @@
+import { useEffect, useState } from 'react';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import useInterval from 'react-use/esm/useInterval';
+import { useApi, fetchApiRef } from '@backstage/core-plugin-api';
+import { InfoCard, Progress, WarningPanel } from '@backstage/core-components';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import { LOCO_ENVIRONMENT_ANNOTATION } from '@loco-portal/plugin-loco-common';
+import { List, ListItem, ListItemText, Typography } from '@material-ui/core';
+import { locoApiRef } from '../../api/LocoApi';
+import { HealthChip, StateChip } from '../HealthChip/HealthChip';
+
+const REFRESH_MS = 10_000;
+
+/** Entity overview card: the environment's health roll-up, each instance's state and reason, and its badge. */
+export function EntityLocoHealthCard() {
+  const { entity } = useEntity();
+  const environment =
+    entity.metadata.annotations?.[LOCO_ENVIRONMENT_ANNOTATION];
+  const locoApi = useApi(locoApiRef);
+  const { value, loading, error, retry } = useAsyncRetry(
+    async () => (environment ? locoApi.getEnvironment(environment) : undefined),
+    [locoApi, environment],
+  );
+  useInterval(retry, REFRESH_MS);
+
+  if (!environment) {
+    return (
+      <InfoCard title="Loco health">
+        <Typography variant="body2">
+          This entity has no {LOCO_ENVIRONMENT_ANNOTATION} annotation, so there
+          is no environment to show.
+        </Typography>
+      </InfoCard>
+    );
+  }
+  return (
+    <InfoCard
+      title="Loco health"
+      subheader={environment}
+      action={value ? <HealthChip summary={value.summary} /> : undefined}
+    >
+      {!value && loading && <Progress />}
+      {!value && error && (
+        <WarningPanel
+          title={`Health of ${environment} is unknown`}
+          message={error.message}
+        >
+          Check that the environment exists and that you may read it
+          (loco.environment.read).
+        </WarningPanel>
+      )}
+      {value && value.instances.length === 0 && (
+        <Typography variant="body2">
+          No instances are running (asked for {value.desiredInstances}). It may
+          be starting or scaled to zero.
+        </Typography>
+      )}
+      {value && value.instances.length > 0 && (
+        <List dense disablePadding>
+          {value.instances.map(instance => (
+            <ListItem
+              key={instance.index}
+              disableGutters
+              data-testid={`loco-health-row-${instance.index}`}
+            >
+              <ListItemText
+                primary={instance.name}
+                secondary={instance.health.reasons[0] ?? null}
+              />
+              <StateChip state={instance.state} />
+            </ListItem>
+          ))}
+        </List>
+      )}
+      <Badge environment={environment} />
+    </InfoCard>
+  );
+}
+
+/**
+ * The backend's SVG badge, fetched with the user's credentials (an <img> alone
+ * could not send them), plus the address to embed in docs.
+ */
+function Badge({ environment }: { environment: string }) {
+  const locoApi = useApi(locoApiRef);
+  const fetchApi = useApi(fetchApiRef);
+  const [badge, setBadge] = useState<{ url: string; image?: string }>();
+  useEffect(() => {
+    let objectUrl: string | undefined;
+    let cancelled = false;
+    (async () => {
+      const url = await locoApi.badgeUrl(environment);
+      const response = await fetchApi.fetch(url).catch(() => undefined);
+      if (response?.ok && typeof URL.createObjectURL === 'function') {
+        objectUrl = URL.createObjectURL(await response.blob());
+      }
+      if (!cancelled) setBadge({ url, image: objectUrl });
+    })();
+    return () => {
+      cancelled = true;
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+    };
+  }, [locoApi, fetchApi, environment]);
+  if (!badge) return null;
+  return (
+    <div style={{ marginTop: 12 }}>
+      {badge.image && (
+        <img src={badge.image} alt={`Loco health badge of ${environment}`} />
+      )}
+      <Typography variant="caption" component="div" color="textSecondary">
+        Badge for docs: <code>{`![loco](${badge.url})`}</code>
+      </Typography>
+    </div>
+  );
+}

@@ -1,0 +1,180 @@
+import { useState } from 'react';
+import {
+  Button,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogContentText,
+  DialogTitle,
+  IconButton,
+  Menu,
+  MenuItem,
+  TextField,
+} from '@material-ui/core';
+import MoreVertIcon from '@material-ui/icons/MoreVert';
+import type { LocoInstanceAction } from '../../api/LocoApi';
+
+export const ACTION_TEXT: Record<
+  LocoInstanceAction,
+  { label: string; confirm: string }
+> = {
+  restart: {
+    label: 'Restart emulator',
+    confirm:
+      'The emulator is stopped and started again. What is not saved in the guest is lost.',
+  },
+  reset: {
+    label: 'Reset to snapshot',
+    confirm:
+      'The guest goes back to its saved snapshot. Everything since then is lost.',
+  },
+  save: {
+    label: 'Save snapshot',
+    confirm:
+      'The current guest state replaces the saved snapshot that resets go back to.',
+  },
+};
+
+export interface TileMenuProps {
+  name: string;
+  /** Actions this user may run (restart/reset need control, save needs manage). */
+  actions: LocoInstanceAction[];
+  canSendKeys: boolean;
+  qualityLevel: number;
+  compressionLevel: number;
+  onQuality(level: number): void;
+  onCompression(level: number): void;
+  onCtrlAltDel(): void;
+  onAction(action: LocoInstanceAction): void;
+}
+
+const LEVELS = Array.from({ length: 10 }, (_, i) => i);
+
+/** The tile's "more" menu: Ctrl-Alt-Del, picture settings and confirmed instance actions. */
+export function TileMenu(props: TileMenuProps) {
+  const [anchor, setAnchor] = useState<HTMLElement | null>(null);
+  const [confirming, setConfirming] = useState<LocoInstanceAction | null>(null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const close = () => setAnchor(null);
+
+  return (
+    <>
+      <IconButton
+        size="small"
+        aria-label={`More for ${props.name}`}
+        onClick={e => setAnchor(e.currentTarget)}
+      >
+        <MoreVertIcon fontSize="small" />
+      </IconButton>
+      <Menu
+        anchorEl={anchor}
+        open={Boolean(anchor)}
+        onClose={close}
+        keepMounted={false}
+      >
+        {props.canSendKeys && (
+          <MenuItem
+            onClick={() => {
+              close();
+              props.onCtrlAltDel();
+            }}
+          >
+            Send Ctrl-Alt-Del
+          </MenuItem>
+        )}
+        <MenuItem
+          onClick={() => {
+            close();
+            setSettingsOpen(true);
+          }}
+        >
+          Picture quality…
+        </MenuItem>
+        {props.actions.map(action => (
+          <MenuItem
+            key={action}
+            onClick={() => {
+              close();
+              setConfirming(action);
+            }}
+          >
+            {ACTION_TEXT[action].label}…
+          </MenuItem>
+        ))}
+      </Menu>
+
+      <Dialog open={confirming !== null} onClose={() => setConfirming(null)}>
+        {confirming && (
+          <>
+            <DialogTitle>
+              {ACTION_TEXT[confirming].label}: {props.name}?
+            </DialogTitle>
+            <DialogContent>
+              <DialogContentText>
+                {ACTION_TEXT[confirming].confirm}
+              </DialogContentText>
+            </DialogContent>
+            <DialogActions>
+              <Button onClick={() => setConfirming(null)}>Cancel</Button>
+              <Button
+                color="secondary"
+                variant="contained"
+                onClick={() => {
+                  props.onAction(confirming);
+                  setConfirming(null);
+                }}
+              >
+                {ACTION_TEXT[confirming].label}
+              </Button>
+            </DialogActions>
+          </>
+        )}
+      </Dialog>
+
+      <Dialog open={settingsOpen} onClose={() => setSettingsOpen(false)}>
+        <DialogTitle>Picture of {props.name}</DialogTitle>
+        <DialogContent>
+          <DialogContentText>
+            Lower quality and higher compression use less bandwidth. Changes
+            apply to the running session without reconnecting.
+          </DialogContentText>
+          <TextField
+            select
+            fullWidth
+            margin="dense"
+            label="Quality (0 = smallest, 9 = best)"
+            value={props.qualityLevel}
+            onChange={e => props.onQuality(Number(e.target.value))}
+            SelectProps={{ native: true }}
+            inputProps={{ 'data-testid': 'loco-quality' }}
+          >
+            {LEVELS.map(l => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </TextField>
+          <TextField
+            select
+            fullWidth
+            margin="dense"
+            label="Compression (0 = none, 9 = most)"
+            value={props.compressionLevel}
+            onChange={e => props.onCompression(Number(e.target.value))}
+            SelectProps={{ native: true }}
+            inputProps={{ 'data-testid': 'loco-compression' }}
+          >
+            {LEVELS.map(l => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </TextField>
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={() => setSettingsOpen(false)}>Done</Button>
+        </DialogActions>
+      </Dialog>
+    </>
+  );
+}

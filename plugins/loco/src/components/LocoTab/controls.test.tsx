@@ -1,0 +1,207 @@
+import {
+  act,
+  fireEvent,
+  screen,
+  waitFor,
+  within,
+} from '@testing-library/react';
+import {
+  environment,
+  fakeLocoApi,
+  fakeRfbs,
+  renderWithLoco,
+} from '../../__testUtils__/fixtures';
+import { LocoTab } from './LocoTab';
+
+const tile = (i: number) => screen.getByTestId(`loco-tile-${i}`);
+
+async function renderLive(
+  count: number,
+  permissions?: { control?: boolean; manage?: boolean },
+) {
+  const api = fakeLocoApi(environment(count, {}));
+  await renderWithLoco(<LocoTab />, api, permissions);
+  await waitFor(() => expect(fakeRfbs()).toHaveLength(count));
+  act(() => fakeRfbs().forEach(rfb => rfb.dispatchEvent(new Event('connect'))));
+  return api;
+}
+
+jest.setTimeout(30_000);
+
+describe('Loco tile controls', () => {
+  beforeEach(() => fakeRfbs().splice(0));
+
+  it('gives the keyboard to the clicked tile only, and takes it back on release', async () => {
+    await renderLive(3);
+    fireEvent.mouseDown(screen.getByTestId('loco-screen-1'));
+    await waitFor(() =>
+      expect(tile(1)).toHaveAttribute('data-focused', 'true'),
+    );
+    const [a, b, c] = fakeRfbs();
+    expect(b).toMatchObject({
+      viewOnly: false,
+      focusOnClick: true,
+      focused: true,
+    });
+    expect(a).toMatchObject({ viewOnly: true, focusOnClick: false });
+    expect(c).toMatchObject({ viewOnly: true, focusOnClick: false });
+
+    fireEvent.click(within(tile(1)).getByRole('button', { name: 'Release' }));
+    await waitFor(() =>
+      expect(b).toMatchObject({ viewOnly: true, focused: false }),
+    );
+  });
+
+  it('never reconnects on prop changes: focus, scaling and picture settings change the live session', async () => {
+    await renderLive(2);
+    fireEvent.mouseDown(screen.getByTestId('loco-screen-0'));
+    fireEvent.click(screen.getByRole('checkbox', { name: /scale to fit/i }));
+    await waitFor(() => expect(fakeRfbs()[0].scaleViewport).toBe(false));
+    fireEvent.click(
+      screen.getByRole('button', { name: 'More for loco-demo-0' }),
+    );
+    fireEvent.click(await screen.findByText('Picture quality…'));
+    fireEvent.change(screen.getByTestId('loco-quality'), {
+      target: { value: '2' },
+    });
+    fireEvent.change(screen.getByTestId('loco-compression'), {
+      target: { value: '8' },
+    });
+    await waitFor(() =>
+      expect(fakeRfbs()[0]).toMatchObject({
+        qualityLevel: 2,
+        compressionLevel: 8,
+      }),
+    );
+    expect(fakeRfbs()[1]).toMatchObject({
+      qualityLevel: 6,
+      compressionLevel: 2,
+    });
+    expect(fakeRfbs()).toHaveLength(2);
+    expect(fakeRfbs().some(rfb => rfb.disconnected)).toBe(false);
+  });
+
+  it('moves focus with Alt+Shift+arrows and releases with Alt+Shift+Escape', async () => {
+    await renderLive(4);
+    fireEvent.keyDown(window, {
+      key: 'ArrowRight',
+      altKey: true,
+      shiftKey: true,
+    });
+    await waitFor(() =>
+      expect(tile(0)).toHaveAttribute('data-focused', 'true'),
+    );
+    fireEvent.keyDown(window, {
+      key: 'ArrowRight',
+      altKey: true,
+      shiftKey: true,
+    });
+    await waitFor(() =>
+      expect(tile(1)).toHaveAttribute('data-focused', 'true'),
+    );
+    expect(fakeRfbs()[1].viewOnly).toBe(false);
+    fireEvent.keyDown(window, { key: 'Escape', altKey: true, shiftKey: true });
+    await waitFor(() =>
+      expect(tile(1)).toHaveAttribute('data-focused', 'false'),
+    );
+    expect(fakeRfbs()[1].viewOnly).toBe(true);
+  });
+
+  it('runs an instance action only after confirmation and reports the result', async () => {
+    const api = await renderLive(2);
+    fireEvent.click(
+      screen.getByRole('button', { name: 'More for loco-demo-1' }),
+    );
+    fireEvent.click(await screen.findByText('Restart emulator…'));
+    expect(
+      await screen.findByText(/What is not saved in the guest is lost/),
+    ).toBeInTheDocument();
+    expect(api.runAction).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByRole('button', { name: 'Restart emulator' }));
+    await waitFor(() =>
+      expect(api.runAction).toHaveBeenCalledWith('loco-demo', 1, 'restart'),
+    );
+    expect(await within(tile(1)).findByTestId('loco-notice')).toHaveTextContent(
+      'Restart emulator: done',
+    );
+  });
+
+  it('reports a failed action in words', async () => {
+    const api = await renderLive(1);
+    api.runAction.mockRejectedValueOnce(
+      new Error('Missing permission loco.environment.manage'),
+    );
+    fireEvent.click(
+      screen.getByRole('button', { name: 'More for loco-demo-0' }),
+    );
+    fireEvent.click(await screen.findByText('Save snapshot…'));
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Save snapshot' }),
+    );
+    expect(await within(tile(0)).findByTestId('loco-notice')).toHaveTextContent(
+      'Save snapshot failed: Missing permission loco.environment.manage',
+    );
+  });
+
+  it('sends Ctrl-Alt-Del only to a controlled tile', async () => {
+    await renderLive(1);
+    fireEvent.mouseDown(screen.getByTestId('loco-screen-0'));
+    fireEvent.click(
+      screen.getByRole('button', { name: 'More for loco-demo-0' }),
+    );
+    fireEvent.click(await screen.findByText('Send Ctrl-Alt-Del'));
+    await waitFor(() => expect(fakeRfbs()[0].ctrlAltDels).toBe(1));
+  });
+
+  it('reconnects by itself after a lost connection, and at once on request', async () => {
+    await renderLive(1);
+    act(() => {
+      fakeRfbs()[0].dispatchEvent(
+        Object.assign(new Event('disconnect'), { detail: { clean: false } }),
+      );
+    });
+    await waitFor(() =>
+      expect(tile(0)).toHaveAttribute('data-state', 'disconnected'),
+    );
+    expect(within(tile(0)).getByTestId('loco-status')).toHaveTextContent(
+      'disconnected: connection lost; retrying in 1 s',
+    );
+    await waitFor(() => expect(fakeRfbs()).toHaveLength(2), { timeout: 3000 });
+
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Reconnect loco-demo-0' }),
+    );
+    await waitFor(() => expect(fakeRfbs()).toHaveLength(3));
+    expect(fakeRfbs()[1].disconnected).toBe(true);
+  });
+
+  it('pauses a tile scrolled out of view and resumes it when it comes back', async () => {
+    jest.useFakeTimers({
+      doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'],
+    });
+    const observers: Array<(entries: any[]) => void> = [];
+    (window as any).IntersectionObserver = class {
+      constructor(callback: (entries: any[]) => void) {
+        observers.push(callback);
+      }
+      observe() {}
+      disconnect() {}
+    };
+    try {
+      await renderLive(1);
+      act(() => observers[0]([{ isIntersecting: false }]));
+      act(() => {
+        jest.advanceTimersByTime(2500);
+      });
+      await waitFor(() =>
+        expect(tile(0)).toHaveAttribute('data-state', 'paused'),
+      );
+      expect(fakeRfbs()[0].disconnected).toBe(true);
+      act(() => observers[0]([{ isIntersecting: true }]));
+      await waitFor(() => expect(fakeRfbs()).toHaveLength(2));
+    } finally {
+      delete (window as any).IntersectionObserver;
+      jest.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,112 @@
+import { fireEvent, screen, within } from '@testing-library/react';
+import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { LocoOptionPicker } from './LocoOptionPicker';
+
+jest.setTimeout(30_000);
+
+const OPTIONS = {
+  runtimes: ['local', 'kubernetes'],
+  snapshotTags: { local: ['demo'], kubernetes: ['win98-base', 'win98-lan-v2'] },
+  snapshotRegistry: '',
+  clusters: [{ name: 'prod-eu', namespaces: ['loco'] }],
+  defaultNamespace: 'loco',
+};
+
+/** Test double of the Loco backend's GET /options and /environments. */
+function fakeFetch(options: object = OPTIONS) {
+  const requested: string[] = [];
+  const fetch = async (input: RequestInfo | URL) => {
+    const url = String(input);
+    requested.push(url);
+    const body = url.endsWith('/options')
+      ? options
+      : {
+          items: [{ name: 'loco-demo', runtime: 'local', location: 'local' }],
+          errors: [],
+        };
+    return new Response(JSON.stringify(body), {
+      headers: { 'Content-Type': 'application/json' },
+    });
+  };
+  return { api: { fetch }, requested };
+}
+
+async function renderPicker(
+  option: string,
+  formData: object = {},
+  fetch = fakeFetch(),
+) {
+  const onChange = jest.fn();
+  await renderInTestApp(
+    <TestApiProvider
+      apis={[
+        [
+          discoveryApiRef,
+          { getBaseUrl: async (id: string) => `http://portal/api/${id}` },
+        ],
+        [fetchApiRef, fetch.api],
+      ]}
+    >
+      <LocoOptionPicker
+        {...({} as any)}
+        schema={{ title: 'Choice', description: 'pick one' }}
+        uiSchema={{ 'ui:options': { option } }}
+        formData={undefined}
+        onChange={onChange}
+        rawErrors={[]}
+        formContext={{ formData }}
+        idSchema={{ $id: 'root_choice' }}
+      />
+    </TestApiProvider>,
+  );
+  return { onChange, requested: fetch.requested };
+}
+
+async function openAndList() {
+  fireEvent.mouseDown(await screen.findByRole('button'));
+  const listbox = await screen.findByRole('listbox');
+  return within(listbox)
+    .getAllByRole('option')
+    .map(o => o.textContent);
+}
+
+describe('LocoOptionPicker', () => {
+  it('offers the runtimes the backend has configured and reports the choice', async () => {
+    const { onChange, requested } = await renderPicker('runtime');
+    expect(await openAndList()).toEqual([
+      "Local — QEMU emulators on the portal's host",
+      'Kubernetes — a Helm release of the Loco chart',
+    ]);
+    fireEvent.click(
+      screen.getByText('Kubernetes — a Helm release of the Loco chart'),
+    );
+    expect(onChange).toHaveBeenCalledWith('kubernetes');
+    expect(requested).toEqual(['http://portal/api/loco/options']);
+  });
+
+  it('offers the snapshot tags of the runtime chosen in the form', async () => {
+    await renderPicker('snapshotTag', { runtime: 'kubernetes' });
+    expect(await openAndList()).toEqual(['win98-base', 'win98-lan-v2']);
+  });
+
+  it('falls back to free text when any snapshot tag is allowed', async () => {
+    const { onChange } = await renderPicker(
+      'snapshotTag',
+      { runtime: 'kubernetes' },
+      fakeFetch({
+        ...OPTIONS,
+        snapshotTags: { local: ['demo'], kubernetes: [] },
+      }),
+    );
+    fireEvent.change(await screen.findByRole('textbox'), {
+      target: { value: 'win98-gold' },
+    });
+    expect(onChange).toHaveBeenCalledWith('win98-gold');
+  });
+
+  it('lists existing environments for the destroy template', async () => {
+    await renderPicker('environment');
+    expect(await openAndList()).toEqual(['loco-demo (local, local)']);
+  });
+});

@@ -1,0 +1,128 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { PermissionsService } from '@backstage/backend-plugin-api';
+import { mockServices } from '@backstage/backend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import type { LocoEnvironment } from '@loco-portal/plugin-loco-common';
+import {
+  EmulatorRuntime,
+  EnvironmentChange,
+  EnvironmentSpec,
+  LocoRuntimes,
+  readProvisioningSettings,
+} from '@loco-portal/plugin-loco-node';
+import type { LocoActionDeps } from '../actions/context';
+import type { FakeHelm } from './fakeHelm';
+
+export const CHART = path.resolve(__dirname, '../../../../chart');
+
+/** Test double of the local runtime: keeps environments in memory, all instances in `state`. */
+export class FakeLocalRuntime implements Partial<EmulatorRuntime> {
+  readonly kind = 'local' as const;
+  readonly envs = new Map<string, EnvironmentSpec>();
+  readonly calls: string[] = [];
+  /** The state every instance reports. */
+  state: 'healthy' | 'starting' = 'healthy';
+  async listEnvironments() {
+    const items: LocoEnvironment[] = [...this.envs.values()].map(spec => ({
+      name: spec.name,
+      runtime: 'local',
+      location: 'local',
+      owner: spec.owner ?? null,
+      storageMode: spec.storageMode,
+      snapshotTag: spec.snapshotTag ?? 'demo',
+      desiredInstances: spec.instances,
+      instances: Array.from({ length: spec.instances }, (_, index) => ({
+        index,
+        name: `${spec.name}-${index}`,
+        state: this.state,
+        health: { state: this.state, reasons: this.state === 'healthy' ? [] : ['guest still booting'] } as any,
+      })),
+      summary: {
+        state: this.state,
+        total: spec.instances,
+        healthy: this.state === 'healthy' ? spec.instances : 0,
+        counts: {} as any,
+      },
+    }));
+    return { items, errors: [] };
+  }
+  async createEnvironment(spec: EnvironmentSpec) {
+    this.calls.push(`create ${spec.name}`);
+    this.envs.set(spec.name, spec);
+  }
+  async updateEnvironment(name: string, change: EnvironmentChange) {
+    this.calls.push(`update ${name} ${JSON.stringify(change)}`);
+    const spec = this.envs.get(name)!;
+    this.envs.set(name, { ...spec, ...change } as EnvironmentSpec);
+  }
+  async destroyEnvironment(name: string) {
+    this.calls.push(`destroy ${name}`);
+    this.envs.delete(name);
+  }
+}
+
+export const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
+
+export function testConfig(helmBinary: string) {
+  return {
+    loco: {
+      local: { images: { demo: { path: '/tmp/demo.qcow2' } } },
+      helm: {
+        binary: helmBinary,
+        chart: CHART,
+        timeout: '5m',
+        snapshotTags: ['win98-base', 'win98-lan-v2'],
+        snapshotRegistry: 'ghcr.io/example/loco-snapshots',
+      },
+      kubernetes: {
+        clusters: [
+          {
+            name: 'prod-eu',
+            url: 'https://k8s.example:6443',
+            caData: Buffer.from(CA_PEM).toString('base64'),
+            authProvider: 'serviceAccount',
+            serviceAccountToken: 'sa-token-123',
+            namespaces: ['loco', 'loco-staging'],
+          },
+          {
+            name: 'lab',
+            authProvider: 'kubeconfig',
+            kubeconfigPath: '/etc/loco/kubeconfig',
+            kubeconfigContext: 'lab-admin',
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** Permissions double: allows or denies everything. */
+export function fakePermissions(result: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW) {
+  return {
+    authorize: async (requests: unknown[]) => requests.map(() => ({ result })),
+    authorizeConditional: async (requests: unknown[]) => requests.map(() => ({ result })),
+  } as unknown as PermissionsService;
+}
+
+export function makeDeps(helm: FakeHelm, options: { deny?: boolean } = {}) {
+  const local = new FakeLocalRuntime();
+  const deps: LocoActionDeps = {
+    runtimes: new LocoRuntimes([local as unknown as EmulatorRuntime]),
+    settings: readProvisioningSettings(mockServices.rootConfig({ data: testConfig(helm.binary) })),
+    permissions: fakePermissions(options.deny ? AuthorizeResult.DENY : AuthorizeResult.ALLOW),
+  };
+  return { deps, local };
+}
+
+/** An action context with a real workspace directory and a user ref. */
+export function makeContext<T extends Record<string, any>>(input: T, extra: { isDryRun?: boolean } = {}) {
+  const ctx = createMockActionContext({
+    input: input as any,
+    workspacePath: mkdtempSync(path.join(tmpdir(), 'loco-ws-')),
+    user: { ref: 'user:default/alice' },
+  });
+  return Object.assign(ctx, extra) as typeof ctx & { isDryRun?: boolean };
+}

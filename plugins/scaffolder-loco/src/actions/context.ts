@@ -1,0 +1,55 @@
+import path from 'node:path';
+import type { PermissionsService } from '@backstage/backend-plugin-api';
+import { NotAllowedError } from '@backstage/errors';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import type { ActionContext } from '@backstage/plugin-scaffolder-node';
+import { locoEnvironmentManagePermission } from '@loco-portal/plugin-loco-common';
+import type {
+  LocoRuntimes,
+  ProvisioningSettings,
+} from '@loco-portal/plugin-loco-node';
+import { HelmProvisioner } from '../helm/HelmProvisioner';
+
+/** What the loco:environment:* actions need from the backend. */
+export interface LocoActionDeps {
+  runtimes: LocoRuntimes;
+  settings: ProvisioningSettings;
+  /** Checks loco.environment.manage for the user running the template. */
+  permissions: PermissionsService;
+  /** Defaults to one built from `settings`. */
+  helm?: HelmProvisioner;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyContext = ActionContext<any, any>;
+
+/**
+ * The user who started the task must hold loco.environment.manage: the
+ * scaffolder runs actions with its own service identity, so without this check
+ * anyone allowed to run a template could create or destroy environments.
+ */
+export async function authorizeManage(deps: LocoActionDeps, ctx: AnyContext) {
+  const credentials = await ctx.getInitiatorCredentials();
+  const [decision] = await deps.permissions.authorize(
+    [{ permission: locoEnvironmentManagePermission }],
+    { credentials },
+  );
+  if (decision.result !== AuthorizeResult.ALLOW) {
+    throw new NotAllowedError(
+      `Missing permission ${locoEnvironmentManagePermission.name}`,
+    );
+  }
+}
+
+/** Scratch space for values and CA files: inside the task workspace, removed with it. */
+export function helmWorkDir(ctx: AnyContext) {
+  return path.join(ctx.workspacePath, '.loco-helm');
+}
+
+/** Catalog entity ref and Loco tab path of an environment. */
+export function environmentLinks(name: string) {
+  return {
+    entityRef: `resource:default/${name}`,
+    locoUrl: `/catalog/default/resource/${name}/loco`,
+  };
+}

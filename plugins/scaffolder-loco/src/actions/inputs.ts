@@ -1,0 +1,106 @@
+import { InputError } from '@backstage/errors';
+import { STORAGE_MODES } from '@loco-portal/plugin-loco-common';
+import { z } from 'zod/v3';
+
+/**
+ * Per-field input schemas shared by the loco:environment:* actions. The
+ * scaffolder turns them into JSON schema (zod v3 API, which is what
+ * createTemplateAction hands to the field functions) and checks templates with
+ * them; `validateInput` applies the same schemas inside the handler, because a
+ * direct caller (tests, other actions) bypasses the scaffolder's check. Every
+ * pattern is a whitelist: shell and YAML metacharacters never reach Helm.
+ */
+
+type Z = typeof z;
+
+export const NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+// values.schema.json's snapshot.registry pattern (an OCI repository without scheme).
+const REGISTRY_PATTERN =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+// values.schema.json's environment.owner pattern: an entity ref such as user:default/guest.
+const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:/_.@-]*$/;
+const DURATION_PATTERN = /^([0-9]+(h|m|s))+$/;
+
+export const fields = {
+  name: (zz: Z) =>
+    zz
+      .string()
+      .min(1)
+      .max(40)
+      .regex(NAME_PATTERN, 'lower-case letters, digits and dashes, starting and ending with a letter or digit')
+      .describe('Environment name: Helm release, label value and catalog entity name'),
+  runtime: (zz: Z) =>
+    zz.enum(['local', 'kubernetes']).default('local').describe('Where the emulators run'),
+  instances: (zz: Z) =>
+    zz.number().int().min(1).max(32).describe('Number of emulators (1-32)'),
+  storageMode: (zz: Z) =>
+    zz.enum(STORAGE_MODES).default('ephemeral').describe('How instance disks are kept'),
+  snapshotTag: (zz: Z) =>
+    zz.string().regex(TAG_PATTERN, 'an OCI tag').optional().describe('Snapshot (base disk) tag'),
+  snapshotRegistry: (zz: Z) =>
+    zz
+      .string()
+      .regex(REGISTRY_PATTERN, 'an OCI repository such as ghcr.io/org/loco-snapshots')
+      .optional()
+      .describe('OCI repository the snapshot tag belongs to (kubernetes only)'),
+  cluster: (zz: Z) =>
+    zz.string().regex(NAME_PATTERN).optional().describe('Cluster name from loco.kubernetes.clusters (kubernetes only)'),
+  namespace: (zz: Z) =>
+    zz.string().max(63).regex(NAME_PATTERN).optional().describe('Kubernetes namespace (kubernetes only)'),
+  owner: (zz: Z) =>
+    zz.string().max(253).regex(OWNER_PATTERN, 'an entity ref such as group:default/team-a').optional().describe('Owner entity ref; default: the user running the template'),
+  wait: (zz: Z) =>
+    zz.boolean().default(true).describe('Wait until every instance is ready'),
+  timeout: (zz: Z) =>
+    zz.string().regex(DURATION_PATTERN, 'a duration such as 10m or 300s').optional().describe('How long to wait (Go duration); default loco.helm.timeout'),
+};
+
+type Fields = typeof fields;
+export type FieldName = keyof Fields;
+export type ParsedInput<K extends FieldName> = {
+  [P in K]: z.infer<ReturnType<Fields[P]>>;
+};
+
+/** Builds the `schema.input` record of an action from a subset of the fields. */
+export function inputSchema<K extends FieldName>(
+  keys: readonly K[],
+  overrides: Partial<Record<K, (zz: Z) => z.ZodTypeAny>> = {},
+) {
+  return Object.fromEntries(
+    keys.map(k => [k, overrides[k] ?? fields[k]]),
+  ) as unknown as { [P in K]: Fields[P] };
+}
+
+/** Validates raw input with the same schemas; every failure is an InputError. */
+export function validateInput<K extends FieldName>(
+  schema: { [P in K]: (zz: Z) => z.ZodTypeAny },
+  input: unknown,
+): ParsedInput<K> {
+  const shape = Object.fromEntries(
+    Object.entries(schema).map(([k, f]) => [k, (f as (zz: Z) => z.ZodTypeAny)(z)]),
+  );
+  // A template renders an unset optional parameter as "" or null: treat it as absent.
+  const present = Object.fromEntries(
+    Object.entries((input ?? {}) as Record<string, unknown>).filter(
+      ([, v]) => v !== '' && v !== null && v !== undefined,
+    ),
+  );
+  const parsed = z.object(shape).strict().safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map(i => `${i.path.join('.') || 'input'}: ${i.message}`)
+      .join('; ');
+    throw new InputError(`Invalid input: ${problems}`);
+  }
+  return parsed.data as ParsedInput<K>;
+}
+
+/** Go duration (as Helm takes it) in milliseconds, for the local runtime's wait. */
+export function durationMs(duration: string): number {
+  let total = 0;
+  for (const [, n, unit] of duration.matchAll(/([0-9]+)(h|m|s)/g)) {
+    total += Number(n) * { h: 3_600_000, m: 60_000, s: 1000 }[unit as 'h' | 'm' | 's'];
+  }
+  return total;
+}

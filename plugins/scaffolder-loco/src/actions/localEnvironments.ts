@@ -1,0 +1,101 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import type { LocoEnvironment } from '@loco-portal/plugin-loco-common';
+import type {
+  EnvironmentSpec,
+  LocoRuntimes,
+  ProvisioningSettings,
+} from '@loco-portal/plugin-loco-node';
+
+/**
+ * The local path of the actions: calls the shared LocoRuntimes service in the
+ * same process (no HTTP to ourselves).
+ */
+export class LocalEnvironments {
+  constructor(
+    private readonly runtimes: LocoRuntimes,
+    private readonly settings: ProvisioningSettings,
+  ) {}
+
+  /** Refuses what the local runtime cannot do before anything starts. */
+  check(spec: { snapshotTag?: string }) {
+    if (!this.runtimes.kinds().includes('local')) {
+      throw new InputError('The local runtime is not enabled here (loco.local.enabled)');
+    }
+    const tags = this.settings.localSnapshotTags;
+    if (spec.snapshotTag !== undefined && !tags.includes(spec.snapshotTag)) {
+      throw new InputError(
+        `Unknown snapshot tag "${spec.snapshotTag}" for the local runtime (configured: ${tags.join(', ') || 'none'})`,
+      );
+    }
+  }
+
+  async find(name: string): Promise<LocoEnvironment | undefined> {
+    const { items } = await this.runtimes.listEnvironments();
+    return items.find(e => e.name === name);
+  }
+
+  /** Finds a local environment or fails; an environment of another runtime is not ours to touch. */
+  async get(name: string): Promise<LocoEnvironment> {
+    const env = await this.find(name);
+    if (!env || env.runtime !== 'local') {
+      throw new NotFoundError(`No local Loco environment named ${name}`);
+    }
+    return env;
+  }
+
+  /**
+   * Creates the environment. An existing one with the same spec counts as
+   * created (a re-run of the same step); a different one is a conflict.
+   * Returns whether this call created it.
+   */
+  async create(spec: EnvironmentSpec, logger: LoggerService): Promise<boolean> {
+    const existing = await this.find(spec.name);
+    if (existing) {
+      const same =
+        existing.runtime === 'local' &&
+        existing.desiredInstances === spec.instances &&
+        existing.storageMode === spec.storageMode &&
+        (spec.snapshotTag === undefined || existing.snapshotTag === spec.snapshotTag);
+      if (!same) {
+        throw new ConflictError(`A Loco environment named ${spec.name} already exists`);
+      }
+      logger.info(`Environment ${spec.name} already exists with this spec; leaving it as it is`);
+      return false;
+    }
+    await this.runtimes.createEnvironment('local', spec);
+    return true;
+  }
+
+  /**
+   * Waits until every instance is healthy. On timeout or abort the caller
+   * destroys what was made; the error names each instance that was not healthy.
+   */
+  async waitHealthy(
+    name: string,
+    instances: number,
+    timeoutMs: number,
+    logger: LoggerService,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      const env = await this.get(name);
+      const { healthy, total } = env.summary;
+      const progress = `${healthy}/${instances} instances healthy`;
+      if (progress !== last) logger.info(`${name}: ${progress}`);
+      last = progress;
+      if (total === instances && healthy === instances) return;
+      if (signal?.aborted || Date.now() >= deadline) {
+        const problems = env.instances
+          .filter(i => i.state !== 'healthy')
+          .map(i => `${i.name}: ${i.state} (${i.health.reasons.join('; ') || 'no reason given'})`);
+        throw new Error(
+          `${name} did not become healthy ${signal?.aborted ? 'before the task was cancelled' : 'in time'}: ${problems.join(', ')}`,
+        );
+      }
+      await new Promise(resolve => setTimeout(resolve, 1000));
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv';
+import yaml from 'yaml';
+import { CHART } from '../__testUtils__/setup';
+import { releaseValues } from './helmValues';
+
+/** Helm's values merge: maps merge per key, everything else replaces. */
+function merge(base: any, over: any): any {
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) return over;
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over ?? {})) {
+    out[k] = k in base && typeof v === 'object' && v !== null && !Array.isArray(v) ? merge(base[k], v) : v;
+  }
+  return out;
+}
+
+const defaults = yaml.parse(readFileSync(path.join(CHART, 'values.yaml'), 'utf8'));
+const schema = JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8'));
+
+describe('releaseValues', () => {
+  it('produces values the chart accepts (values.schema.json) and that land on the discovery keys', () => {
+    const values = releaseValues({
+      name: 'lan-party',
+      owner: 'group:default/team-a',
+      instances: 32,
+      storageMode: 'hybrid',
+      snapshotTag: 'win98-base',
+      snapshotRegistry: 'ghcr.io/example/loco-snapshots',
+    });
+    const merged = merge(defaults, values);
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    expect(validate(merged) ? [] : validate.errors).toEqual([]);
+    expect(merged.environment).toEqual({ name: 'lan-party', owner: 'group:default/team-a' });
+    expect(merged.instances).toBe(32);
+    expect(merged.storage.mode).toBe('hybrid');
+    expect(merged.storage.size).toBe(defaults.storage.size);
+    expect(merged.snapshot).toMatchObject({ tag: 'win98-base', registry: 'ghcr.io/example/loco-snapshots' });
+  });
+
+  it('only uses keys that exist in chart/values.yaml', () => {
+    const keys = (o: any, prefix = ''): string[] =>
+      Object.entries(o).flatMap(([k, v]) =>
+        typeof v === 'object' && v !== null && !Array.isArray(v) ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+      );
+    const known = new Set(keys(defaults));
+    const used = keys(releaseValues({
+      name: 'a', owner: '', instances: 1, storageMode: 'ephemeral', snapshotTag: '', snapshotRegistry: '',
+    }));
+    expect(used.filter(k => !known.has(k))).toEqual([]);
+  });
+});

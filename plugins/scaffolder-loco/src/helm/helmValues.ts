@@ -1,0 +1,49 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { StorageMode } from '@loco-portal/plugin-loco-common';
+import yaml from 'yaml';
+
+/** What a create asks the chart for. */
+export interface ReleaseSpec {
+  name: string;
+  owner: string;
+  instances: number;
+  storageMode: StorageMode;
+  snapshotTag: string;
+  snapshotRegistry: string;
+}
+
+/**
+ * The values file for `helm upgrade --install`, keyed exactly as chart/values.yaml
+ * (values.schema.json rejects unknown keys). Helm deep-merges it over the chart's
+ * defaults; the chart derives the discovery labels (loco.dev/environment,
+ * loco.dev/owner, loco.dev/owner-ref) from environment.name and environment.owner.
+ */
+export function releaseValues(spec: ReleaseSpec) {
+  return {
+    environment: { name: spec.name, owner: spec.owner },
+    instances: spec.instances,
+    storage: { mode: spec.storageMode },
+    snapshot: { tag: spec.snapshotTag, registry: spec.snapshotRegistry },
+  };
+}
+
+/** Only what an update changes; the rest comes from the release (--reuse-values). */
+export function changeValues(change: { instances?: number; snapshotTag?: string }) {
+  return {
+    ...(change.instances !== undefined ? { instances: change.instances } : {}),
+    ...(change.snapshotTag !== undefined ? { snapshot: { tag: change.snapshotTag } } : {}),
+  };
+}
+
+/** Writes a values file (YAML) and returns its path. Values never go through --set. */
+export async function writeValuesFile(
+  dir: string,
+  fileName: string,
+  values: object,
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, fileName);
+  await writeFile(file, yaml.stringify(values), { mode: 0o600 });
+  return file;
+}
