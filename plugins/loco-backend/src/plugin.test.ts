@@ -17,6 +17,10 @@ import WebSocket from 'ws';
 import { locoPlugin } from './plugin';
 import { FakeEmulatorRuntime } from './__testUtils__/FakeEmulatorRuntime';
 import { createRouter } from './service/router';
+import { createMetricsRouter } from './service/metricsRouter';
+import { createOptionsRouter } from './service/optionsRouter';
+import { createBadgesRouter } from './service/badges/badgesRouter';
+import { readProvisioningSettings } from '@loco-portal/plugin-loco-node';
 
 function fakeRuntimes(runtime: FakeEmulatorRuntime) {
   return createServiceFactory({
@@ -69,23 +73,38 @@ async function startLoco(options: { allow?: boolean; control?: boolean } = {}) {
 }
 
 /** Every route the router declares, with its parameters filled in. */
+/**
+ * Every route of every router the plugin mounts, with its parameters filled in.
+ * A route added to any of these routers is checked without touching this test.
+ */
 async function declaredRoutes() {
-  const router: any = await createRouter({
+  const deps = {
     runtimes: new LocoRuntimes([]),
     httpAuth: mockServices.httpAuth(),
     permissions: mockServices.permissions(),
-  });
-  return router.stack
-    .filter((layer: any) => layer.route)
-    .flatMap((layer: any) =>
-      Object.keys(layer.route.methods).map(method => ({
-        method,
-        path: `/api/loco${layer.route.path
-          .replace(':env', 'loco-demo')
-          .replace(':index', '0')
-          .replace(':action', 'restart')}`,
-      })),
-    );
+  };
+  const routers: any[] = [
+    await createRouter(deps),
+    await createMetricsRouter(deps),
+    await createOptionsRouter({
+      ...deps,
+      settings: readProvisioningSettings(mockServices.rootConfig()),
+    }),
+    await createBadgesRouter({ ...deps, logger: mockServices.logger.mock() }),
+  ];
+  return routers.flatMap(router =>
+    router.stack
+      .filter((layer: any) => layer.route)
+      .flatMap((layer: any) =>
+        Object.keys(layer.route.methods).map(method => ({
+          method,
+          path: `/api/loco${layer.route.path
+            .replace(':env', 'loco-demo')
+            .replace(':index', '0')
+            .replace(':action', 'restart')}`,
+        })),
+      ),
+  );
 }
 
 describe('loco backend plugin', () => {
@@ -109,7 +128,7 @@ describe('loco backend plugin', () => {
   it('refuses every declared route without credentials', async () => {
     const { server } = await startLoco();
     const routes = await declaredRoutes();
-    expect(routes.length).toBeGreaterThanOrEqual(5);
+    expect(routes.length).toBeGreaterThanOrEqual(8);
     for (const route of routes) {
       const res = await (request(server) as any)[route.method](route.path);
       expect({ route, status: res.status }).toEqual({ route, status: 401 });

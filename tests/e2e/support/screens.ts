@@ -119,3 +119,15 @@ export async function fetchEnvironment(
     instances: Array<{ index: number; name: string; state: string }>;
   };
 }
+
+/**
+ * First row of the region where typing shows: from a little above the lowest
+ * non-blank row (the shell prompt, the last text on screen) to the bottom.
+ * A blank (all black) row hashes to 0. Rows above hold the guest's banner and
+ * status lines, which change by themselves when peers come and go.
+ */
+export function typedRegionStart(rows: number[], lineHeight = 16): number {
+  let last = rows.length - 1;
+  while (last > 0 && rows[last] === 0) last--;
+  return Math.max(0, last - lineHeight - 4);
+}
