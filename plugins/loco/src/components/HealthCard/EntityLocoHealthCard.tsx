@@ -1,27 +1,18 @@
 import { useEffect, useState } from 'react';
-import useAsyncRetry from 'react-use/esm/useAsyncRetry';
-import useInterval from 'react-use/esm/useInterval';
 import { useApi, fetchApiRef } from '@backstage/core-plugin-api';
 import { InfoCard, Progress, WarningPanel } from '@backstage/core-components';
-import { useEntity } from '@backstage/plugin-catalog-react';
 import { LOCO_ENVIRONMENT_ANNOTATION } from '@loco-portal/plugin-loco-common';
 import { List, ListItem, ListItemText, Typography } from '@material-ui/core';
 import { locoApiRef } from '../../api/LocoApi';
+import { useEntityEnvironment } from '../../hooks/useEntityEnvironment';
 import { HealthChip, StateChip } from '../HealthChip/HealthChip';
 
 const REFRESH_MS = 10_000;
 
 /** Entity overview card: the environment's health roll-up, each instance's state and reason, and its badge. */
 export function EntityLocoHealthCard() {
-  const { entity } = useEntity();
-  const environment =
-    entity.metadata.annotations?.[LOCO_ENVIRONMENT_ANNOTATION];
-  const locoApi = useApi(locoApiRef);
-  const { value, loading, error, retry } = useAsyncRetry(
-    async () => (environment ? locoApi.getEnvironment(environment) : undefined),
-    [locoApi, environment],
-  );
-  useInterval(retry, REFRESH_MS);
+  const { environment, value, loading, error } =
+    useEntityEnvironment(REFRESH_MS);
 
   if (!environment) {
     return (

@@ -1,9 +1,5 @@
 import { useRef, useState } from 'react';
-import useAsyncRetry from 'react-use/esm/useAsyncRetry';
-import useInterval from 'react-use/esm/useInterval';
-import { useApi } from '@backstage/core-plugin-api';
 import { EmptyState, ErrorPanel, Progress } from '@backstage/core-components';
-import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
   LOCO_ENVIRONMENT_ANNOTATION,
@@ -17,7 +13,7 @@ import {
   Tooltip,
   Typography,
 } from '@material-ui/core';
-import { locoApiRef } from '../../api/LocoApi';
+import { useEntityEnvironment } from '../../hooks/useEntityEnvironment';
 import { HealthChip } from '../HealthChip/HealthChip';
 import { InstanceTile } from './InstanceTile';
 import { toggleFullscreen } from './fullscreen';
@@ -30,15 +26,8 @@ const MIN_TILE_PX = 280;
 
 /** The Loco tab: one live tile per instance of the entity's environment. */
 export function LocoTab() {
-  const { entity } = useEntity();
-  const environment =
-    entity.metadata.annotations?.[LOCO_ENVIRONMENT_ANNOTATION];
-  const locoApi = useApi(locoApiRef);
-  const { value, loading, error, retry } = useAsyncRetry(
-    async () => (environment ? locoApi.getEnvironment(environment) : undefined),
-    [locoApi, environment],
-  );
-  useInterval(retry, REFRESH_MS);
+  const { environment, value, loading, error, retry } =
+    useEntityEnvironment(REFRESH_MS);
 
   if (!environment) {
     return (
