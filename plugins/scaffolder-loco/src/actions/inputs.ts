@@ -104,3 +104,12 @@ export function durationMs(duration: string): number {
   }
   return total;
 }
+
+/** Outputs every action that leaves an environment behind reports. */
+export const environmentOutputs = {
+  environment: (zod: typeof z) => zod.string().describe('The environment name'),
+  entityRef: (zod: typeof z) =>
+    zod.string().describe('Catalog entity ref of the environment'),
+  locoUrl: (zod: typeof z) =>
+    zod.string().describe("Path of the environment's Loco tab"),
+};

@@ -8,7 +8,12 @@ import {
   LocoActionDeps,
 } from './context';
 import { examples } from './updateEnvironment.examples';
-import { durationMs, inputSchema, validateInput } from './inputs';
+import {
+  durationMs,
+  environmentOutputs,
+  inputSchema,
+  validateInput,
+} from './inputs';
 import { LocalEnvironments } from './localEnvironments';
 
 const input = inputSchema(
@@ -34,9 +39,7 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
     schema: {
       input,
       output: {
-        environment: z => z.string().describe('The environment name'),
-        entityRef: z => z.string().describe('Catalog entity ref of the environment'),
-        locoUrl: z => z.string().describe('Path of the environment\'s Loco tab'),
+        ...environmentOutputs,
       },
     },
     async handler(ctx) {
