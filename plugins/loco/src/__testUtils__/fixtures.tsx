@@ -1,4 +1,5 @@
 import { ReactNode } from 'react';
+import { act, screen, waitFor } from '@testing-library/react';
 import {
   mockApis,
   renderInTestApp,
@@ -13,6 +14,7 @@ import type {
 } from '@loco-portal/plugin-loco-common';
 import RFB from '@novnc/novnc';
 import { LocoApi, locoApiRef } from '../api/LocoApi';
+import { LocoTab } from '../components/LocoTab/LocoTab';
 
 export const entity = {
   apiVersion: 'backstage.io/v1alpha1',
@@ -119,4 +121,19 @@ export function renderWithLoco(
       <EntityProvider entity={entity}>{node}</EntityProvider>
     </TestApiProvider>,
   );
+}
+
+/** The tile card of instance `i` on the rendered page. */
+export const tile = (i: number) => screen.getByTestId(`loco-tile-${i}`);
+
+/** Renders the Loco tab for `count` instances with every session connected. */
+export async function renderLive(
+  count: number,
+  permissions?: { control?: boolean; manage?: boolean },
+) {
+  const api = fakeLocoApi(environment(count, {}));
+  await renderWithLoco(<LocoTab />, api, permissions);
+  await waitFor(() => expect(fakeRfbs()).toHaveLength(count));
+  act(() => fakeRfbs().forEach(rfb => rfb.dispatchEvent(new Event('connect'))));
+  return api;
 }

@@ -1,30 +1,19 @@
 import {
-  act,
   fireEvent,
   screen,
   waitFor,
   within,
 } from '@testing-library/react';
 import {
-  environment,
   fakeLocoApi,
+  environment,
   fakeRfbs,
+  renderLive,
   renderWithLoco,
+  tile,
 } from '../../__testUtils__/fixtures';
 import { LocoTab } from './LocoTab';
 
-const tile = (i: number) => screen.getByTestId(`loco-tile-${i}`);
-
-async function renderLive(
-  count: number,
-  permissions?: { control?: boolean; manage?: boolean },
-) {
-  const api = fakeLocoApi(environment(count, {}));
-  await renderWithLoco(<LocoTab />, api, permissions);
-  await waitFor(() => expect(fakeRfbs()).toHaveLength(count));
-  act(() => fakeRfbs().forEach(rfb => rfb.dispatchEvent(new Event('connect'))));
-  return api;
-}
 
 jest.setTimeout(30_000);
 
