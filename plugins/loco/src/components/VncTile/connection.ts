@@ -67,7 +67,7 @@ function describeState(
     const session =
       connection.state === 'live'
         ? ''
-        : ` (screen ${connection.reason ?? connection.state})`;
+        : ` (VNC session: ${connection.reason ?? connection.state})`;
     return {
       state: 'unhealthy',
       reason: `${health || `instance is ${instance.state}`}${session}`,
