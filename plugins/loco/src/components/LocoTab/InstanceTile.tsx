@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { useApi } from '@backstage/core-plugin-api';
 import type { LocoInstance } from '@loco-portal/plugin-loco-common';
 import {
@@ -163,37 +163,31 @@ export function InstanceTile(props: InstanceTileProps) {
             {canControl ? 'Control' : 'Focus'}
           </Button>
         )}
-        <Tooltip title={fullscreen ? 'Leave fullscreen' : 'Fullscreen'}>
-          <IconButton
-            size="small"
-            aria-label={`Fullscreen ${instance.name}`}
-            onClick={() => void toggleFullscreen(card.current)}
-          >
-            {fullscreen ? (
-              <FullscreenExitIcon fontSize="small" />
-            ) : (
-              <FullscreenIcon fontSize="small" />
-            )}
-          </IconButton>
-        </Tooltip>
-        <Tooltip title="Download screenshot">
-          <IconButton
-            size="small"
-            aria-label={`Screenshot ${instance.name}`}
-            onClick={() => void downloadScreenshot()}
-          >
-            <PhotoCameraIcon fontSize="small" />
-          </IconButton>
-        </Tooltip>
-        <Tooltip title="Reconnect now">
-          <IconButton
-            size="small"
-            aria-label={`Reconnect ${instance.name}`}
-            onClick={() => controller.current?.reconnect()}
-          >
-            <RefreshIcon fontSize="small" />
-          </IconButton>
-        </Tooltip>
+        <TileButton
+          title={fullscreen ? 'Leave fullscreen' : 'Fullscreen'}
+          label={`Fullscreen ${instance.name}`}
+          onClick={() => void toggleFullscreen(card.current)}
+        >
+          {fullscreen ? (
+            <FullscreenExitIcon fontSize="small" />
+          ) : (
+            <FullscreenIcon fontSize="small" />
+          )}
+        </TileButton>
+        <TileButton
+          title="Download screenshot"
+          label={`Screenshot ${instance.name}`}
+          onClick={() => void downloadScreenshot()}
+        >
+          <PhotoCameraIcon fontSize="small" />
+        </TileButton>
+        <TileButton
+          title="Reconnect now"
+          label={`Reconnect ${instance.name}`}
+          onClick={() => controller.current?.reconnect()}
+        >
+          <RefreshIcon fontSize="small" />
+        </TileButton>
         <TileMenu
           name={instance.name}
           actions={actions}
@@ -258,5 +252,21 @@ export function InstanceTile(props: InstanceTileProps) {
         </Typography>
       )}
     </Card>
+  );
+}
+
+/** A small icon button of the tile header, with its tooltip and accessible name. */
+function TileButton(props: {
+  title: string;
+  label: string;
+  onClick: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <Tooltip title={props.title}>
+      <IconButton size="small" aria-label={props.label} onClick={props.onClick}>
+        {props.children}
+      </IconButton>
+    </Tooltip>
   );
 }
