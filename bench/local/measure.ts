@@ -17,7 +17,9 @@ const ROOT = path.resolve(__dirname, '../..');
 const DEMO_DISK = path.join(ROOT, '.cache/images/loco-demo.qcow2');
 const ENV = 'bench-local';
 const COUNT = Number(process.env.LOCO_BENCH_INSTANCES ?? 9);
-const IDLE_SECONDS = Number(process.env.LOCO_BENCH_IDLE_SECONDS ?? 10);
+const IDLE_SECONDS = Number(process.env.LOCO_BENCH_IDLE_SECONDS ?? 30);
+/** Idle is measured after the start has settled: boot probes and the guests' first LAN round are over. */
+const SETTLE_SECONDS = Number(process.env.LOCO_BENCH_SETTLE_SECONDS ?? 15);
 
 const quiet: LoggerService = {
   info: () => {},
@@ -51,10 +53,15 @@ async function allInstances(
 
 /** "Live": the guest's banner (its title row) is on screen. */
 const bannerShown = (runtime: LocalRuntime) => async (i: number) =>
-  (await readTextScreen(runtime.localInstance(ENV, i))).some(r => r.includes('LEGO LOCO CLUSTER'));
+  (await readTextScreen(runtime.localInstance(ENV, i))).some(r =>
+    r.includes('LEGO LOCO CLUSTER'),
+  );
 
 async function idleFigures(runtime: LocalRuntime) {
-  const pids = Array.from({ length: COUNT }, (_, i) => runtime.localInstance(ENV, i).pid!);
+  const pids = Array.from(
+    { length: COUNT },
+    (_, i) => runtime.localInstance(ENV, i).pid!,
+  );
   const before = await Promise.all(pids.map(readProcStat));
   const t0 = Date.now();
   await sleep(IDLE_SECONDS * 1000);
@@ -63,40 +70,70 @@ async function idleFigures(runtime: LocalRuntime) {
   const rss = await Promise.all(pids.map(readRssBytes));
   const cpu = pids.map((_, i) =>
     before[i] && after[i]
-      ? (after[i]!.cpuTicks - before[i]!.cpuTicks) / CLOCK_TICKS_PER_SECOND / wall
+      ? (after[i]!.cpuTicks - before[i]!.cpuTicks) /
+        CLOCK_TICKS_PER_SECOND /
+        wall
       : null,
   );
   return { cpu, rss };
 }
 
-function printIdle(label: string, figures: { cpu: (number | null)[]; rss: (number | null)[] }) {
-  console.log(`\n${label}: idle over ${IDLE_SECONDS} s, per instance`);
+/** Mean of the known values, null when none is known. */
+const meanOf = (values: (number | null)[]) => {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length ? known.reduce((a, b) => a + b, 0) / known.length : null;
+};
+
+/** Prints one figure per instance and returns the mean idle CPU (fraction of a core). */
+function printIdle(
+  label: string,
+  figures: { cpu: (number | null)[]; rss: (number | null)[] },
+): number | null {
+  console.log(
+    `\n${label}: idle over ${IDLE_SECONDS} s, ${SETTLE_SECONDS} s after the start, per instance`,
+  );
   figures.cpu.forEach((c, i) => {
     const rss = figures.rss[i];
     console.log(
-      `  ${ENV}-${i}: CPU ${c === null ? 'unknown' : `${(c * 100).toFixed(1)} % of a core`}, RSS ${
-        rss === null ? 'unknown' : `${(rss / 2 ** 20).toFixed(0)} MiB`
-      }`,
+      `  ${ENV}-${i}: CPU ${
+        c === null ? 'unknown' : `${(c * 100).toFixed(1)} % of a core`
+      }, RSS ${rss === null ? 'unknown' : `${(rss / 2 ** 20).toFixed(0)} MiB`}`,
     );
   });
   const known = figures.cpu.filter((c): c is number => c !== null);
   const rssKnown = figures.rss.filter((r): r is number => r !== null);
   if (known.length) {
     console.log(
-      `  mean CPU ${((known.reduce((a, b) => a + b, 0) / known.length) * 100).toFixed(1)} % of a core, max ${(
-        Math.max(...known) * 100
-      ).toFixed(1)} %; total RSS ${(rssKnown.reduce((a, b) => a + b, 0) / 2 ** 30).toFixed(2)} GiB`,
+      `  mean CPU ${(
+        (known.reduce((a, b) => a + b, 0) / known.length) *
+        100
+      ).toFixed(1)} % of a core, max ${(Math.max(...known) * 100).toFixed(
+        1,
+      )} %; total RSS ${(rssKnown.reduce((a, b) => a + b, 0) / 2 ** 30).toFixed(
+        2,
+      )} GiB`,
     );
   }
+  return meanOf(figures.cpu);
 }
 
+const verdict = (met: boolean | null) =>
+  met === null ? 'unknown' : met ? 'met' : 'NOT met';
+const percent = (fraction: number | null) =>
+  fraction === null ? 'unknown' : `${(fraction * 100).toFixed(1)} %`;
+
 async function main() {
-  if (!fs.existsSync(DEMO_DISK)) throw new Error(`Demo disk missing at ${DEMO_DISK}: run scripts/prepare.sh`);
+  if (!fs.existsSync(DEMO_DISK))
+    throw new Error(
+      `Demo disk missing at ${DEMO_DISK}: run scripts/prepare.sh`,
+    );
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-bench-'));
   const config = parseLocalRuntimeConfig({
     stateDir,
     images: { demo: { path: DEMO_DISK } },
-    environments: [{ name: ENV, instances: COUNT, image: 'demo', storageMode: 'persistent' }],
+    environments: [
+      { name: ENV, instances: COUNT, image: 'demo', storageMode: 'persistent' },
+    ],
   });
   console.log(
     `Local runtime bench: ${COUNT} demo instances, ${os.availableParallelism()} cores, load average ${os
@@ -116,16 +153,25 @@ async function main() {
     let t0 = Date.now();
     await runtime.start();
     const cold = await allInstances(runtime, bannerShown(runtime), 600_000, t0);
-    console.log(`cold: all ${COUNT} banners after ${cold ?? 'unknown (timed out)'} s`);
+    console.log(
+      `cold: all ${COUNT} banners after ${cold ?? 'unknown (timed out)'} s`,
+    );
     const saved = await allInstances(
       runtime,
-      async i => (await diskInfo(runtime.localInstance(ENV, i).diskPath)).snapshots.includes('loco-booted'),
+      async i =>
+        (
+          await diskInfo(runtime.localInstance(ENV, i).diskPath)
+        ).snapshots.includes('loco-booted'),
       300_000,
       t0,
     );
-    console.log(`cold: all ${COUNT} boot snapshots saved after ${saved ?? 'unknown (timed out)'} s`);
-    await sleep(3000);
-    printIdle('cold-booted', await idleFigures(runtime));
+    console.log(
+      `cold: all ${COUNT} boot snapshots saved after ${
+        saved ?? 'unknown (timed out)'
+      } s`,
+    );
+    await sleep(SETTLE_SECONDS * 1000);
+    const coldIdle = printIdle('cold-booted', await idleFigures(runtime));
     await runtime.stop();
 
     runtime = new LocalRuntime(config, quiet);
@@ -135,18 +181,40 @@ async function main() {
     const { items } = await runtime.listEnvironments();
     const modes = items[0].instances.map(i => i.health.facts.bootMode);
     console.log(
-      `snapshot: all ${COUNT} banners after ${snap ?? 'unknown (timed out)'} s (boot modes: ${modes.join(' ')})`,
+      `snapshot: all ${COUNT} banners after ${
+        snap ?? 'unknown (timed out)'
+      } s (boot modes: ${modes.join(' ')})`,
     );
-    await sleep(3000);
-    printIdle('snapshot-started', await idleFigures(runtime));
+    await sleep(SETTLE_SECONDS * 1000);
+    const snapIdle = printIdle('snapshot-started', await idleFigures(runtime));
 
     console.log('\nSummary');
     console.log(`  cold start, all ${COUNT} live:      ${cold ?? 'unknown'} s`);
     console.log(`  snapshot start, all ${COUNT} live:  ${snap ?? 'unknown'} s`);
     console.log(
-      `  snapshot-vs-cold ratio:         ${cold && snap ? (snap / cold).toFixed(3) : 'unknown'} (${
-        cold && snap ? `${(cold / snap).toFixed(1)}x faster` : 'unknown'
-      })`,
+      `  snapshot-vs-cold ratio:         ${
+        cold && snap ? (snap / cold).toFixed(3) : 'unknown'
+      } (${cold && snap ? `${(cold / snap).toFixed(1)}x faster` : 'unknown'})`,
+    );
+    const worstIdle =
+      coldIdle === null || snapIdle === null
+        ? null
+        : Math.max(coldIdle, snapIdle);
+    console.log(
+      `  idle CPU per instance (mean):   cold-booted ${percent(
+        coldIdle,
+      )}, snapshot-started ${percent(snapIdle)}`,
+    );
+    console.log('\nTargets from issue 3 (this 2-core machine, 9 instances):');
+    console.log(
+      `  all live from snapshots < 10 s:  ${verdict(
+        snap === null ? null : snap < 10,
+      )}`,
+    );
+    console.log(
+      `  idle CPU per instance <= 3 %:    ${verdict(
+        worstIdle === null ? null : worstIdle <= 0.03,
+      )}`,
     );
   } finally {
     await runtime.stop();

@@ -33,7 +33,24 @@ before(async () => {
   const viewOnly = path.join(os.tmpdir(), `loco-e2e-${PORT}-view-only.json`);
   await fs.writeFile(
     viewOnly,
-    JSON.stringify({ locoPortal: { permissions: { viewOnlyUsers: [GUEST] } } }),
+    JSON.stringify({
+      locoPortal: { permissions: { viewOnlyUsers: [GUEST] } },
+      // Two instances are plenty to prove view-only; the nine-tile wall is
+      // loco-tab.test.ts's job (config arrays replace, so this is the whole list).
+      loco: {
+        local: {
+          environments: [
+            {
+              name: 'loco-demo',
+              instances: 2,
+              image: 'demo',
+              storageMode: 'persistent',
+              owner: 'group:default/guests',
+            },
+          ],
+        },
+      },
+    }),
   );
   portal = await startPortal({ port: PORT, extraConfig: [viewOnly] });
   const launched = await launchBrowser();

@@ -102,15 +102,17 @@ test('a guest sees every loco-demo screen live, and the screens change', async (
     'one tile per instance the API reports',
   );
 
+  // A fresh clone cold-boots all nine, about one per core at a time, and they
+  // share two cores with the browser: allow for a slow machine. (Later starts
+  // resume from the boot snapshots in about a second.)
+  const deadline = Date.now() + 300_000;
   await page.waitForFunction(
     n => document.querySelectorAll('[data-connection="live"]').length === n,
     count,
-    { timeout: 90_000 },
+    { timeout: 300_000 },
   );
   // Boot messages are grey on black; the guest's banner adds colour. Waiting for
   // a third colour means every tile shows the running guest, not the BIOS.
-  // Cold boots under TCG share two cores with everything else: allow for a slow machine.
-  const deadline = Date.now() + 300_000;
   let first = await canvasFingerprints(page);
   while (first.some(shot => shot.distinct < 3) && Date.now() < deadline) {
     await page.waitForTimeout(1000);

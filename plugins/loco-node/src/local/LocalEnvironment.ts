@@ -7,7 +7,11 @@ import {
 } from '@loco-portal/plugin-loco-common';
 import { deriveInstanceHealth } from '../health/deriveInstanceHealth';
 import { EnvironmentStorage, StorageRoots } from './instanceStorage';
-import { InstanceContext, LocalInstance, LocalInstanceOptions } from './LocalInstance';
+import {
+  InstanceContext,
+  LocalInstance,
+  LocalInstanceOptions,
+} from './LocalInstance';
 import { instanceMac, lanEndpoint } from './lanAddress';
 import type { SoundCard } from './localConfig';
 import { multicastNetdev } from './qemuArgs';
@@ -33,7 +37,10 @@ export interface LocalEnvironmentOptions {
   storage: StorageRoots;
   context: InstanceContext;
   /** Probe/stop timing overrides (tests). */
-  tuning?: Pick<LocalInstanceOptions, 'probeIntervalMs' | 'powerdownTimeoutMs' | 'kvmTimeoutMs'>;
+  tuning?: Pick<
+    LocalInstanceOptions,
+    'probeIntervalMs' | 'powerdownTimeoutMs' | 'kvmTimeoutMs'
+  >;
 }
 
 /** The name of the RAM snapshot saved after an instance's first cold boot. */
@@ -47,7 +54,11 @@ export class LocalEnvironment {
   private desired: number;
 
   constructor(private readonly options: LocalEnvironmentOptions) {
-    this.storage = new EnvironmentStorage(options.name, options.storageMode, options.storage);
+    this.storage = new EnvironmentStorage(
+      options.name,
+      options.storageMode,
+      options.storage,
+    );
     this.image = options.image;
     this.desired = options.instances;
   }
@@ -85,7 +96,9 @@ export class LocalEnvironment {
     }
     const removed = this.instances.splice(count);
     await Promise.all(removed.map(i => i.stop()));
-    await Promise.all(removed.map(i => fs.rm(i.runDir, { recursive: true, force: true })));
+    await Promise.all(
+      removed.map(i => fs.rm(i.runDir, { recursive: true, force: true })),
+    );
   }
 
   /** Moves every instance to another base image: new disks, cold boots (then new snapshots). */
@@ -99,7 +112,9 @@ export class LocalEnvironment {
   async stop(): Promise<void> {
     await Promise.all(this.instances.map(i => i.stop()));
     await Promise.all(
-      this.instances.map(i => fs.rm(i.runDir, { recursive: true, force: true })),
+      this.instances.map(i =>
+        fs.rm(i.runDir, { recursive: true, force: true }),
+      ),
     );
   }
 
@@ -138,7 +153,14 @@ export class LocalEnvironment {
       const runDir = path.join(runRoot, `${name}-${index}`);
       await fs.rm(runDir, { recursive: true, force: true });
       await fs.mkdir(runDir, { recursive: true });
-      const diskPath = await this.storage.prepareDisk(index, runDir, this.image);
+      const disk = await this.storage.prepareDisk(index, runDir, this.image);
+      if (disk.replaced) {
+        const { because, keptAs } = disk.replaced;
+        context.logger.warn(
+          `${name}-${index}: new disk because ${because}; the old one is kept as ${keptAs}`,
+        );
+      }
+      const diskPath = disk.path;
       const instance = new LocalInstance({
         context,
         ...tuning,
