@@ -40,6 +40,19 @@ describe('BootLimiter', () => {
     expect(limiter.running).toBe(0);
   });
 
+  it('takes back a slot held past maxHoldMs, so a hung boot cannot block the queue', async () => {
+    const limiter = new BootLimiter(1);
+    const hung = await limiter.acquire(undefined, 50);
+    const next = limiter.acquire();
+    expect(limiter.waiting).toBe(1);
+    const release = await next; // granted once the hung boot's 50 ms are up
+    expect([limiter.running, limiter.waiting]).toEqual([1, 0]);
+    hung(); // a late release of the expired slot frees nothing else
+    expect(limiter.running).toBe(1);
+    release();
+    expect(limiter.running).toBe(0);
+  });
+
   it('rejects a limit below one', () => {
     expect(() => new BootLimiter(0)).toThrow();
   });

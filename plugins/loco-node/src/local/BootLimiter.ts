@@ -10,7 +10,9 @@ export class BootLimiter {
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new Error(`BootLimiter limit must be a positive integer, got ${limit}`);
+      throw new Error(
+        `BootLimiter limit must be a positive integer, got ${limit}`,
+      );
     }
   }
 
@@ -25,8 +27,10 @@ export class BootLimiter {
   /**
    * Waits for a slot. The returned release function is idempotent. Rejects when
    * `signal` aborts while waiting (the instance was stopped before its turn).
+   * A slot held longer than `maxHoldMs` is released by itself, so one boot
+   * that never finishes (a starved host, a hung guest) cannot block the queue.
    */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  acquire(signal?: AbortSignal, maxHoldMs?: number): Promise<() => void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(new Error('aborted'));
@@ -39,12 +43,19 @@ export class BootLimiter {
           signal?.removeEventListener('abort', onAbort);
           this.active += 1;
           let released = false;
-          resolve(() => {
+          let timer: NodeJS.Timeout | undefined;
+          const release = () => {
             if (released) return;
             released = true;
+            clearTimeout(timer);
             this.active -= 1;
             this.next();
-          });
+          };
+          if (maxHoldMs !== undefined) {
+            timer = setTimeout(release, maxHoldMs);
+            timer.unref();
+          }
+          resolve(release);
         },
       };
       onAbort = () => {

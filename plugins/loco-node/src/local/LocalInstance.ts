@@ -1,18 +1,18 @@
-import { spawn, ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
 import net from 'node:net';
-import path from 'node:path';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { ConflictError } from '@backstage/errors';
-import type { BootMode, ExitRecord, HealthFacts } from '@loco-portal/plugin-loco-common';
+import type {
+  BootMode,
+  ExitRecord,
+  HealthFacts,
+} from '@loco-portal/plugin-loco-common';
 import { BootLimiter } from './BootLimiter';
-import { BootWatch, kvmVerdict } from './bootWatch';
-import { diskInfo } from './diskImages';
+import { connectVnc, InstanceProbe } from './instanceProbe';
+import { InstanceControls } from './instanceControls';
 import { readProcStat } from './procStat';
-import { QmpClient } from './QmpClient';
 import { buildQemuArgs, QemuLaunchSpec } from './qemuArgs';
-import { PID_FILE } from './staleRuns';
+import { QemuProcess, spawnQemu, stopQemu } from './qemuProcess';
+import { RestartBackoff } from './restartBackoff';
+import { StartupCheck } from './startupCheck';
 
 /** Shared by every instance of one runtime. */
 export interface InstanceContext {
@@ -40,17 +40,7 @@ export interface LocalInstanceOptions {
   kvmTimeoutMs?: number;
 }
 
-/** The user's own save point; starts prefer it over the boot snapshot. */
-export const SAVED_SNAPSHOT = 'loco-saved';
-const MAX_BACKOFF_MS = 30_000;
-/** An instance that stayed up this long is considered recovered: backoff starts over. */
-const STABLE_AFTER_MS = 60_000;
-/**
- * A boot that has not settled by then is snapshotted anyway (a start from a
- * mid-boot snapshot finishes the boot, still sooner than a cold one) and gives
- * its cold-boot slot back, so a starved host cannot block the queue for long.
- */
-const MAX_BOOT_WATCH_MS = 60_000;
+/** A cold boot gives its slot back after this long whatever happens (see startupCheck). */
 const MAX_SLOT_MS = 90_000;
 
 /**
@@ -60,32 +50,39 @@ const MAX_SLOT_MS = 90_000;
  * that does not run falls back to TCG.
  */
 export class LocalInstance {
-  private child?: ChildProcess;
-  private qmp?: QmpClient;
+  private qemu?: QemuProcess;
+  private readonly probe: InstanceProbe;
+  /** Save, reset, screenshots and raw QMP commands (the API's instance actions). */
+  readonly controls: InstanceControls;
+  private startup?: StartupCheck;
   private wanted = false;
   private restarts = 0;
-  private consecutiveFailures = 0;
+  private readonly backoff = new RestartBackoff();
   private lastExit: ExitRecord | null = null;
   private startedAt: string | null = null;
-  private qmpStatus: string | null = null;
-  private vncReachable: boolean | null = null;
-  private lastScreenHash: string | null = null;
-  private lastScreenChangeAt: string | null = null;
   private probeTimer?: NodeJS.Timeout;
   private restartTimer?: NodeJS.Timeout;
-  private slotTimer?: NodeJS.Timeout;
   private exited?: Promise<void>;
   private waitingForSlot?: AbortController;
   private releaseSlot?: () => void;
-  private bootWatch?: BootWatch;
   private probing = false;
   private accelInUse: 'tcg' | 'kvm' | null = null;
-  private kvmVerified = false;
   private resumedFrom: string | null = null;
   private brokenSnapshot = false;
   private expectedExit = false;
 
-  constructor(private readonly options: LocalInstanceOptions) {}
+  constructor(private readonly options: LocalInstanceOptions) {
+    const { launch } = options;
+    this.probe = new InstanceProbe(launch.runDir);
+    this.controls = new InstanceControls({
+      name: launch.name,
+      diskPath: launch.diskPath,
+      runDir: launch.runDir,
+      bootSnapshot: options.bootSnapshot,
+      snapshotsPossible: options.snapshotsPossible,
+      qmp: () => this.probe.qmp,
+    });
+  }
 
   get name(): string {
     return this.options.launch.name;
@@ -101,7 +98,7 @@ export class LocalInstance {
 
   /** The QEMU process id while one runs. */
   get pid(): number | undefined {
-    return this.isAlive() ? this.child!.pid : undefined;
+    return this.isAlive() ? this.qemu!.child.pid : undefined;
   }
 
   get intendedRunning(): boolean {
@@ -118,11 +115,12 @@ export class LocalInstance {
 
   facts(): HealthFacts {
     const alive = this.isAlive();
+    const { probe } = this;
     return {
       processAlive: alive,
-      qmpStatus: alive ? this.qmpStatus : null,
-      vncReachable: alive ? this.vncReachable : null,
-      lastScreenChangeAt: alive ? this.lastScreenChangeAt : null,
+      qmpStatus: alive ? probe.qmpStatus : null,
+      vncReachable: alive ? probe.vncReachable : null,
+      lastScreenChangeAt: alive ? probe.lastScreenChangeAt : null,
       startedAt: alive ? this.startedAt : null,
       bootMode: this.bootMode(),
       accelerator: alive ? this.accelInUse : null,
@@ -135,8 +133,14 @@ export class LocalInstance {
   notes(): { waiting?: string; notes: string[] } {
     const notes: string[] = [];
     const { accel } = this.options.context;
-    if (accel.requested === 'kvm' && this.accelInUse === 'tcg' && accel.kvmFailure) {
-      notes.push(`KVM requested but unusable here (${accel.kvmFailure}); running on TCG`);
+    if (
+      accel.requested === 'kvm' &&
+      this.accelInUse === 'tcg' &&
+      accel.kvmFailure
+    ) {
+      notes.push(
+        `KVM requested but unusable here (${accel.kvmFailure}); running on TCG`,
+      );
     }
     return {
       waiting: this.waitingForSlot ? 'waiting for a cold-boot slot' : undefined,
@@ -145,53 +149,16 @@ export class LocalInstance {
   }
 
   openVnc(): Promise<net.Socket> {
-    return new Promise((resolve, reject) => {
-      const socket = net.createConnection(path.join(this.runDir, 'vnc.sock'));
-      socket.once('connect', () => {
-        socket.removeListener('error', reject);
-        resolve(socket);
-      });
-      socket.once('error', reject);
-    });
-  }
-
-  /** A PNG of the current screen, taken by QEMU itself. */
-  async screenshot(): Promise<Buffer> {
-    const file = path.join(this.runDir, `shot-${process.hrtime.bigint()}.png`);
-    try {
-      await this.qmpExecute('screendump', { filename: file, format: 'png' });
-      return await fs.readFile(file);
-    } finally {
-      await fs.rm(file, { force: true });
-    }
+    return connectVnc(this.runDir);
   }
 
   /** Runs a QMP command on the instance's own connection (QEMU serves one QMP client). */
-  qmpExecute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T> {
-    if (!this.qmp || this.qmp.isClosed) {
-      return Promise.reject(new ConflictError(`${this.name} is not running (or not answering yet)`));
-    }
-    return this.qmp.execute<T>(command, args, timeoutMs);
-  }
-
-  /** Saves the running state as the user's save point; later starts resume from it. */
-  async save(): Promise<void> {
-    if (!this.options.snapshotsPossible) {
-      throw new ConflictError(`${this.name} cannot be snapshotted: QEMU refuses savevm with a shared read-write folder (hybrid)`);
-    }
-    await this.monitor(`savevm ${SAVED_SNAPSHOT}`);
-  }
-
-  /** Back to the environment's snapshot; without one, a hardware reset (cold reboot). */
-  async reset(): Promise<void> {
-    if (this.options.snapshotsPossible) {
-      const disk = await diskInfo(this.diskPath).catch(() => null);
-      if (disk?.snapshots.includes(this.options.bootSnapshot)) {
-        await this.monitor(`loadvm ${this.options.bootSnapshot}`);
-        return;
-      }
-    }
-    await this.qmpExecute('system_reset');
+  qmpExecute<T = unknown>(
+    command: string,
+    args?: Record<string, unknown>,
+    timeoutMs?: number,
+  ): Promise<T> {
+    return this.controls.execute<T>(command, args, timeoutMs);
   }
 
   /** Stops for good: ACPI power button, then `quit`, then SIGKILL. */
@@ -200,21 +167,18 @@ export class LocalInstance {
     this.waitingForSlot?.abort();
     clearTimeout(this.restartTimer);
     clearTimeout(this.probeTimer);
-    const child = this.child;
-    if (!child || !this.exited || !this.isAlive()) return;
-    const exited = this.exited;
-    const within = (ms: number) =>
-      Promise.race([exited.then(() => true), delay(ms).then(() => false)]);
-    await this.qmp?.execute('system_powerdown').catch(() => undefined);
-    if (await within(this.options.powerdownTimeoutMs ?? 5000)) return;
-    await this.qmp?.execute('quit').catch(() => undefined);
-    if (await within(2000)) return;
-    child.kill('SIGKILL');
-    await exited;
+    const qemu = this.qemu;
+    if (!qemu || !this.exited || !this.isAlive()) return;
+    await stopQemu(
+      qemu,
+      this.probe.qmp,
+      this.options.powerdownTimeoutMs ?? 5000,
+    );
+    await this.exited;
   }
 
   private isAlive(): boolean {
-    return Boolean(this.child && this.child.exitCode === null && this.child.signalCode === null);
+    return Boolean(this.qemu?.alive());
   }
 
   private bootMode(): BootMode | null {
@@ -222,24 +186,13 @@ export class LocalInstance {
     return this.resumedFrom ? 'snapshot' : 'cold';
   }
 
-  private async monitor(commandLine: string): Promise<string> {
-    // savevm/loadvm move ~100 MB of RAM state: far slower than ordinary commands.
-    const out = await this.qmpExecute<string>('human-monitor-command', { 'command-line': commandLine }, 120_000);
-    if (/^Error/m.test(out)) throw new ConflictError(`${this.name}: ${commandLine}: ${out.trim()}`);
-    return out;
-  }
-
-  /** The snapshot the next start resumes from, if the disk holds one. */
-  private async pickSnapshot(): Promise<string | undefined> {
-    if (!this.options.snapshotsPossible || this.brokenSnapshot) return undefined;
-    const disk = await diskInfo(this.diskPath).catch(() => null);
-    return [SAVED_SNAPSHOT, this.options.bootSnapshot].find(s => disk?.snapshots.includes(s));
-  }
-
   /** `onQueued` is called when the launch has to wait for a cold-boot slot. */
   private async launch(onQueued?: () => void): Promise<void> {
     if (!this.wanted) return;
-    const snapshot = await this.pickSnapshot();
+    // A snapshot QEMU could not load is not tried again: cold boot instead.
+    const snapshot = this.brokenSnapshot
+      ? undefined
+      : await this.controls.resumePoint();
     let release: (() => void) | undefined;
     if (!snapshot) {
       const { coldBoots } = this.options.context;
@@ -247,7 +200,7 @@ export class LocalInstance {
       const waiting = new AbortController();
       this.waitingForSlot = waiting;
       try {
-        release = await this.options.context.coldBoots.acquire(waiting.signal);
+        release = await coldBoots.acquire(waiting.signal, MAX_SLOT_MS);
       } catch {
         return; // stopped while queued
       } finally {
@@ -261,64 +214,60 @@ export class LocalInstance {
     this.spawnQemu(snapshot, release);
   }
 
-  private spawnQemu(snapshot: string | undefined, release: (() => void) | undefined): void {
+  private spawnQemu(
+    snapshot: string | undefined,
+    release: (() => void) | undefined,
+  ): void {
     const { launch, context } = this.options;
     const { logger, accel } = context;
-    this.accelInUse = accel.requested === 'kvm' && !accel.kvmFailure ? 'kvm' : 'tcg';
-    this.kvmVerified = false;
+    this.accelInUse =
+      accel.requested === 'kvm' && !accel.kvmFailure ? 'kvm' : 'tcg';
     this.resumedFrom = snapshot ?? null;
-    const args = buildQemuArgs({ ...launch, accel: this.accelInUse, loadSnapshot: snapshot });
-    // setpriv's parent-death signal makes the kernel kill QEMU if the backend
-    // dies without cleaning up, so emulators never outlive the portal.
-    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', context.qemuBinary, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const args = buildQemuArgs({
+      ...launch,
+      accel: this.accelInUse,
+      loadSnapshot: snapshot,
     });
-    this.child = child;
-    const pidFile = path.join(launch.runDir, PID_FILE);
-    // setpriv execs QEMU in place, so the child's pid is QEMU's.
-    if (child.pid) void fs.writeFile(pidFile, String(child.pid)).catch(() => undefined);
+    const qemu = spawnQemu(context.qemuBinary, args, launch.runDir);
+    this.qemu = qemu;
     this.releaseSlot = release;
-    clearTimeout(this.slotTimer);
-    if (release) {
-      this.slotTimer = setTimeout(() => this.giveSlotBack(), MAX_SLOT_MS);
-      this.slotTimer.unref();
-    }
-    this.bootWatch = snapshot ? undefined : new BootWatch();
     this.startedAt = new Date().toISOString();
-    this.qmpStatus = null;
-    this.vncReachable = null;
-    this.lastScreenHash = null;
-    this.lastScreenChangeAt = null;
-    let stderr = '';
-    child.stderr?.on('data', d => {
-      stderr = (stderr + d).slice(-2000);
+    this.startup = new StartupCheck({
+      accel: this.accelInUse,
+      coldBoot: !snapshot,
+      startedAt: Date.now(),
+      kvmTimeoutMs: this.options.kvmTimeoutMs ?? 15_000,
     });
-    this.exited = new Promise(resolve => {
-      child.once('exit', (code, signal) => {
-        this.lastExit = { code, signal, at: new Date().toISOString() };
-        clearTimeout(this.probeTimer);
-        this.giveSlotBack();
-        void fs.rm(pidFile, { force: true });
-        this.qmp?.close();
-        this.qmp = undefined;
-        const uptime = Date.now() - Date.parse(this.startedAt!);
-        if (this.expectedExit) {
-          this.expectedExit = false;
-          if (this.wanted) void this.launch();
-        } else if (this.wanted) {
-          logger.warn(`${this.name}: QEMU exited (code ${code}, signal ${signal}) ${stderr.trim()}`);
-          if (snapshot && code !== 0 && !signal && uptime < 15_000) {
-            // A snapshot QEMU cannot load (other devices, other QEMU) would fail forever.
-            logger.warn(`${this.name}: snapshot ${snapshot} did not load; next start is a cold boot`);
-            this.brokenSnapshot = true;
-          }
-          this.scheduleRestart();
+    this.probe.reset();
+    this.exited = qemu.exited.then(exit => {
+      this.lastExit = exit;
+      clearTimeout(this.probeTimer);
+      this.giveSlotBack();
+      this.probe.close();
+      const uptime = Date.now() - Date.parse(this.startedAt!);
+      if (this.expectedExit) {
+        this.expectedExit = false;
+        if (this.wanted) void this.launch();
+      } else if (this.wanted) {
+        logger.warn(
+          `${this.name}: QEMU exited (code ${exit.code}, signal ${
+            exit.signal
+          }) ${qemu.stderrTail()}`,
+        );
+        if (snapshot && exit.code !== 0 && !exit.signal && uptime < 15_000) {
+          // A snapshot QEMU cannot load (other devices, other QEMU) would fail forever.
+          logger.warn(
+            `${this.name}: snapshot ${snapshot} did not load; next start is a cold boot`,
+          );
+          this.brokenSnapshot = true;
         }
-        resolve();
-      });
+        this.scheduleRestart();
+      }
     });
-    child.once('error', err => logger.error(`${this.name}: ${err.message}`));
-    this.scheduleProbe(child);
+    qemu.child.once('error', err =>
+      logger.error(`${this.name}: ${err.message}`),
+    );
+    this.scheduleProbe(qemu);
   }
 
   /**
@@ -326,93 +275,56 @@ export class LocalInstance {
    * screen change), then every `probeIntervalMs`: each probe costs QEMU a
    * screendump and a VNC handshake, which adds up over nine idle instances.
    */
-  private scheduleProbe(child: ChildProcess) {
-    const starting =
-      this.bootWatch !== undefined ||
-      (this.accelInUse === 'kvm' && !this.kvmVerified) ||
-      this.lastScreenChangeAt === null;
-    this.probeTimer = setTimeout(async () => {
-      await this.probe();
-      if (child === this.child && this.isAlive() && this.wanted) this.scheduleProbe(child);
-    }, starting ? 1000 : this.options.probeIntervalMs ?? 5000);
+  private scheduleProbe(qemu: QemuProcess) {
+    const starting = this.startup?.starting ?? false;
+    this.probeTimer = setTimeout(
+      async () => {
+        await this.runProbe();
+        if (qemu === this.qemu && this.isAlive() && this.wanted)
+          this.scheduleProbe(qemu);
+      },
+      starting ? 1000 : this.options.probeIntervalMs ?? 5000,
+    );
     this.probeTimer.unref();
   }
 
   private giveSlotBack() {
-    clearTimeout(this.slotTimer);
     this.releaseSlot?.();
     this.releaseSlot = undefined;
   }
 
   private scheduleRestart() {
     const uptime = this.startedAt ? Date.now() - Date.parse(this.startedAt) : 0;
-    if (uptime > STABLE_AFTER_MS) this.consecutiveFailures = 0;
-    const backoff = Math.min(1000 * 2 ** this.consecutiveFailures, MAX_BACKOFF_MS);
-    this.consecutiveFailures += 1;
     this.restartTimer = setTimeout(() => {
       if (!this.wanted) return;
       this.restarts += 1;
       void this.launch();
-    }, backoff);
+    }, this.backoff.next(uptime));
     this.restartTimer.unref();
   }
 
-  /** Measures run state, VNC reachability, screen changes and CPU; drives boot snapshots and the KVM check. */
-  private async probe(): Promise<void> {
+  /** Measures the facts, then lets the startup check drive boot snapshots and the KVM fallback. */
+  private async runProbe(): Promise<void> {
     if (this.probing || !this.isAlive()) return;
     this.probing = true;
-    const child = this.child!;
+    const qemu = this.qemu!;
     try {
-      let hash: string | null = null;
-      try {
-        if (!this.qmp || this.qmp.isClosed) {
-          this.qmp = await QmpClient.connect(path.join(this.runDir, 'qmp.sock'));
-        }
-        const status = await this.qmp.execute<{ status: string }>('query-status');
-        this.qmpStatus = status.status;
-        const file = path.join(this.runDir, 'probe.ppm');
-        await this.qmp.execute('screendump', { filename: file });
-        hash = createHash('sha1').update(await fs.readFile(file)).digest('hex');
-        if (this.lastScreenHash !== null && hash !== this.lastScreenHash) {
-          this.lastScreenChangeAt = new Date().toISOString();
-        }
-        this.lastScreenHash = hash;
-      } catch {
-        // Not answering yet (booting) or gone: leave the facts unknown.
-      }
-      this.vncReachable = await this.openVnc().then(
-        socket => {
-          socket.destroy();
-          return true;
-        },
-        () => false,
-      );
-      if (child !== this.child || !this.isAlive()) return;
-      if (this.accelInUse === 'kvm' && !this.kvmVerified) {
-        const verdict = kvmVerdict(
-          {
-            qmpStatus: this.qmpStatus,
-            screenChanged: this.lastScreenChangeAt !== null,
-            sinceStartMs: Date.now() - Date.parse(this.startedAt!),
-          },
-          this.options.kvmTimeoutMs ?? 15_000,
-        );
-        if (verdict === 'ok') this.kvmVerified = true;
-        else if (verdict !== 'wait') {
-          this.fallBackToTcg(verdict.fallback);
-          return;
-        }
-      }
-      if (this.bootWatch) {
-        const stat = child.pid ? await readProcStat(child.pid) : null;
-        this.bootWatch.add({ at: Date.now(), screenHash: hash, cpuTicks: stat?.cpuTicks ?? null });
-        const overdue = Date.now() - Date.parse(this.startedAt!) > MAX_BOOT_WATCH_MS && this.bootWatch.screenChanged;
-        const settled = this.bootWatch.settled();
-        if ((settled || overdue) && (this.accelInUse === 'tcg' || this.kvmVerified)) {
-          this.bootWatch = undefined;
-          await this.onBooted(settled);
-        }
-      }
+      const screenHash = await this.probe.measure();
+      const startup = this.startup;
+      if (qemu !== this.qemu || !this.isAlive() || !startup?.starting) return;
+      const pid = qemu.child.pid;
+      const step = startup.next({
+        at: Date.now(),
+        qmpStatus: this.probe.qmpStatus,
+        screenHash,
+        screenChanged: this.probe.lastScreenChangeAt !== null,
+        cpuTicks:
+          startup.watchingBoot && pid
+            ? (await readProcStat(pid))?.cpuTicks ?? null
+            : null,
+      });
+      if (step.kind === 'kvm-unusable') this.fallBackToTcg(step.reason);
+      else if (step.kind === 'booted') await this.onBooted(step.settled);
     } finally {
       this.probing = false;
     }
@@ -420,19 +332,26 @@ export class LocalInstance {
 
   private async onBooted(settled: boolean): Promise<void> {
     const { logger } = this.options.context;
-    const seconds = `${((Date.now() - Date.parse(this.startedAt!)) / 1000).toFixed(1)} s${
+    const seconds = `${(
+      (Date.now() - Date.parse(this.startedAt!)) /
+      1000
+    ).toFixed(1)} s${
       settled ? '' : ' (never looked settled; snapshot taken anyway)'
     }`;
     try {
       if (this.options.snapshotsPossible && this.options.autoSaveBootSnapshot) {
-        await this.monitor(`savevm ${this.options.bootSnapshot}`);
+        await this.controls.saveBootSnapshot();
         this.brokenSnapshot = false;
-        logger.info(`${this.name}: booted in ${seconds}; saved snapshot ${this.options.bootSnapshot}`);
+        logger.info(
+          `${this.name}: booted in ${seconds}; saved snapshot ${this.options.bootSnapshot}`,
+        );
       } else {
         logger.info(`${this.name}: booted in ${seconds}`);
       }
     } catch (error) {
-      logger.warn(`${this.name}: could not save the boot snapshot: ${String(error)}`);
+      logger.warn(
+        `${this.name}: could not save the boot snapshot: ${String(error)}`,
+      );
     } finally {
       this.giveSlotBack();
     }
@@ -441,13 +360,10 @@ export class LocalInstance {
   private fallBackToTcg(reason: string) {
     const { accel, logger } = this.options.context;
     accel.kvmFailure ??= reason;
-    logger.warn(`${this.name}: ${reason}; falling back to TCG (set loco.local.accel: tcg to skip the attempt)`);
+    logger.warn(
+      `${this.name}: ${reason}; falling back to TCG (set loco.local.accel: tcg to skip the attempt)`,
+    );
     this.expectedExit = true;
-    this.child?.kill('SIGKILL');
+    this.qemu?.child.kill('SIGKILL');
   }
-}
-
-/** A timer that never keeps the process alive on its own (stop() races it against exit). */
-function delay(ms: number) {
-  return new Promise(resolve => setTimeout(resolve, ms).unref());
 }

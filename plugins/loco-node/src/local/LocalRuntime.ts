@@ -14,7 +14,11 @@ import type {
 } from '../runtime/EmulatorRuntime';
 import { BootLimiter } from './BootLimiter';
 import { validateBaseImage } from './diskImages';
-import { LocalEnvironment, LocalEnvironmentOptions, ResolvedImage } from './LocalEnvironment';
+import {
+  LocalEnvironment,
+  LocalEnvironmentOptions,
+  ResolvedImage,
+} from './LocalEnvironment';
 import { InstanceContext, LocalInstance } from './LocalInstance';
 import type { LocalRuntimeConfig } from './localConfig';
 import { cleanStaleRuns } from './staleRuns';
@@ -41,12 +45,17 @@ export class LocalRuntime implements EmulatorRuntime {
   ) {
     // Unix socket paths are limited to 108 bytes, so sockets live under a short
     // per-state-directory folder in /tmp rather than deep in the checkout.
-    const id = createHash('sha256').update(config.stateDir).digest('hex').slice(0, 10);
+    const id = createHash('sha256')
+      .update(config.stateDir)
+      .digest('hex')
+      .slice(0, 10);
     this.runRoot = path.join(os.tmpdir(), `loco-${id}`);
     this.context = {
       qemuBinary: config.qemuBinary,
       logger,
-      coldBoots: new BootLimiter(config.coldBootConcurrency ?? os.availableParallelism()),
+      coldBoots: new BootLimiter(
+        config.coldBootConcurrency ?? os.availableParallelism(),
+      ),
       accel: { requested: config.accel, kvmFailure: null },
     };
   }
@@ -91,10 +100,14 @@ export class LocalRuntime implements EmulatorRuntime {
   }
 
   async screenshot(environment: string, index: number): Promise<Buffer> {
-    return this.localInstance(environment, index).screenshot();
+    return this.localInstance(environment, index).controls.screenshot();
   }
 
-  async runAction(environment: string, index: number, action: InstanceAction): Promise<void> {
+  async runAction(
+    environment: string,
+    index: number,
+    action: InstanceAction,
+  ): Promise<void> {
     const instance = this.localInstance(environment, index);
     switch (action) {
       case 'restart':
@@ -102,10 +115,10 @@ export class LocalRuntime implements EmulatorRuntime {
         await instance.start();
         return;
       case 'reset':
-        await instance.reset();
+        await instance.controls.reset();
         return;
       case 'save':
-        await instance.save();
+        await instance.controls.save();
         return;
       default:
         throw new InputError(`Unknown action "${String(action)}"`);
@@ -117,7 +130,9 @@ export class LocalRuntime implements EmulatorRuntime {
       throw new ConflictError(`Environment ${spec.name} already exists`);
     }
     if (spec.storageMode === 'hostpath' && !this.config.hostPath) {
-      throw new InputError('storageMode hostpath needs loco.local.hostPath in the backend config');
+      throw new InputError(
+        'storageMode hostpath needs loco.local.hostPath in the backend config',
+      );
     }
     const image = await this.resolveImage(spec.snapshotTag);
     const env = new LocalEnvironment({
@@ -148,21 +163,34 @@ export class LocalRuntime implements EmulatorRuntime {
     );
   }
 
-  async updateEnvironment(name: string, change: EnvironmentChange): Promise<void> {
+  async updateEnvironment(
+    name: string,
+    change: EnvironmentChange,
+  ): Promise<void> {
     const env = this.environments.get(name);
     if (!env) throw new NotFoundError(`Environment ${name} does not exist`);
     if (change.instances !== undefined) {
-      if (!Number.isInteger(change.instances) || change.instances < 1 || change.instances > 32) {
+      if (
+        !Number.isInteger(change.instances) ||
+        change.instances < 1 ||
+        change.instances > 32
+      ) {
         throw new InputError('instances must be an integer between 1 and 32');
       }
     }
-    if (change.snapshotTag !== undefined && change.snapshotTag !== env.imageTag) {
+    if (
+      change.snapshotTag !== undefined &&
+      change.snapshotTag !== env.imageTag
+    ) {
       const image = await this.resolveImage(change.snapshotTag);
-      if (change.instances !== undefined) await env.scale(Math.min(change.instances, env.size));
+      if (change.instances !== undefined)
+        await env.scale(Math.min(change.instances, env.size));
       await env.changeImage(image);
     }
     if (change.instances !== undefined) await env.scale(change.instances);
-    this.logger.info(`Updated local environment ${name}: ${JSON.stringify(change)}`);
+    this.logger.info(
+      `Updated local environment ${name}: ${JSON.stringify(change)}`,
+    );
   }
 
   async destroyEnvironment(name: string): Promise<void> {
@@ -176,7 +204,9 @@ export class LocalRuntime implements EmulatorRuntime {
   localInstance(environment: string, index: number): LocalInstance {
     const instance = this.environments.get(environment)?.instance(index);
     if (!instance) {
-      throw new NotFoundError(`Environment ${environment} has no instance ${index}`);
+      throw new NotFoundError(
+        `Environment ${environment} has no instance ${index}`,
+      );
     }
     return instance;
   }
