@@ -9,7 +9,10 @@
 import http from 'node:http';
 import net from 'node:net';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { LocoRuntimes } from '@loco-portal/plugin-loco-node';
+import {
+  LocoRuntimes,
+  type VncOpenOptions,
+} from '@loco-portal/plugin-loco-node';
 import { VncGateway } from '../../plugins/loco-backend/src/service/gateway/VncGateway';
 import { GATEWAY_DEFAULTS } from '../../plugins/loco-backend/src/service/gateway/gatewayConfig';
 
@@ -20,22 +23,17 @@ const runtime = {
   async listEnvironments() {
     return { items: [{ name: 'bench', instances: [] }], errors: [] };
   },
-  async openVnc() {
-    const socket = net.createConnection(targetPort, '127.0.0.1');
+  // Like the real runtimes' plain-socket connections: honours `onread`.
+  async openVnc(_env: string, _index: number, options?: VncOpenOptions) {
+    const socket = net.createConnection({
+      port: targetPort,
+      host: '127.0.0.1',
+      onread: options?.onread,
+    });
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) =>
       socket.once('connect', resolve).once('error', reject),
     );
-    if (process.env.BENCH_CHUNKS) {
-      let chunks = 0;
-      let bytes = 0;
-      socket.on('data', d => ((chunks += 1), (bytes += d.length)));
-      socket.on('close', () =>
-        process.stderr.write(
-          `target chunks ${chunks}, mean ${Math.round(bytes / chunks)} bytes\n`,
-        ),
-      );
-    }
     return socket;
   },
 } as any;

@@ -3,32 +3,26 @@
 // proxy CPU seconds per GB (whole proxy process tree, from /proc) and
 // small-message round-trip latency. Prints the measured numbers and ratios.
 //   node bench/gateway/run.ts   (or npm run bench:gateway)
-// Environment: BENCH_BYTES (default 1 GiB per path), BENCH_ROUND_TRIPS (5000);
+// Environment: BENCH_ROUNDS (default 5: every path once per round, medians
+// printed), BENCH_BYTES (512 MiB per path and round), BENCH_ROUND_TRIPS (2000);
 // diagnostics: BENCH_SYS_ONLY=1 counts kernel time only, BENCH_CPU_PROF=DIR
-// writes a CPU profile of the gateway process, BENCH_CHUNKS=1 prints the
-// gateway's read sizes. The bench client runs in this process and the RFB
+// writes a CPU profile of the gateway process, BENCH_CHUNKS=1 shows the proxies'
+// stderr. The bench client runs in this process and the RFB
 // server in a child; only the proxy's process tree is charged CPU time.
 // Ports 7110-7112 on 127.0.0.1.
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { measure, tcpChannel, wsChannel, type PathFigures } from './measure.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const require = createRequire(path.join(root, 'package.json'));
-const WebSocket = require('ws');
 
-const BYTES = Number(process.env.BENCH_BYTES ?? 1 << 30);
-const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 5000);
+const BYTES = Number(process.env.BENCH_BYTES ?? 1 << 29);
+const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PORTS = { server: 7110, websockify: 7111, gateway: 7112 };
-const CLK_TCK = 100; // Linux USER_HZ
-
-interface Channel {
-  send(data: Buffer): void;
-  onData(cb: (data: Buffer) => void): void;
-  close(): void;
-}
 
 const children: ChildProcess[] = [];
 function start(
@@ -77,148 +71,32 @@ async function waitForPort(port: number) {
   throw new Error(`port ${port} never opened`);
 }
 
-/** CPU ticks of a process and all its descendants, including reaped children. */
-function treeTicks(pid: number): number {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields[0] is state (field 3): ppid=4, utime=14, stime=15, cutime=16, cstime=17
-      const ticks = process.env.BENCH_SYS_ONLY
-        ? Number(fields[12]) + Number(fields[14])
-        : Number(fields[11]) +
-          Number(fields[12]) +
-          Number(fields[13]) +
-          Number(fields[14]);
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks });
-    } catch {
-      // the process ended while listing
-    }
-  }
-  let total = 0;
-  const walk = (p: number) => {
-    total += stats.get(p)?.ticks ?? 0;
-    for (const [child, s] of stats) if (s.ppid === p) walk(child);
-  };
-  walk(pid);
-  return total;
-}
+const median = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
-function tcpChannel(port: number): Promise<Channel> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => {
-      socket.setNoDelay(true);
-      resolve({
-        send: d => socket.write(d),
-        onData: cb => socket.on('data', cb),
-        close: () => socket.destroy(),
-      });
-    });
-    socket.once('error', reject);
-  });
-}
-
-function wsChannel(url: string, protocols: string[]): Promise<Channel> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, { perMessageDeflate: false });
-    ws.once('open', () => {
-      ws._socket.setNoDelay(true);
-      resolve({
-        send: (d: Buffer) => ws.send(d),
-        onData: (cb: (d: Buffer) => void) => ws.on('message', cb),
-        close: () => ws.terminate(),
-      });
-    });
-    ws.once('error', reject);
-  });
-}
-
-/** Reads exact byte counts from a channel. */
-function reader(channel: Channel) {
-  let buf = Buffer.alloc(0);
-  let counting: { left: number; done: () => void } | undefined;
-  let waiter: (() => void) | undefined;
-  channel.onData(d => {
-    if (counting) {
-      counting.left -= d.length;
-      if (counting.left <= 0) {
-        const { done } = counting;
-        counting = undefined;
-        done();
-      }
-      return;
-    }
-    buf = buf.length ? Buffer.concat([buf, d]) : d;
-    waiter?.();
-  });
+/** One figure per path: the median of every round's measurement. */
+function medianOf(rounds: PathFigures[]): PathFigures {
+  const cpu = rounds.map(r => r.cpuSecondsPerGb);
   return {
-    async read(n: number): Promise<Buffer> {
-      while (buf.length < n) await new Promise<void>(r => (waiter = r));
-      waiter = undefined;
-      const out = buf.subarray(0, n);
-      buf = buf.subarray(n);
-      return out;
-    },
-    /** Counts `n` bytes without keeping them. */
-    discard(n: number): Promise<void> {
-      return new Promise(done => (counting = { left: n - buf.length, done }));
-    },
-  };
-}
-
-const fur = (incremental: number) =>
-  Buffer.from([3, incremental, 0, 0, 0, 0, 0, 1, 0, 1]);
-
-async function measure(
-  name: string,
-  channel: Channel,
-  proxyPid: number | undefined,
-) {
-  const r = reader(channel);
-  await r.read(12);
-  channel.send(Buffer.from('RFB 003.008\n'));
-  await r.read(2);
-  channel.send(Buffer.from([1]));
-  await r.read(4);
-  channel.send(Buffer.from([1]));
-  const init = await r.read(24);
-  await r.read(init.readUInt32BE(20));
-
-  // Round trips first, on a quiet connection.
-  const samples: number[] = [];
-  for (let i = 0; i < ROUND_TRIPS; i++) {
-    const t0 = process.hrtime.bigint();
-    channel.send(fur(1));
-    await r.read(4);
-    samples.push(Number(process.hrtime.bigint() - t0) / 1000);
-  }
-  samples.sort((a, b) => a - b);
-
-  const cpu0 = proxyPid ? treeTicks(proxyPid) : 0;
-  const t0 = process.hrtime.bigint();
-  const done = r.discard(BYTES);
-  channel.send(fur(0));
-  await done;
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpuSeconds = proxyPid ? (treeTicks(proxyPid) - cpu0) / CLK_TCK : null;
-  channel.close();
-  const gb = BYTES / 1e9;
-  return {
-    name,
-    mbPerS: BYTES / 1e6 / seconds,
-    cpuSecondsPerGb: cpuSeconds === null ? null : cpuSeconds / gb,
-    p50: samples[Math.floor(samples.length * 0.5)],
-    p99: samples[Math.floor(samples.length * 0.99)],
+    name: rounds[0].name,
+    mbPerS: median(rounds.map(r => r.mbPerS)),
+    cpuSecondsPerGb: cpu.includes(null) ? null : median(cpu as number[]),
+    p50: median(rounds.map(r => r.p50)),
+    p99: median(rounds.map(r => r.p99)),
   };
 }
 
 async function main() {
   console.log(
-    `gateway bench: ${BYTES} bytes per path, ${ROUND_TRIPS} round trips, loopback, ${
+    `gateway bench: ${ROUNDS} rounds of ${BYTES} bytes and ${ROUND_TRIPS} round trips per path, loopback, ${
       require('node:os').cpus().length
-    } cores`,
+    } cores, load average ${require('node:os')
+      .loadavg()
+      .map((l: number) => l.toFixed(2))
+      .join(' ')}`,
   );
   await start(
     process.execPath,
@@ -229,25 +107,18 @@ async function main() {
     ],
     'ready',
   );
-
-  const results = [];
-  results.push(
-    await measure('direct TCP', await tcpChannel(PORTS.server), undefined),
-  );
-
   const websockify = await start('websockify', [
     `127.0.0.1:${PORTS.websockify}`,
     `127.0.0.1:${PORTS.server}`,
   ]);
   await waitForPort(PORTS.websockify);
-  results.push(
-    await measure(
-      'websockify',
-      await wsChannel(`ws://127.0.0.1:${PORTS.websockify}/`, ['binary']),
-      websockify.pid,
-    ),
-  );
-
+  // The port may belong to a leftover websockify; ours must still be running.
+  await new Promise(r => setTimeout(r, 200));
+  if (websockify.exitCode !== null) {
+    throw new Error(
+      `websockify exited (${websockify.exitCode}); is port ${PORTS.websockify} taken?`,
+    );
+  }
   const gateway = await start(
     process.execPath,
     [
@@ -262,21 +133,46 @@ async function main() {
     ],
     'ready',
   );
-  results.push(
-    await measure(
-      'loco gateway',
-      await wsChannel(
-        `ws://127.0.0.1:${PORTS.gateway}/api/loco/environments/bench/instances/0/vnc`,
-        ['binary', 'backstage-token.bench-token'],
-      ),
-      gateway.pid,
-    ),
-  );
 
+  const paths = [
+    {
+      name: 'direct TCP',
+      open: () => tcpChannel(PORTS.server),
+      pid: undefined,
+    },
+    {
+      name: 'websockify',
+      open: () => wsChannel(`ws://127.0.0.1:${PORTS.websockify}/`, ['binary']),
+      pid: websockify.pid,
+    },
+    {
+      name: 'loco gateway',
+      open: () =>
+        wsChannel(
+          `ws://127.0.0.1:${PORTS.gateway}/api/loco/environments/bench/instances/0/vnc`,
+          ['binary', 'backstage-token.bench-token'],
+        ),
+      pid: gateway.pid,
+    },
+  ];
+  // Side by side: every round measures every path, so a noisy moment of the
+  // machine hits all of them, and the medians drop the outliers.
+  const rounds: PathFigures[][] = paths.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, p] of paths.entries()) {
+      rounds[i].push(
+        await measure(p.name, await p.open(), p.pid, {
+          bytes: BYTES,
+          roundTrips: ROUND_TRIPS,
+        }),
+      );
+    }
+  }
+  const results = rounds.map(medianOf);
   const [direct, wsfy, ours] = results;
   const f = (n: number | null, d = 1) => (n === null ? 'n/a' : n.toFixed(d));
   console.log(
-    '\npath           MB/s    x direct  proxy CPU-s/GB  p50 us  p99 us  added p50 us',
+    `\nmedians of ${ROUNDS} rounds\npath           MB/s    x direct  proxy CPU-s/GB  p50 us  p99 us  added p50 us`,
   );
   for (const r of results) {
     console.log(

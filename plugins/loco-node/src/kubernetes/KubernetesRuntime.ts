@@ -12,6 +12,7 @@ import type {
   EnvironmentSpec,
   InstanceAction,
   RuntimeListing,
+  VncOpenOptions,
 } from '../runtime/EmulatorRuntime';
 import { LocoMetrics } from '../metrics/LocoMetrics';
 import { ClusterWatcher } from './ClusterWatcher';
@@ -194,13 +195,18 @@ export class KubernetesRuntime implements EmulatorRuntime {
     return { items, errors };
   }
 
-  async openVnc(environment: string, index: number): Promise<Duplex> {
+  async openVnc(
+    environment: string,
+    index: number,
+    options?: VncOpenOptions,
+  ): Promise<Duplex> {
     const { cluster, pod } = this.locate(environment, index);
     return connectToPod(
       cluster.config.emulatorAccess,
       cluster.kubeConfig,
       pod,
       this.ports.vnc,
+      options?.onread,
     );
   }
 

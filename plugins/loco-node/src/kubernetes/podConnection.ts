@@ -31,6 +31,8 @@ export async function connectToPod(
   kubeConfig: KubeConfig,
   pod: V1Pod,
   port: number,
+  /** Honoured for direct connections only (see VncOpenOptions). */
+  onread?: net.OnReadOpts,
 ): Promise<Duplex> {
   const namespace = pod.metadata?.namespace ?? 'default';
   const name = pod.metadata?.name ?? '';
@@ -38,7 +40,7 @@ export async function connectToPod(
     const host = pod.status?.podIP;
     if (!host) throw new Error(`pod ${namespace}/${name} has no IP yet`);
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const socket = net.connect({ host, port, onread });
       socket.once('connect', () => {
         socket.off('error', reject);
         socket.on('error', () => {}); // see portForward: never an unhandled 'error'

@@ -148,8 +148,8 @@ export class LocalInstance {
     };
   }
 
-  openVnc(): Promise<net.Socket> {
-    return connectVnc(this.runDir);
+  openVnc(onread?: net.OnReadOpts): Promise<net.Socket> {
+    return connectVnc(this.runDir, onread);
   }
 
   /** Runs a QMP command on the instance's own connection (QEMU serves one QMP client). */

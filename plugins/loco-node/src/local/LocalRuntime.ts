@@ -11,6 +11,7 @@ import type {
   EnvironmentSpec,
   InstanceAction,
   RuntimeListing,
+  VncOpenOptions,
 } from '../runtime/EmulatorRuntime';
 import { BootLimiter } from './BootLimiter';
 import { validateBaseImage } from './diskImages';
@@ -95,8 +96,12 @@ export class LocalRuntime implements EmulatorRuntime {
     };
   }
 
-  async openVnc(environment: string, index: number): Promise<Duplex> {
-    return this.localInstance(environment, index).openVnc();
+  async openVnc(
+    environment: string,
+    index: number,
+    options?: VncOpenOptions,
+  ): Promise<Duplex> {
+    return this.localInstance(environment, index).openVnc(options?.onread);
   }
 
   async screenshot(environment: string, index: number): Promise<Buffer> {

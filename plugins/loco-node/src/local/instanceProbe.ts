@@ -4,10 +4,16 @@ import net from 'node:net';
 import path from 'node:path';
 import { QmpClient } from './QmpClient';
 
-/** Connects to an instance's VNC unix socket. */
-export function connectVnc(runDir: string): Promise<net.Socket> {
+/** Connects to an instance's VNC unix socket (`onread`: see VncOpenOptions). */
+export function connectVnc(
+  runDir: string,
+  onread?: net.OnReadOpts,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.createConnection(path.join(runDir, 'vnc.sock'));
+    const socket = net.createConnection({
+      path: path.join(runDir, 'vnc.sock'),
+      onread,
+    });
     socket.once('connect', () => {
       socket.removeListener('error', reject);
       resolve(socket);

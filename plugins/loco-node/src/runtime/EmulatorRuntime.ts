@@ -1,3 +1,4 @@
+import type { OnReadOpts } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type {
   LocoEnvironment,
@@ -30,6 +31,18 @@ export interface RuntimeListing {
   errors: LocationError[];
 }
 
+/** How the caller wants to read a VNC connection. */
+export interface VncOpenOptions {
+  /**
+   * Deliver the server's bytes through Node's `net` `onread` (reads straight
+   * into caller-owned buffers, no allocation per read) instead of 'data'
+   * events. Honoured when the connection is a plain socket (local unix socket,
+   * direct pod TCP); a connection that is not (the API server's port-forward)
+   * ignores it and emits 'data' as usual, so callers listen to both.
+   */
+  onread?: OnReadOpts;
+}
+
 /**
  * The one interface discovery, health, the VNC gateway and provisioning talk to.
  * Implemented by the local QEMU runtime and the Kubernetes runtime; callers never
@@ -40,7 +53,11 @@ export interface EmulatorRuntime {
   /** Current environments. Must answer from memory: no per-request fan-out. */
   listEnvironments(): Promise<RuntimeListing>;
   /** Opens a raw RFB byte stream to one instance's VNC server. */
-  openVnc(environment: string, index: number): Promise<Duplex>;
+  openVnc(
+    environment: string,
+    index: number,
+    options?: VncOpenOptions,
+  ): Promise<Duplex>;
   /** A PNG of one instance's screen. */
   screenshot(environment: string, index: number): Promise<Buffer>;
   runAction(

@@ -10,6 +10,7 @@ import type {
   EnvironmentChange,
   EnvironmentSpec,
   InstanceAction,
+  VncOpenOptions,
 } from './EmulatorRuntime';
 import { LocoMetrics } from '../metrics/LocoMetrics';
 
@@ -55,8 +56,16 @@ export class LocoRuntimes {
     return env;
   }
 
-  async openVnc(environment: string, index: number): Promise<Duplex> {
-    return (await this.runtimeOf(environment)).openVnc(environment, index);
+  async openVnc(
+    environment: string,
+    index: number,
+    options?: VncOpenOptions,
+  ): Promise<Duplex> {
+    return (await this.runtimeOf(environment)).openVnc(
+      environment,
+      index,
+      options,
+    );
   }
 
   async screenshot(environment: string, index: number): Promise<Buffer> {
@@ -64,14 +73,20 @@ export class LocoRuntimes {
   }
 
   async runAction(environment: string, index: number, action: InstanceAction) {
-    return (await this.runtimeOf(environment)).runAction(environment, index, action);
+    return (await this.runtimeOf(environment)).runAction(
+      environment,
+      index,
+      action,
+    );
   }
 
   async createEnvironment(kind: LocoRuntimeKind, spec: EnvironmentSpec) {
     const runtime = this.runtimes.find(r => r.kind === kind);
     if (!runtime) {
       throw new InputError(
-        `The ${kind} runtime is not enabled here (enabled: ${this.kinds().join(', ') || 'none'})`,
+        `The ${kind} runtime is not enabled here (enabled: ${
+          this.kinds().join(', ') || 'none'
+        })`,
       );
     }
     await runtime.createEnvironment(spec);

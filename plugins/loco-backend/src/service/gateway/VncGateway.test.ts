@@ -7,7 +7,10 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { LocoRuntimes } from '@loco-portal/plugin-loco-node';
+import {
+  LocoRuntimes,
+  type VncOpenOptions,
+} from '@loco-portal/plugin-loco-node';
 import { FakeEmulatorRuntime } from '../../__testUtils__/FakeEmulatorRuntime';
 import { GATEWAY_DEFAULTS, GatewaySettings } from './gatewayConfig';
 import { VncGateway } from './VncGateway';
@@ -32,9 +35,17 @@ class RecordingRuntime extends FakeEmulatorRuntime {
   constructor(private readonly socketPath: string) {
     super([{ name: 'gw-env', instances: 2, storageMode: 'ephemeral' }]);
   }
-  override async openVnc(environment: string, index: number) {
+  // Like the real runtimes' unix sockets: honours `onread` (pooled reads).
+  override async openVnc(
+    environment: string,
+    index: number,
+    options?: VncOpenOptions,
+  ) {
     await super.openVnc(environment, index); // validates the instance
-    const socket = net.createConnection(this.socketPath);
+    const socket = net.createConnection({
+      path: this.socketPath,
+      onread: options?.onread,
+    });
     await new Promise<void>((resolve, reject) =>
       socket.once('connect', resolve).once('error', reject),
     );

@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { instanceParams, VNC_PATH } from '../params';
 import { authorizeUpgrade } from './authorizeUpgrade';
+import { PooledVncReader, ReadBufferPool } from './pooledReads';
 import type { GatewaySettings } from './gatewayConfig';
 import { SessionRegistry } from './SessionRegistry';
 import { CLOSE, VncSession } from './VncSession';
@@ -59,6 +60,7 @@ export class VncGateway {
     handleProtocols: protocols => (protocols.has('binary') ? 'binary' : false),
   });
   private readonly servers = new WeakSet<Server>();
+  private readonly readBuffers = new ReadBufferPool();
   readonly sessions: SessionRegistry;
 
   constructor(private readonly options: VncGatewayOptions) {
@@ -135,8 +137,11 @@ export class VncGateway {
     }
 
     let target: Duplex;
+    const reader = new PooledVncReader(this.readBuffers);
     try {
-      target = await this.options.runtimes.openVnc(env, index);
+      target = await this.options.runtimes.openVnc(env, index, {
+        onread: reader.onread,
+      });
     } catch (error) {
       release();
       this.options.logger.info(`VNC ${env}/${index} unavailable: ${error}`);
@@ -164,6 +169,7 @@ export class VncGateway {
       const session = new VncSession({
         ws,
         target,
+        reader,
         environment: env,
         index,
         user: decision.user,
