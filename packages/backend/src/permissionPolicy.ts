@@ -13,11 +13,15 @@ import {
   PolicyQueryUser,
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
+import {
+  locoEnvironmentManagePermission,
+  locoInstanceControlPermission,
+} from '@loco-portal/plugin-loco-common';
 
 /** Permissions a view-only user is refused: typing into screens, restarts, snapshots, changes. */
 const CONTROL_PERMISSIONS = new Set([
-  'loco.instance.control',
-  'loco.environment.manage',
+  locoInstanceControlPermission.name,
+  locoEnvironmentManagePermission.name,
 ]);
 
 /**
