@@ -157,6 +157,24 @@ describe('loco backend plugin', () => {
     expect(runtime.actions).toEqual([]);
   });
 
+  it('lets only users with control reset or restore an instance', async () => {
+    const watcher = await startLoco({ control: false });
+    for (const action of ['reset', 'restore']) {
+      const res = await request(watcher.server)
+        .post(`/api/loco/environments/loco-demo/instances/0/actions/${action}`)
+        .set('Authorization', mockCredentials.user.header());
+      expect(res.status).toBe(403);
+    }
+    expect(watcher.runtime.actions).toEqual([]);
+
+    const player = await startLoco();
+    const res = await request(player.server)
+      .post('/api/loco/environments/loco-demo/instances/0/actions/restore')
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(202);
+    expect(player.runtime.actions).toEqual([['loco-demo', 0, 'restore']]);
+  });
+
   describe('VNC upgrade', () => {
     const connect = (
       port: number,

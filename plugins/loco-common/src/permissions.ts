@@ -6,7 +6,7 @@ export const locoEnvironmentReadPermission = createPermission({
   attributes: { action: 'read' },
 });
 
-/** Play on an instance: send keyboard/mouse input, restart it, reset it to its snapshot. */
+/** Play on an instance: send keyboard/mouse input, restart it, reset it to its snapshot or restore its saved state. */
 export const locoInstanceControlPermission = createPermission({
   name: 'loco.instance.control',
   attributes: { action: 'update' },

@@ -5,13 +5,19 @@ import type {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import {
+  AuthorizeResult,
+  BasicPermission,
+} from '@backstage/plugin-permission-common';
 import {
   locoEnvironmentReadPermission,
   locoEnvironmentManagePermission,
   locoInstanceControlPermission,
 } from '@loco-portal/plugin-loco-common';
-import type { InstanceAction, LocoRuntimes } from '@loco-portal/plugin-loco-node';
+import type {
+  InstanceAction,
+  LocoRuntimes,
+} from '@loco-portal/plugin-loco-node';
 import { z } from 'zod';
 import { environmentParam, instanceParams } from './params';
 
@@ -24,15 +30,19 @@ export interface RouterOptions {
 const ACTION_PERMISSIONS: Record<InstanceAction, BasicPermission> = {
   restart: locoInstanceControlPermission,
   reset: locoInstanceControlPermission,
+  // Like reset it changes the running guest, not what is kept: control.
+  restore: locoInstanceControlPermission,
   save: locoEnvironmentManagePermission,
 };
 
 const actionParams = z.object({
-  action: z.enum(['restart', 'reset', 'save']),
+  action: z.enum(['restart', 'reset', 'restore', 'save']),
 });
 
 /** The HTTP API under /api/loco. Every route is authenticated and authorized. */
-export async function createRouter(options: RouterOptions): Promise<express.Router> {
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
   const { runtimes, httpAuth, permissions } = options;
   const router = Router();
   router.use(express.json());
@@ -40,9 +50,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   // Explicit `allow`: without it httpAuth returns "none" credentials instead of failing.
   const authenticate = (req: express.Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
-  const authorize = async (req: express.Request, permission: BasicPermission) => {
+  const authorize = async (
+    req: express.Request,
+    permission: BasicPermission,
+  ) => {
     const credentials = await authenticate(req);
-    const [decision] = await permissions.authorize([{ permission }], { credentials });
+    const [decision] = await permissions.authorize([{ permission }], {
+      credentials,
+    });
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(`Missing permission ${permission.name}`);
     }
@@ -64,20 +79,26 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     res.json(await runtimes.getEnvironment(env.env));
   });
 
-  router.get('/environments/:env/instances/:index/screenshot', async (req, res) => {
-    await authorize(req, locoEnvironmentReadPermission);
-    const { env, index } = parse(instanceParams, req.params);
-    const png = await runtimes.screenshot(env, index);
-    res.type('image/png').setHeader('Cache-Control', 'no-store').send(png);
-  });
+  router.get(
+    '/environments/:env/instances/:index/screenshot',
+    async (req, res) => {
+      await authorize(req, locoEnvironmentReadPermission);
+      const { env, index } = parse(instanceParams, req.params);
+      const png = await runtimes.screenshot(env, index);
+      res.type('image/png').setHeader('Cache-Control', 'no-store').send(png);
+    },
+  );
 
-  router.post('/environments/:env/instances/:index/actions/:action', async (req, res) => {
-    const { action } = parse(actionParams, { action: req.params.action });
-    await authorize(req, ACTION_PERMISSIONS[action]);
-    const { env, index } = parse(instanceParams, req.params);
-    await runtimes.runAction(env, index, action);
-    res.status(202).json({ environment: env, index, action, status: 'done' });
-  });
+  router.post(
+    '/environments/:env/instances/:index/actions/:action',
+    async (req, res) => {
+      const { action } = parse(actionParams, { action: req.params.action });
+      await authorize(req, ACTION_PERMISSIONS[action]);
+      const { env, index } = parse(instanceParams, req.params);
+      await runtimes.runAction(env, index, action);
+      res.status(202).json({ environment: env, index, action, status: 'done' });
+    },
+  );
 
   return router;
 }

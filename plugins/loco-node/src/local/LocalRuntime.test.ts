@@ -6,10 +6,19 @@ import { diskInfo } from './diskImages';
 import { LocalRuntime } from './LocalRuntime';
 import { parseLocalRuntimeConfig } from './localConfig';
 import { readCmdline } from './procStat';
-import { echoInGuest, readTextScreen, screenHashes, textBufferHash, until } from './__testUtils__/guestScreen';
+import {
+  echoInGuest,
+  readTextScreen,
+  screenHashes,
+  textBufferHash,
+  until,
+} from './__testUtils__/guestScreen';
 
 /** Built by `scripts/prepare.sh` before the tests run. */
-const DEMO_DISK = path.resolve(__dirname, '../../../../.cache/images/loco-demo.qcow2');
+const DEMO_DISK = path.resolve(
+  __dirname,
+  '../../../../.cache/images/loco-demo.qcow2',
+);
 const ENV = 'rt-unit';
 
 jest.setTimeout(240_000);
@@ -26,14 +35,18 @@ describe('LocalRuntime (real QEMU)', () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(DEMO_DISK)) {
-      throw new Error(`Demo disk missing at ${DEMO_DISK}: run scripts/prepare.sh`);
+      throw new Error(
+        `Demo disk missing at ${DEMO_DISK}: run scripts/prepare.sh`,
+      );
     }
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-runtime-test-'));
     runtime = new LocalRuntime(
       parseLocalRuntimeConfig({
         stateDir,
         images: { demo: { path: DEMO_DISK } },
-        environments: [{ name: ENV, instances: 2, image: 'demo', storageMode: 'ephemeral' }],
+        environments: [
+          { name: ENV, instances: 2, image: 'demo', storageMode: 'ephemeral' },
+        ],
       }),
       mockServices.logger.mock(),
     );
@@ -46,10 +59,14 @@ describe('LocalRuntime (real QEMU)', () => {
   });
 
   it('boots every instance to a healthy, changing screen and serves VNC and screenshots', async () => {
-    const e = await until(async () => {
-      const found = await env(runtime);
-      return found?.summary.healthy === 2 ? found : undefined;
-    }, 150_000, 'both instances healthy');
+    const e = await until(
+      async () => {
+        const found = await env(runtime);
+        return found?.summary.healthy === 2 ? found : undefined;
+      },
+      150_000,
+      'both instances healthy',
+    );
     expect(e.instances.map(i => i.name)).toEqual([`${ENV}-0`, `${ENV}-1`]);
     expect(e.instances[0].health.facts.qmpStatus).toBe('running');
     expect(e.instances[0].health.facts.bootMode).toBe('cold');
@@ -59,7 +76,9 @@ describe('LocalRuntime (real QEMU)', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
 
     const vnc = await runtime.openVnc(ENV, 0);
-    const greeting = await new Promise<string>(resolve => vnc.once('data', d => resolve(d.toString())));
+    const greeting = await new Promise<string>(resolve =>
+      vnc.once('data', d => resolve(d.toString())),
+    );
     vnc.destroy();
     expect(greeting).toMatch(/^RFB 003\.008\n/);
   });
@@ -69,31 +88,46 @@ describe('LocalRuntime (real QEMU)', () => {
       const instance = runtime.localInstance(ENV, index);
       let rows: string[] = [];
       try {
-        return await until(async () => {
-          rows = await readTextScreen(instance);
-          return rows.some(r => r.includes(`${peer} ok`)) ? rows : undefined;
-        }, 120_000, `instance ${index} sees ${peer}`);
+        return await until(
+          async () => {
+            rows = await readTextScreen(instance);
+            return rows.some(r => r.includes(`${peer} ok`)) ? rows : undefined;
+          },
+          120_000,
+          `instance ${index} sees ${peer}`,
+        );
       } catch (error) {
         throw new Error(`${String(error)}; its screen:\n${rows.join('\n')}`);
       }
     };
-    const [rowsA, rowsB] = await Promise.all([sees(0, `${ENV}-1`), sees(1, `${ENV}-0`)]);
+    const [rowsA, rowsB] = await Promise.all([
+      sees(0, `${ENV}-1`),
+      sees(1, `${ENV}-0`),
+    ]);
     expect(rowsA.join('\n')).toContain('LAN 10.77.0.10');
     expect(rowsB.join('\n')).toContain('LAN 10.77.0.11');
   });
 
   it('saves a boot snapshot after the first boot, and reset returns the screen to it', async () => {
     const instance = runtime.localInstance(ENV, 0);
-    await until(async () => {
-      const info = await diskInfo(instance.diskPath);
-      return info.snapshots.includes('loco-booted') ? true : undefined;
-    }, 120_000, 'boot snapshot saved');
+    await until(
+      async () => {
+        const info = await diskInfo(instance.diskPath);
+        return info.snapshots.includes('loco-booted') ? true : undefined;
+      },
+      120_000,
+      'boot snapshot saved',
+    );
 
     // The snapshot's own screen, frozen: load it into a paused VM. The screen is
     // compared as the guest's text buffer: a screendump also carries the VGA
     // cursor's blink phase, which made screendump hashes flaky under load.
     await instance.qmpExecute('stop');
-    await instance.qmpExecute('human-monitor-command', { 'command-line': 'loadvm loco-booted' }, 60_000);
+    await instance.qmpExecute(
+      'human-monitor-command',
+      { 'command-line': 'loadvm loco-booted' },
+      60_000,
+    );
     const snapshotScreen = await textBufferHash(instance);
     const snapshotPicture = await screenHashes(instance);
     await instance.qmpExecute('cont');
@@ -106,30 +140,68 @@ describe('LocalRuntime (real QEMU)', () => {
 
     await runtime.runAction(ENV, 0, 'reset');
     expect(await textBufferHash(instance)).toBe(snapshotScreen);
-    expect(await readTextScreen(instance)).not.toContain('rtreset');
+    expect((await readTextScreen(instance)).join('\n')).not.toContain(
+      'rtreset',
+    );
     await instance.qmpExecute('cont');
+  });
+
+  it('saves the state on request and restores it after a reset', async () => {
+    const instance = runtime.localInstance(ENV, 0);
+    await expect(runtime.runAction(ENV, 0, 'restore')).rejects.toThrow(
+      /no saved state yet/,
+    );
+    await echoInGuest(instance, 'rtsaved');
+    await runtime.runAction(ENV, 0, 'save');
+    expect((await diskInfo(instance.diskPath)).snapshots).toContain(
+      'loco-saved',
+    );
+
+    await runtime.runAction(ENV, 0, 'reset');
+    expect((await readTextScreen(instance)).join('\n')).not.toContain(
+      'rtsaved',
+    );
+    await runtime.runAction(ENV, 0, 'restore');
+    expect((await readTextScreen(instance)).join('\n')).toContain('rtsaved');
   });
 
   it('restarts a killed emulator from its snapshot: unhealthy, then healthy again', async () => {
     const instance = runtime.localInstance(ENV, 1);
-    await until(async () => {
-      const info = await diskInfo(instance.diskPath);
-      return info.snapshots.includes('loco-booted') ? true : undefined;
-    }, 120_000, 'boot snapshot saved');
+    await until(
+      async () => {
+        const info = await diskInfo(instance.diskPath);
+        return info.snapshots.includes('loco-booted') ? true : undefined;
+      },
+      120_000,
+      'boot snapshot saved',
+    );
     const pid = instance.pid!;
     expect((await readCmdline(pid))?.join(' ')).toContain(`-name ${ENV}-1`);
     process.kill(pid, 'SIGKILL');
 
-    const down = await until(async () => {
-      const i = (await env(runtime))!.instances[1];
-      return i.state === 'unhealthy' ? i : undefined;
-    }, 10_000, 'unhealthy after the kill', 100);
-    expect(down.health.reasons[0]).toMatch(/emulator exited \(signal SIGKILL\)/);
+    const down = await until(
+      async () => {
+        const i = (await env(runtime))!.instances[1];
+        return i.state === 'unhealthy' ? i : undefined;
+      },
+      10_000,
+      'unhealthy after the kill',
+      100,
+    );
+    expect(down.health.reasons[0]).toMatch(
+      /emulator exited \(signal SIGKILL\)/,
+    );
 
-    const back = await until(async () => {
-      const i = (await env(runtime))!.instances[1];
-      return i.state === 'healthy' && i.health.facts.restarts === 1 ? i : undefined;
-    }, 60_000, 'healthy again');
+    const back = await until(
+      async () => {
+        const i = (await env(runtime))!.instances[1];
+        return i.state === 'healthy' && i.health.facts.restarts === 1
+          ? i
+          : undefined;
+      },
+      60_000,
+      'healthy again',
+    );
     expect(back.health.facts.lastExit?.signal).toBe('SIGKILL');
     expect(back.health.facts.bootMode).toBe('snapshot');
     expect(instance.pid).not.toBe(pid);

@@ -125,6 +125,9 @@ export class LocalRuntime implements EmulatorRuntime {
       case 'save':
         await instance.controls.save();
         return;
+      case 'restore':
+        await instance.controls.restore();
+        return;
       default:
         throw new InputError(`Unknown action "${String(action)}"`);
     }

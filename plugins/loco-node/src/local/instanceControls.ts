@@ -73,6 +73,16 @@ export class InstanceControls {
     await this.monitor(`savevm ${this.o.bootSnapshot}`);
   }
 
+  /** Back to the user's save point (see {@link save}). */
+  async restore(): Promise<void> {
+    if (!(await this.available()).includes(SAVED_SNAPSHOT)) {
+      throw new ConflictError(
+        `${this.o.name} has no saved state yet: save one first`,
+      );
+    }
+    await this.monitor(`loadvm ${SAVED_SNAPSHOT}`);
+  }
+
   /** Back to the environment's snapshot; without one, a hardware reset (cold reboot). */
   async reset(): Promise<void> {
     if ((await this.available()).includes(this.o.bootSnapshot)) {

@@ -8,7 +8,7 @@ import type {
 } from '@loco-portal/plugin-loco-common';
 
 /** What a caller may ask one instance to do. */
-export type InstanceAction = 'restart' | 'reset' | 'save';
+export type InstanceAction = 'restart' | 'reset' | 'save' | 'restore';
 
 /** What provisioning asks for when it creates or changes an environment. */
 export interface EnvironmentSpec {

@@ -5,7 +5,7 @@ import type {
 } from '@loco-portal/plugin-loco-common';
 
 /** Instance actions the backend offers (`POST .../actions/:action`). */
-export type LocoInstanceAction = 'restart' | 'reset' | 'save';
+export type LocoInstanceAction = 'restart' | 'reset' | 'restore' | 'save';
 
 /** What the backend answers after running an instance action. */
 export interface LocoActionResult {

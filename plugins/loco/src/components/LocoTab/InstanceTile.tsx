@@ -66,7 +66,7 @@ export function InstanceTile(props: InstanceTileProps) {
   );
 
   const actions: LocoInstanceAction[] = [
-    ...(canControl ? (['restart', 'reset'] as const) : []),
+    ...(canControl ? (['restart', 'reset', 'restore'] as const) : []),
     ...(canManage ? (['save'] as const) : []),
   ];
 

@@ -24,20 +24,25 @@ export const ACTION_TEXT: Record<
       'The emulator is stopped and started again. What is not saved in the guest is lost.',
   },
   reset: {
-    label: 'Reset to snapshot',
+    label: 'Reset to environment snapshot',
     confirm:
-      'The guest goes back to its saved snapshot. Everything since then is lost.',
+      "The guest goes back to the environment's snapshot (its first boot, or the snapshot tag's state). Everything since then is lost.",
+  },
+  restore: {
+    label: 'Restore saved state',
+    confirm:
+      'The guest goes back to the state last saved with "Save state". Everything since then is lost.',
   },
   save: {
-    label: 'Save snapshot',
+    label: 'Save state',
     confirm:
-      'The current guest state replaces the saved snapshot that resets go back to.',
+      'The current guest state replaces the saved state. Later starts and "Restore saved state" return to it.',
   },
 };
 
 export interface TileMenuProps {
   name: string;
-  /** Actions this user may run (restart/reset need control, save needs manage). */
+  /** Actions this user may run (restart/reset/restore need control, save needs manage). */
   actions: LocoInstanceAction[];
   canSendKeys: boolean;
   qualityLevel: number;

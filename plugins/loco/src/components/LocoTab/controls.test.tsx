@@ -116,12 +116,12 @@ describe('Loco tile controls', () => {
     fireEvent.click(
       screen.getByRole('button', { name: 'More for loco-demo-0' }),
     );
-    fireEvent.click(await screen.findByText('Save snapshot…'));
+    fireEvent.click(await screen.findByText('Save state…'));
     fireEvent.click(
-      await screen.findByRole('button', { name: 'Save snapshot' }),
+      await screen.findByRole('button', { name: 'Save state' }),
     );
     expect(await within(tile(0)).findByTestId('loco-notice')).toHaveTextContent(
-      'Save snapshot failed: Missing permission loco.environment.manage',
+      'Save state failed: Missing permission loco.environment.manage',
     );
   });
 
