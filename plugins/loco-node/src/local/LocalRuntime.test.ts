@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
 import { diskInfo } from './diskImages';
+import type { LocalInstance } from './LocalInstance';
 import { LocalRuntime } from './LocalRuntime';
 import { parseLocalRuntimeConfig } from './localConfig';
 import { readCmdline } from './procStat';
@@ -29,6 +30,17 @@ async function env(runtime: LocalRuntime, name = ENV) {
 }
 
 /** One ephemeral environment of two demo guests, booted once for every case below. */
+/** Waits until the instance's first boot has been saved as its boot snapshot. */
+const bootSnapshotSaved = (instance: LocalInstance) =>
+  until(
+    async () =>
+      (await diskInfo(instance.diskPath)).snapshots.includes('loco-booted')
+        ? true
+        : undefined,
+    120_000,
+    'boot snapshot saved',
+  );
+
 describe('LocalRuntime (real QEMU)', () => {
   let stateDir: string;
   let runtime: LocalRuntime;
@@ -110,14 +122,7 @@ describe('LocalRuntime (real QEMU)', () => {
 
   it('saves a boot snapshot after the first boot, and reset returns the screen to it', async () => {
     const instance = runtime.localInstance(ENV, 0);
-    await until(
-      async () => {
-        const info = await diskInfo(instance.diskPath);
-        return info.snapshots.includes('loco-booted') ? true : undefined;
-      },
-      120_000,
-      'boot snapshot saved',
-    );
+    await bootSnapshotSaved(instance);
 
     // The snapshot's own screen, frozen: load it into a paused VM. The screen is
     // compared as the guest's text buffer: a screendump also carries the VGA
@@ -167,14 +172,7 @@ describe('LocalRuntime (real QEMU)', () => {
 
   it('restarts a killed emulator from its snapshot: unhealthy, then healthy again', async () => {
     const instance = runtime.localInstance(ENV, 1);
-    await until(
-      async () => {
-        const info = await diskInfo(instance.diskPath);
-        return info.snapshots.includes('loco-booted') ? true : undefined;
-      },
-      120_000,
-      'boot snapshot saved',
-    );
+    await bootSnapshotSaved(instance);
     const pid = instance.pid!;
     expect((await readCmdline(pid))?.join(' ')).toContain(`-name ${ENV}-1`);
     process.kill(pid, 'SIGKILL');
