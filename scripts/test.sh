@@ -16,7 +16,7 @@ mkdir -p "$results"
 passed=0
 failed=0
 
-# A check that is not a test runner (tsc, lint) counts as one test.
+# A check that is not a test runner (tsc, lint, format) counts as one test.
 check() {
   local name="$1"; shift
   log "== $name"
@@ -61,6 +61,7 @@ node_suite() {
 
 check "type-check (tsc)" npx tsc --noEmit
 check "lint" npx backstage-cli repo lint
+check "format (prettier)" npm run --silent prettier:check
 jest_suite
 node_suite emulator-image tests/emulator-image
 node_suite chart tests/chart

@@ -15,7 +15,11 @@ import path from 'node:path';
 const here = path.dirname(new URL(import.meta.url).pathname);
 const result = spawnSync(
   process.execPath,
-  ['--require', '@backstage/cli-node/config/nodeTransform.cjs', path.join(here, 'measure.ts')],
+  [
+    '--require',
+    '@backstage/cli-node/config/nodeTransform.cjs',
+    path.join(here, 'measure.ts'),
+  ],
   { stdio: 'inherit', cwd: path.resolve(here, '../..') },
 );
 process.exit(result.status ?? 1);

@@ -8,8 +8,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { launchBrowser, saveScreenshot, signInAsGuest } from './support/browser.ts';
-import { guestToken, type RunningPortal, startPortal } from './support/portal.ts';
+import {
+  launchBrowser,
+  saveScreenshot,
+  signInAsGuest,
+} from './support/browser.ts';
+import {
+  guestToken,
+  type RunningPortal,
+  startPortal,
+} from './support/portal.ts';
 
 const PORT = 7401;
 const ENV = 'prov-e2e';
@@ -35,22 +43,34 @@ async function api(method: string, route: string, body?: unknown) {
   return { status: response.status, json, text };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not in time\n${portal.logs().slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not in time\n${portal.logs().slice(-4000)}`);
     await sleep(1000);
   }
 }
 
 /** Runs a template as the guest user through the scaffolder's task API and returns the finished task. */
 async function runTemplate(name: string, values: Record<string, unknown>) {
-  await waitFor(`template ${name} in the catalog`, async () => {
-    const r = await api('GET', `/api/catalog/entities/by-name/template/default/${name}`);
-    return r.status === 200 ? true : undefined;
-  }, 120_000);
+  await waitFor(
+    `template ${name} in the catalog`,
+    async () => {
+      const r = await api(
+        'GET',
+        `/api/catalog/entities/by-name/template/default/${name}`,
+      );
+      return r.status === 200 ? true : undefined;
+    },
+    120_000,
+  );
   const created = await api('POST', '/api/scaffolder/v2/tasks', {
     templateRef: `template:default/${name}`,
     values,
@@ -58,28 +78,49 @@ async function runTemplate(name: string, values: Record<string, unknown>) {
   });
   assert.equal(created.status, 201, created.text);
   const taskId = created.json.id as string;
-  const task = await waitFor(`task ${taskId}`, async () => {
-    const r = await api('GET', `/api/scaffolder/v2/tasks/${taskId}`);
-    return ['completed', 'failed', 'cancelled'].includes(r.json?.status) ? r.json : undefined;
-  }, 300_000);
+  const task = await waitFor(
+    `task ${taskId}`,
+    async () => {
+      const r = await api('GET', `/api/scaffolder/v2/tasks/${taskId}`);
+      return ['completed', 'failed', 'cancelled'].includes(r.json?.status)
+        ? r.json
+        : undefined;
+    },
+    300_000,
+  );
   const events = await api('GET', `/api/scaffolder/v2/tasks/${taskId}/events`);
-  const log = (events.json ?? []).map((e: any) => e.body?.message).filter(Boolean).join('\n');
+  const log = (events.json ?? [])
+    .map((e: any) => e.body?.message)
+    .filter(Boolean)
+    .join('\n');
   return { task, log };
 }
 
 before(async () => {
   // Only the environment this test creates runs: no loco-demo beside it.
   const noDemo = path.join(os.tmpdir(), `loco-e2e-${PORT}-no-demo.json`);
-  await fs.writeFile(noDemo, JSON.stringify({ loco: { local: { environments: [] } } }));
+  await fs.writeFile(
+    noDemo,
+    JSON.stringify({ loco: { local: { environments: [] } } }),
+  );
   portal = await startPortal({ port: PORT, extraConfig: [noDemo] });
   token = await guestToken(portal.baseUrl);
 });
 
 after(async () => {
   // Never leave emulators behind, whatever failed.
-  if (portal && token) await api('GET', `/api/loco/environments/${ENV}`).then(async r => {
-    if (r.status === 200) await runTemplate('destroy-loco-environment', { name: ENV, runtime: 'local', confirm: true }).catch(() => undefined);
-  }, () => undefined);
+  if (portal && token)
+    await api('GET', `/api/loco/environments/${ENV}`).then(
+      async r => {
+        if (r.status === 200)
+          await runTemplate('destroy-loco-environment', {
+            name: ENV,
+            runtime: 'local',
+            confirm: true,
+          }).catch(() => undefined);
+      },
+      () => undefined,
+    );
   await portal?.stop();
 });
 
@@ -101,13 +142,19 @@ test('the create template starts a local environment whose instances become heal
   assert.equal(env.json.runtime, 'local');
   assert.equal(env.json.owner, 'group:default/guests');
   assert.equal(env.json.instances.length, 2);
-  assert.deepEqual(env.json.instances.map((i: any) => i.state), ['healthy', 'healthy']);
+  assert.deepEqual(
+    env.json.instances.map((i: any) => i.state),
+    ['healthy', 'healthy'],
+  );
 
   // The screens are live: each instance serves a PNG of its display.
   for (const index of [0, 1]) {
-    const shot = await fetch(`${portal.baseUrl}/api/loco/environments/${ENV}/instances/${index}/screenshot`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
+    const shot = await fetch(
+      `${portal.baseUrl}/api/loco/environments/${ENV}/instances/${index}/screenshot`,
+      {
+        headers: { Authorization: `Bearer ${token}` },
+      },
+    );
     assert.equal(shot.status, 200);
     assert.equal(shot.headers.get('content-type'), 'image/png');
     const png = Buffer.from(await shot.arrayBuffer());
@@ -117,12 +164,21 @@ test('the create template starts a local environment whose instances become heal
 
 test('the new environment appears in the catalog and its tiles go live in the browser', async () => {
   // The catalog learns about environments from the Loco entity provider (catalog-backend-module-loco).
-  await waitFor('resource:default/prov-e2e in the catalog', async () => {
-    const r = await api('GET', `/api/catalog/entities/by-name/resource/default/${ENV}`);
-    return r.status === 200 ? r.json : undefined;
-  }, 120_000);
+  await waitFor(
+    'resource:default/prov-e2e in the catalog',
+    async () => {
+      const r = await api(
+        'GET',
+        `/api/catalog/entities/by-name/resource/default/${ENV}`,
+      );
+      return r.status === 200 ? r.json : undefined;
+    },
+    120_000,
+  );
   const { browser, close } = await launchBrowser();
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const page = await browser.newPage({
+    viewport: { width: 1200, height: 900 },
+  });
   try {
     await signInAsGuest(page, portal.baseUrl);
     // The link the create template outputs.
@@ -140,7 +196,9 @@ test('the new environment appears in the catalog and its tiles go live in the br
     // cores with everything else: allow for a slow machine.
     await page.waitForFunction(
       () =>
-        [...document.querySelectorAll('[data-testid^="loco-screen-"] canvas')].every(node => {
+        [
+          ...document.querySelectorAll('[data-testid^="loco-screen-"] canvas'),
+        ].every(node => {
           const canvas = node as HTMLCanvasElement;
           const ctx = canvas.getContext('2d');
           if (!ctx || canvas.width === 0) return false;
@@ -162,7 +220,12 @@ test('the new environment appears in the catalog and its tiles go live in the br
 
 test('creating the same name again with another size is refused and leaves it running', async () => {
   const { task, log } = await runTemplate('create-loco-environment', {
-    name: ENV, owner: 'group:default/guests', runtime: 'local', instances: 3, storageMode: 'ephemeral', wait: false,
+    name: ENV,
+    owner: 'group:default/guests',
+    runtime: 'local',
+    instances: 3,
+    storageMode: 'ephemeral',
+    wait: false,
   });
   assert.equal(task.status, 'failed');
   assert.match(log, /already exists/);
@@ -171,7 +234,11 @@ test('creating the same name again with another size is refused and leaves it ru
 });
 
 test('the destroy template removes the environment', async () => {
-  const { task, log } = await runTemplate('destroy-loco-environment', { name: ENV, runtime: 'local', confirm: true });
+  const { task, log } = await runTemplate('destroy-loco-environment', {
+    name: ENV,
+    runtime: 'local',
+    confirm: true,
+  });
   assert.equal(task.status, 'completed', log);
   const env = await api('GET', `/api/loco/environments/${ENV}`);
   assert.equal(env.status, 404);

@@ -22,8 +22,14 @@ describe('App', () => {
     };
     const rendered = render(App.createRoot());
     // The app loads its features lazily; on a busy machine that takes a while.
-    await waitFor(() => expect(rendered.getByRole('button', { name: /enter/i })).toBeInTheDocument(), {
-      timeout: 30_000,
-    });
+    await waitFor(
+      () =>
+        expect(
+          rendered.getByRole('button', { name: /enter/i }),
+        ).toBeInTheDocument(),
+      {
+        timeout: 30_000,
+      },
+    );
   }, 60_000);
 });

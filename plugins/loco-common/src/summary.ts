@@ -7,9 +7,10 @@ import { EnvironmentSummary } from './types';
  * while at least one instance is healthy and unhealthy when none is.
  */
 export function summarizeStates(states: InstanceState[]): EnvironmentSummary {
-  const counts = Object.fromEntries(
-    INSTANCE_STATES.map(s => [s, 0]),
-  ) as Record<InstanceState, number>;
+  const counts = Object.fromEntries(INSTANCE_STATES.map(s => [s, 0])) as Record<
+    InstanceState,
+    number
+  >;
   for (const s of states) counts[s] += 1;
   const total = states.length;
   let state: InstanceState;

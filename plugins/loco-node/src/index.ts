@@ -17,7 +17,10 @@ export { environmentNameSchema } from './local/localConfig';
 export { LocalRuntime } from './local/LocalRuntime';
 export { LocoMetrics } from './metrics/LocoMetrics';
 export * from './provisioning/provisioningConfig';
-export { KubernetesRuntime, type KubernetesRuntimeOptions } from './kubernetes/KubernetesRuntime';
+export {
+  KubernetesRuntime,
+  type KubernetesRuntimeOptions,
+} from './kubernetes/KubernetesRuntime';
 export {
   readKubernetesConfig,
   type ClusterConfig,

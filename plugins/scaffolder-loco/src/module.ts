@@ -28,7 +28,11 @@ export const scaffolderModuleLoco = createBackendModule({
         permissions: coreServices.permissions,
       },
       async init({ scaffolder, runtimes, config, permissions }) {
-        const deps = { runtimes, permissions, settings: readProvisioningSettings(config) };
+        const deps = {
+          runtimes,
+          permissions,
+          settings: readProvisioningSettings(config),
+        };
         scaffolder.addActions(
           createLocoEnvironmentAction(deps),
           updateLocoEnvironmentAction(deps),

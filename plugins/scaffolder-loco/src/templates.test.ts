@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { createServiceFactory } from '@backstage/backend-plugin-api';
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   EmulatorRuntime,
@@ -41,7 +45,9 @@ async function startScaffolder() {
       scaffolderPlugin,
       scaffolderModuleLoco,
       catalogServiceMock.factory({
-        entities: ['create-loco-environment', 'destroy-loco-environment'].map(template),
+        entities: ['create-loco-environment', 'destroy-loco-environment'].map(
+          template,
+        ),
       }),
       mockServices.rootConfig.factory({ data: testConfig(helm.binary) }),
       createServiceFactory({
@@ -57,7 +63,12 @@ async function startScaffolder() {
     request(server)
       .post('/api/scaffolder/v2/dry-run')
       .set('Authorization', mockCredentials.user.header())
-      .send({ template: template(name), values, secrets: {}, directoryContents: [] });
+      .send({
+        template: template(name),
+        values,
+        secrets: {},
+        directoryContents: [],
+      });
   /** A real task (not a dry run), as the portal's "Create" button starts it. */
   const runTask = async (name: string, values: object) => {
     const created = await request(server)
@@ -73,7 +84,9 @@ async function startScaffolder() {
         const events = await request(server)
           .get(`/api/scaffolder/v2/tasks/${created.body.id}/events`)
           .set('Authorization', mockCredentials.user.header());
-        const log = events.body.map((e: any) => e.body?.message ?? '').join('\n');
+        const log = events.body
+          .map((e: any) => e.body?.message ?? '')
+          .join('\n');
         return { status: task.body.status as string, log };
       }
       await new Promise(resolve => setTimeout(resolve, 200));
@@ -82,20 +95,30 @@ async function startScaffolder() {
   return { dryRun, runTask, local };
 }
 
-const logOf = (body: any) => body.log.map((l: any) => l.body.message).join('\n');
+const logOf = (body: any) =>
+  body.log.map((l: any) => l.body.message).join('\n');
 
 describe('templates through the scaffolder dry run', () => {
   it('create-loco-environment: a local environment, nothing created', async () => {
     const { dryRun, local } = await startScaffolder();
     const res = await dryRun('create-loco-environment', {
-      name: 'prov-dry', owner: 'group:default/guests', runtime: 'local',
-      instances: 2, storageMode: 'ephemeral', snapshotTag: 'demo', wait: true,
+      name: 'prov-dry',
+      owner: 'group:default/guests',
+      runtime: 'local',
+      instances: 2,
+      storageMode: 'ephemeral',
+      snapshotTag: 'demo',
+      wait: true,
     });
     expect(res.status).toBe(200);
-    expect(logOf(res.body)).toContain('Dry run: would create local environment prov-dry with 2 instances');
+    expect(logOf(res.body)).toContain(
+      'Dry run: would create local environment prov-dry with 2 instances',
+    );
     expect(res.body.steps.map((s: any) => s.id)).toEqual(['create']);
     expect(res.body.output.links).toEqual([
-      expect.objectContaining({ url: '/catalog/default/resource/prov-dry/loco' }),
+      expect.objectContaining({
+        url: '/catalog/default/resource/prov-dry/loco',
+      }),
       expect.objectContaining({ entityRef: 'resource:default/prov-dry' }),
     ]);
     expect(local.calls).toEqual([]);
@@ -104,8 +127,15 @@ describe('templates through the scaffolder dry run', () => {
   it('create-loco-environment: a kubernetes environment shows the helm command and never runs helm', async () => {
     const { dryRun } = await startScaffolder();
     const res = await dryRun('create-loco-environment', {
-      name: 'prov-k8s', owner: 'group:default/guests', runtime: 'kubernetes', cluster: 'prod-eu',
-      namespace: 'loco', instances: 9, storageMode: 'persistent', snapshotTag: 'win98-base', wait: true,
+      name: 'prov-k8s',
+      owner: 'group:default/guests',
+      runtime: 'kubernetes',
+      cluster: 'prod-eu',
+      namespace: 'loco',
+      instances: 9,
+      storageMode: 'persistent',
+      snapshotTag: 'win98-base',
+      wait: true,
     });
     expect(res.status).toBe(200);
     expect(logOf(res.body)).toMatch(
@@ -120,21 +150,32 @@ describe('templates through the scaffolder dry run', () => {
     ['a name with shell metacharacters', { name: 'a;rm -rf /' }],
     ['a name with YAML metacharacters', { name: 'x: y' }],
     ['an unknown storage mode', { storageMode: 'tmpfs' }],
-  ])('create-loco-environment refuses %s in the form', async (_what, change) => {
-    const { dryRun, local } = await startScaffolder();
-    const res = await dryRun('create-loco-environment', {
-      name: 'prov-dry', owner: 'group:default/guests', runtime: 'local',
-      instances: 2, storageMode: 'ephemeral', ...change,
-    });
-    expect(res.status).toBe(400);
-    expect(local.calls).toEqual([]);
-  });
+  ])(
+    'create-loco-environment refuses %s in the form',
+    async (_what, change) => {
+      const { dryRun, local } = await startScaffolder();
+      const res = await dryRun('create-loco-environment', {
+        name: 'prov-dry',
+        owner: 'group:default/guests',
+        runtime: 'local',
+        instances: 2,
+        storageMode: 'ephemeral',
+        ...change,
+      });
+      expect(res.status).toBe(400);
+      expect(local.calls).toEqual([]);
+    },
+  );
 
   it('create-loco-environment: an unknown cluster fails the step with an input error', async () => {
     const { dryRun } = await startScaffolder();
     const res = await dryRun('create-loco-environment', {
-      name: 'prov-k8s', owner: 'group:default/guests', runtime: 'kubernetes', cluster: 'nope',
-      instances: 2, storageMode: 'ephemeral',
+      name: 'prov-k8s',
+      owner: 'group:default/guests',
+      runtime: 'kubernetes',
+      cluster: 'nope',
+      instances: 2,
+      storageMode: 'ephemeral',
     });
     expect({ status: res.status, message: res.body.error?.message }).toEqual({
       status: 400,
@@ -145,36 +186,65 @@ describe('templates through the scaffolder dry run', () => {
 
   it('destroy-loco-environment: checks the environment exists and destroys nothing', async () => {
     const { dryRun, local } = await startScaffolder();
-    local.envs.set('prov-dry', { name: 'prov-dry', instances: 1, storageMode: 'ephemeral' });
-    const res = await dryRun('destroy-loco-environment', { name: 'prov-dry', runtime: 'local', confirm: true });
+    local.envs.set('prov-dry', {
+      name: 'prov-dry',
+      instances: 1,
+      storageMode: 'ephemeral',
+    });
+    const res = await dryRun('destroy-loco-environment', {
+      name: 'prov-dry',
+      runtime: 'local',
+      confirm: true,
+    });
     expect(res.status).toBe(200);
-    expect(logOf(res.body)).toContain('Dry run: would destroy local environment prov-dry');
+    expect(logOf(res.body)).toContain(
+      'Dry run: would destroy local environment prov-dry',
+    );
     expect(local.envs.has('prov-dry')).toBe(true);
-    const unconfirmed = await dryRun('destroy-loco-environment', { name: 'prov-dry', runtime: 'local', confirm: false });
+    const unconfirmed = await dryRun('destroy-loco-environment', {
+      name: 'prov-dry',
+      runtime: 'local',
+      confirm: false,
+    });
     expect(unconfirmed.status).toBe(400);
   });
 });
 
 describe('the create template as a real scaffolder task on kubernetes', () => {
   const values = {
-    name: 'prov-k8s', owner: 'group:default/guests', runtime: 'kubernetes', cluster: 'prod-eu',
-    namespace: 'loco', instances: 3, storageMode: 'ephemeral', snapshotTag: 'win98-base', wait: true,
+    name: 'prov-k8s',
+    owner: 'group:default/guests',
+    runtime: 'kubernetes',
+    cluster: 'prod-eu',
+    namespace: 'loco',
+    instances: 3,
+    storageMode: 'ephemeral',
+    snapshotTag: 'win98-base',
+    wait: true,
   };
 
-  it('installs the release and streams helm\'s output into the task log', async () => {
+  it("installs the release and streams helm's output into the task log", async () => {
     const { runTask } = await startScaffolder();
     const { status, log } = await runTask('create-loco-environment', values);
     expect(status).toBe('completed');
     expect(log).toContain('STATUS: deployed');
-    expect(helm.releases()['loco/prov-k8s'].map(r => r.status)).toEqual(['deployed']);
+    expect(helm.releases()['loco/prov-k8s'].map(r => r.status)).toEqual([
+      'deployed',
+    ]);
   });
 
-  it('fails the task with helm\'s own error and leaves no release behind', async () => {
+  it("fails the task with helm's own error and leaves no release behind", async () => {
     const { runTask } = await startScaffolder();
-    helm.failOn('upgrade', { exitCode: 1, stderr: 'Error: INSTALLATION FAILED: 1 error occurred: * timed out waiting for the condition' });
+    helm.failOn('upgrade', {
+      exitCode: 1,
+      stderr:
+        'Error: INSTALLATION FAILED: 1 error occurred: * timed out waiting for the condition',
+    });
     const { status, log } = await runTask('create-loco-environment', values);
     expect(status).toBe('failed');
-    expect(log).toContain('Error: INSTALLATION FAILED: 1 error occurred: * timed out waiting for the condition');
+    expect(log).toContain(
+      'Error: INSTALLATION FAILED: 1 error occurred: * timed out waiting for the condition',
+    );
     expect(log).toContain('The failed release was uninstalled.');
     expect(helm.commands()).toEqual(['history', 'upgrade', 'uninstall']);
     expect(helm.releases()).toEqual({});

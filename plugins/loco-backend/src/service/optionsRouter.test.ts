@@ -2,7 +2,10 @@ import express from 'express';
 import request from 'supertest';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { LocoRuntimes, readProvisioningSettings } from '@loco-portal/plugin-loco-node';
+import {
+  LocoRuntimes,
+  readProvisioningSettings,
+} from '@loco-portal/plugin-loco-node';
 import { FakeEmulatorRuntime } from '../__testUtils__/FakeEmulatorRuntime';
 import { createOptionsRouter } from './optionsRouter';
 
@@ -11,11 +14,24 @@ async function app(options: { allow?: boolean } = {}) {
     mockServices.rootConfig({
       data: {
         loco: {
-          local: { images: { demo: { path: '/x/demo.qcow2' }, 'win98-base': { path: '/x/w.qcow2' } } },
-          helm: { snapshotTags: ['win98-base'], snapshotRegistry: 'ghcr.io/example/snaps' },
+          local: {
+            images: {
+              demo: { path: '/x/demo.qcow2' },
+              'win98-base': { path: '/x/w.qcow2' },
+            },
+          },
+          helm: {
+            snapshotTags: ['win98-base'],
+            snapshotRegistry: 'ghcr.io/example/snaps',
+          },
           kubernetes: {
             clusters: [
-              { name: 'prod-eu', url: 'https://k8s.example:6443', serviceAccountToken: 'secret-token', namespaces: ['loco'] },
+              {
+                name: 'prod-eu',
+                url: 'https://k8s.example:6443',
+                serviceAccountToken: 'secret-token',
+                namespaces: ['loco'],
+              },
             ],
           },
         },
@@ -25,17 +41,30 @@ async function app(options: { allow?: boolean } = {}) {
   const router = await createOptionsRouter({
     runtimes: new LocoRuntimes([new FakeEmulatorRuntime([])]),
     settings,
-    httpAuth: mockServices.httpAuth({ defaultCredentials: mockCredentials.none() }),
+    httpAuth: mockServices.httpAuth({
+      defaultCredentials: mockCredentials.none(),
+    }),
     permissions: mockServices.permissions({
-      result: options.allow === false ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
+      result:
+        options.allow === false ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
     }),
   });
-  const statusOf: Record<string, number> = { AuthenticationError: 401, NotAllowedError: 403 };
+  const statusOf: Record<string, number> = {
+    AuthenticationError: 401,
+    NotAllowedError: 403,
+  };
   return express()
     .use(router)
-    .use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      res.status(statusOf[error.name] ?? 500).json({ error: error.name });
-    });
+    .use(
+      (
+        error: Error,
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        res.status(statusOf[error.name] ?? 500).json({ error: error.name });
+      },
+    );
 }
 
 describe('GET /options', () => {
@@ -58,7 +87,10 @@ describe('GET /options', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       runtimes: ['local', 'kubernetes'],
-      snapshotTags: { local: ['demo', 'win98-base'], kubernetes: ['win98-base'] },
+      snapshotTags: {
+        local: ['demo', 'win98-base'],
+        kubernetes: ['win98-base'],
+      },
       snapshotRegistry: 'ghcr.io/example/snaps',
       clusters: [{ name: 'prod-eu', namespaces: ['loco'] }],
       defaultNamespace: 'loco',

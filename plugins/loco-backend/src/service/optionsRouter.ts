@@ -26,17 +26,23 @@ export interface OptionsRouterOptions {
  * The same settings drive the scaffolder actions' checks, so the form never
  * offers what the action would refuse. No credentials are ever included.
  */
-export async function createOptionsRouter(options: OptionsRouterOptions): Promise<express.Router> {
+export async function createOptionsRouter(
+  options: OptionsRouterOptions,
+): Promise<express.Router> {
   const { runtimes, settings, httpAuth, permissions } = options;
   const router = Router();
   router.get('/options', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const [decision] = await permissions.authorize(
       [{ permission: locoEnvironmentReadPermission }],
       { credentials },
     );
     if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`Missing permission ${locoEnvironmentReadPermission.name}`);
+      throw new NotAllowedError(
+        `Missing permission ${locoEnvironmentReadPermission.name}`,
+      );
     }
     res.json(provisioningOptions(settings, runtimes.kinds()));
   });

@@ -2,7 +2,10 @@ import { z } from 'zod';
 
 /** Path parameters shared by the HTTP routes and the VNC upgrade. */
 export const environmentParam = z.object({
-  env: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'invalid environment name').max(40),
+  env: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'invalid environment name')
+    .max(40),
 });
 
 export const instanceParams = environmentParam.extend({

@@ -22,7 +22,12 @@ describe('deriveInstanceHealth', () => {
   });
 
   it('is starting while a fresh emulator has not been measured', () => {
-    const h = derive({ startedAt: '2026-01-01T00:09:50Z', qmpStatus: null, vncReachable: null, lastScreenChangeAt: null });
+    const h = derive({
+      startedAt: '2026-01-01T00:09:50Z',
+      qmpStatus: null,
+      vncReachable: null,
+      lastScreenChangeAt: null,
+    });
     expect(h.state).toBe('starting');
   });
 
@@ -71,6 +76,9 @@ describe('deriveInstanceHealth', () => {
       notes: ['KVM requested but unusable here (x); running on TCG'],
     });
     expect(h.state).toBe('healthy');
-    expect(h.reasons).toEqual(['running, screen updating', 'KVM requested but unusable here (x); running on TCG']);
+    expect(h.reasons).toEqual([
+      'running, screen updating',
+      'KVM requested but unusable here (x); running on TCG',
+    ]);
   });
 });

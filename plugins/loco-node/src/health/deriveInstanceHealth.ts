@@ -55,7 +55,9 @@ export function deriveInstanceHealth(
     const exit = facts.lastExit;
     return result('unhealthy', [
       exit
-        ? `emulator exited (${describeExit(exit.code, exit.signal)}) at ${exit.at}`
+        ? `emulator exited (${describeExit(exit.code, exit.signal)}) at ${
+            exit.at
+          }`
         : 'emulator process is not running',
     ]);
   }

@@ -7,7 +7,10 @@ import { parseLocalRuntimeConfig } from './localConfig';
 import { readCmdline } from './procStat';
 import { until } from './__testUtils__/guestScreen';
 
-const DEMO_DISK = path.resolve(__dirname, '../../../../.cache/images/loco-demo.qcow2');
+const DEMO_DISK = path.resolve(
+  __dirname,
+  '../../../../.cache/images/loco-demo.qcow2',
+);
 
 jest.setTimeout(180_000);
 
@@ -23,7 +26,13 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
       parseLocalRuntimeConfig({
         stateDir: root,
         images: {
-          win98: { path: DEMO_DISK, memoryMb: 160, vga: 'cirrus', sound: 'sb16', extraArgs: ['-usb'] },
+          win98: {
+            path: DEMO_DISK,
+            memoryMb: 160,
+            vga: 'cirrus',
+            sound: 'sb16',
+            extraArgs: ['-usb'],
+          },
         },
         environments: [{ name: 'rt-own', instances: 1, image: 'win98' }],
       }),
@@ -34,12 +43,17 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
       await runtime.start();
       const instance = runtime.localInstance('rt-own', 0);
       const memory = await until(
-        () => instance.qmpExecute<{ 'base-memory': number }>('query-memory-size-summary'),
+        () =>
+          instance.qmpExecute<{ 'base-memory': number }>(
+            'query-memory-size-summary',
+          ),
         20_000,
         'QMP answers',
       );
       expect(memory['base-memory']).toBe(160 * 1024 * 1024);
-      const tree = await instance.qmpExecute<string>('human-monitor-command', { 'command-line': 'info qtree' });
+      const tree = await instance.qmpExecute<string>('human-monitor-command', {
+        'command-line': 'info qtree',
+      });
       expect(tree).toMatch(/dev: sb16/);
       expect(tree).toMatch(/dev: cirrus-vga/);
       expect(tree).toMatch(/dev: piix3-usb-uhci/);
@@ -52,14 +66,27 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
     const bogus = path.join(root, 'not-a-disk.vmdk');
     fs.writeFileSync(bogus, 'KDMV');
     const runtime = new LocalRuntime(
-      parseLocalRuntimeConfig({ stateDir: root, images: { bad: { path: bogus } } }),
+      parseLocalRuntimeConfig({
+        stateDir: root,
+        images: { bad: { path: bogus } },
+      }),
       mockServices.logger.mock(),
     );
     await expect(
-      runtime.createEnvironment({ name: 'rt-bad', instances: 1, storageMode: 'ephemeral', snapshotTag: 'bad' }),
+      runtime.createEnvironment({
+        name: 'rt-bad',
+        instances: 1,
+        storageMode: 'ephemeral',
+        snapshotTag: 'bad',
+      }),
     ).rejects.toThrow(/not-a-disk\.vmdk/);
     await expect(
-      runtime.createEnvironment({ name: 'rt-bad', instances: 1, storageMode: 'ephemeral', snapshotTag: 'nope' }),
+      runtime.createEnvironment({
+        name: 'rt-bad',
+        instances: 1,
+        storageMode: 'ephemeral',
+        snapshotTag: 'nope',
+      }),
     ).rejects.toThrow(/No local image is configured for snapshot tag "nope"/);
   });
 
@@ -77,18 +104,30 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
     );
     try {
       await runtime.start();
-      const instance = await until(async () => {
-        const { items } = await runtime.listEnvironments();
-        const i = items[0].instances[0];
-        return i.state === 'healthy' ? i : undefined;
-      }, 150_000, 'healthy');
-      const warned = (logger.warn as jest.Mock).mock.calls.map(c => String(c[0]));
+      const instance = await until(
+        async () => {
+          const { items } = await runtime.listEnvironments();
+          const i = items[0].instances[0];
+          return i.state === 'healthy' ? i : undefined;
+        },
+        150_000,
+        'healthy',
+      );
+      const warned = (logger.warn as jest.Mock).mock.calls.map(c =>
+        String(c[0]),
+      );
       const fellBack = warned.some(w => /falling back to TCG/.test(w));
       // Either KVM works, or this host's KVM cannot run the guest and the fallback is visible.
       expect({
         accelerator: instance.health.facts.accelerator,
-        toldInHealth: /KVM requested but unusable here/.test(instance.health.reasons.join(' ')),
-      }).toEqual(fellBack ? { accelerator: 'tcg', toldInHealth: true } : { accelerator: 'kvm', toldInHealth: false });
+        toldInHealth: /KVM requested but unusable here/.test(
+          instance.health.reasons.join(' '),
+        ),
+      }).toEqual(
+        fellBack
+          ? { accelerator: 'tcg', toldInHealth: true }
+          : { accelerator: 'kvm', toldInHealth: false },
+      );
     } finally {
       await runtime.stop();
     }
@@ -99,7 +138,14 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
       parseLocalRuntimeConfig({
         stateDir: root,
         images: { demo: { path: DEMO_DISK }, 'demo-copy': { path: DEMO_DISK } },
-        environments: [{ name: 'rt-scale', instances: 1, image: 'demo', storageMode: 'persistent' }],
+        environments: [
+          {
+            name: 'rt-scale',
+            instances: 1,
+            image: 'demo',
+            storageMode: 'persistent',
+          },
+        ],
       }),
       mockServices.logger.mock(),
       { tuning: { powerdownTimeoutMs: 300 } },
@@ -108,7 +154,10 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
     try {
       await runtime.start();
       await runtime.updateEnvironment('rt-scale', { instances: 2 });
-      expect((await current()).instances.map(i => i.name)).toEqual(['rt-scale-0', 'rt-scale-1']);
+      expect((await current()).instances.map(i => i.name)).toEqual([
+        'rt-scale-0',
+        'rt-scale-1',
+      ]);
       const second = runtime.localInstance('rt-scale', 1);
       await until(async () => second.pid, 20_000, 'second instance spawned');
       const pid = second.pid!;
@@ -122,13 +171,23 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
       expect(fs.existsSync(second.diskPath)).toBe(true);
 
       const overlay = runtime.localInstance('rt-scale', 0).diskPath;
-      const record = () => JSON.parse(fs.readFileSync(path.join(path.dirname(overlay), 'disk.json'), 'utf8'));
+      const record = () =>
+        JSON.parse(
+          fs.readFileSync(
+            path.join(path.dirname(overlay), 'disk.json'),
+            'utf8',
+          ),
+        );
       expect(record().tag).toBe('demo');
       await runtime.updateEnvironment('rt-scale', { snapshotTag: 'demo-copy' });
       expect((await current()).snapshotTag).toBe('demo-copy');
       expect(record().tag).toBe('demo-copy');
-      await expect(runtime.updateEnvironment('rt-scale', { snapshotTag: 'nope' })).rejects.toThrow(/nope/);
-      await expect(runtime.updateEnvironment('rt-scale', { instances: 0 })).rejects.toThrow(/between 1 and 32/);
+      await expect(
+        runtime.updateEnvironment('rt-scale', { snapshotTag: 'nope' }),
+      ).rejects.toThrow(/nope/);
+      await expect(
+        runtime.updateEnvironment('rt-scale', { instances: 0 }),
+      ).rejects.toThrow(/between 1 and 32/);
     } finally {
       await runtime.stop();
     }

@@ -41,7 +41,9 @@ export class BootWatch {
   private firstChange: number | null = null;
   private lastChange: number | null = null;
 
-  constructor(private readonly options: BootWatchOptions = DEFAULT_BOOT_WATCH) {}
+  constructor(
+    private readonly options: BootWatchOptions = DEFAULT_BOOT_WATCH,
+  ) {}
 
   add(sample: BootSample): void {
     const previous = this.samples[this.samples.length - 1];
@@ -57,7 +59,8 @@ export class BootWatch {
     this.samples.push(sample);
     // Only the recent past matters.
     const horizon = sample.at - 4 * this.options.settleMs;
-    while (this.samples.length > 2 && this.samples[1].at < horizon) this.samples.shift();
+    while (this.samples.length > 2 && this.samples[1].at < horizon)
+      this.samples.shift();
   }
 
   get screenChanged(): boolean {
@@ -66,14 +69,20 @@ export class BootWatch {
 
   settled(): boolean {
     const last = this.samples[this.samples.length - 1];
-    if (!last || this.firstChange === null || this.lastChange === null) return false;
+    if (!last || this.firstChange === null || this.lastChange === null)
+      return false;
     if (last.at - this.lastChange >= this.options.stillMs) return true;
     // The newest sample at least settleMs old, taken after the first change.
     const windowStart = [...this.samples]
       .reverse()
-      .find(s => s.at <= last.at - this.options.settleMs && s.at >= this.firstChange!);
-    if (!windowStart || windowStart.cpuTicks === null || last.cpuTicks === null) return false;
-    const cpuMs = ((last.cpuTicks - windowStart.cpuTicks) * 1000) / CLOCK_TICKS_PER_SECOND;
+      .find(
+        s =>
+          s.at <= last.at - this.options.settleMs && s.at >= this.firstChange!,
+      );
+    if (!windowStart || windowStart.cpuTicks === null || last.cpuTicks === null)
+      return false;
+    const cpuMs =
+      ((last.cpuTicks - windowStart.cpuTicks) * 1000) / CLOCK_TICKS_PER_SECOND;
     return cpuMs / (last.at - windowStart.at) <= this.options.idleCpuFraction;
   }
 }
@@ -84,15 +93,26 @@ export class BootWatch {
  * silently hangs while QMP still says `running`: the screen never changes.
  */
 export function kvmVerdict(
-  facts: { qmpStatus: string | null; screenChanged: boolean; sinceStartMs: number },
+  facts: {
+    qmpStatus: string | null;
+    screenChanged: boolean;
+    sinceStartMs: number;
+  },
   timeoutMs: number,
 ): 'ok' | 'wait' | { fallback: string } {
-  if (facts.qmpStatus === 'internal-error' || facts.qmpStatus === 'guest-panicked') {
+  if (
+    facts.qmpStatus === 'internal-error' ||
+    facts.qmpStatus === 'guest-panicked'
+  ) {
     return { fallback: `guest hit ${facts.qmpStatus} under KVM` };
   }
   if (facts.screenChanged) return 'ok';
   if (facts.sinceStartMs >= timeoutMs) {
-    return { fallback: `screen did not change within ${Math.round(timeoutMs / 1000)} s under KVM` };
+    return {
+      fallback: `screen did not change within ${Math.round(
+        timeoutMs / 1000,
+      )} s under KVM`,
+    };
   }
   return 'wait';
 }

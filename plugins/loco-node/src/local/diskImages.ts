@@ -18,10 +18,17 @@ export interface DiskInfo {
 export async function diskInfo(file: string): Promise<DiskInfo> {
   let stdout: string;
   try {
-    ({ stdout } = await execFileAsync('qemu-img', ['info', '-U', '--output=json', file]));
+    ({ stdout } = await execFileAsync('qemu-img', [
+      'info',
+      '-U',
+      '--output=json',
+      file,
+    ]));
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new InputError(`Cannot read disk image ${file}: ${stderr || String(error)}`);
+    throw new InputError(
+      `Cannot read disk image ${file}: ${stderr || String(error)}`,
+    );
   }
   const info = JSON.parse(stdout) as {
     format: string;
@@ -51,9 +58,9 @@ export async function validateBaseImage(
   }
   if (image.snapshot && !info.snapshots.includes(image.snapshot)) {
     throw new InputError(
-      `Image "${tag}" (${image.path}) has no snapshot "${image.snapshot}"; it has: ${
-        info.snapshots.join(', ') || 'none'
-      }`,
+      `Image "${tag}" (${image.path}) has no snapshot "${
+        image.snapshot
+      }"; it has: ${info.snapshots.join(', ') || 'none'}`,
     );
   }
   return info;

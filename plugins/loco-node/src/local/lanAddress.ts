@@ -4,7 +4,10 @@ import { createHash } from 'node:crypto';
  * Every environment gets its own multicast group and port, derived from its
  * name, so environments never hear each other's frames.
  */
-export function lanEndpoint(environment: string): { group: string; port: number } {
+export function lanEndpoint(environment: string): {
+  group: string;
+  port: number;
+} {
   const h = createHash('sha256').update(environment).digest();
   return {
     group: `239.77.${h[0]}.${h[1] === 0 ? 1 : h[1]}`,

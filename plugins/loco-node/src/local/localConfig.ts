@@ -22,26 +22,50 @@ export const VGA_ADAPTERS = ['std', 'cirrus', 'vmware'] as const;
  * extra arguments may not replace them.
  */
 const RESERVED_ARGS = new Set([
-  '-daemonize', '-qmp', '-vnc', '-loadvm', '-incoming', '-snapshot',
-  '-pidfile', '-monitor', '-name', '-runas', '-chroot', '-display',
+  '-daemonize',
+  '-qmp',
+  '-vnc',
+  '-loadvm',
+  '-incoming',
+  '-snapshot',
+  '-pidfile',
+  '-monitor',
+  '-name',
+  '-runas',
+  '-chroot',
+  '-display',
 ]);
 
 /** Extra QEMU arguments: one array element per argument, from config only. */
 const extraArgsSchema = z
-  .array(z.string().min(1).max(4096).regex(/^[^\0\n]*$/, 'must be one line'))
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^[^\0\n]*$/, 'must be one line'),
+  )
   .max(64)
   .refine(args => !args.some(a => RESERVED_ARGS.has(a)), {
-    message: `must not contain ${[...RESERVED_ARGS].join(', ')} (the runtime manages those)`,
+    message: `must not contain ${[...RESERVED_ARGS].join(
+      ', ',
+    )} (the runtime manages those)`,
   });
 
 /** QEMU splits -drive values on commas, so paths handed to it must not contain any. */
-const qemuPathSchema = z.string().min(1).regex(/^[^,\0]+$/, 'must not contain commas');
+const qemuPathSchema = z
+  .string()
+  .min(1)
+  .regex(/^[^,\0]+$/, 'must not contain commas');
 
 const imageSchema = z.object({
   /** Base disk (qcow2 or raw); instances run on copy-on-write overlays of it. */
   path: qemuPathSchema,
   /** Internal RAM snapshot inside a qcow2 base to resume instances from. */
-  snapshot: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  snapshot: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
   memoryMb: z.number().int().min(16).max(4096).optional(),
   vga: z.enum(VGA_ADAPTERS).optional(),
   sound: z.enum(SOUND_CARDS).optional(),
@@ -72,7 +96,9 @@ const localConfigSchema = z.object({
   vga: z.enum(VGA_ADAPTERS).default('std'),
   sound: z.enum(SOUND_CARDS).default('none'),
   extraArgs: extraArgsSchema.default([]),
-  images: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), imageSchema).default({}),
+  images: z
+    .record(z.string().regex(/^[A-Za-z0-9._-]+$/), imageSchema)
+    .default({}),
   environments: z.array(environmentSchema).default([]),
 });
 
@@ -84,7 +110,9 @@ export type LocalEnvironmentConfig = z.infer<typeof environmentSchema>;
 export function parseLocalRuntimeConfig(raw: unknown): LocalRuntimeConfig {
   const parsed = localConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    throw new Error(`Invalid loco.local config: ${z.prettifyError(parsed.error)}`);
+    throw new Error(
+      `Invalid loco.local config: ${z.prettifyError(parsed.error)}`,
+    );
   }
   const result = parsed.data;
   result.stateDir = path.resolve(result.stateDir);

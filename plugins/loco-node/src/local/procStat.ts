@@ -43,9 +43,10 @@ export async function readRssBytes(pid: number): Promise<number | null> {
 export async function readCmdline(pid: number): Promise<string[] | null> {
   try {
     const raw = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+    return raw
+      .split('\0')
+      .filter((a, i, all) => a !== '' || i < all.length - 1);
   } catch {
     return null;
   }
 }
-

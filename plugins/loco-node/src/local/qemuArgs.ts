@@ -42,27 +42,46 @@ export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
     `loco.index=${spec.index}`,
     `loco.count=${spec.count}`,
   ];
-  const sound = spec.sound && spec.sound !== 'none' ? SOUND_DEVICES[spec.sound] : undefined;
+  const sound =
+    spec.sound && spec.sound !== 'none' ? SOUND_DEVICES[spec.sound] : undefined;
   return [
-    '-name', spec.name,
-    '-machine', `pc,accel=${spec.accel}`,
-    '-m', String(spec.memoryMb),
-    '-smp', '1',
-    '-drive', `file=${spec.diskPath},format=qcow2,if=ide,index=0,media=disk`,
-    '-boot', 'c',
-    '-vga', spec.vga,
-    '-display', 'none',
-    '-vnc', `unix:${spec.runDir}/vnc.sock${sound ? ',audiodev=snd0' : ''}`,
-    '-qmp', `unix:${spec.runDir}/qmp.sock,server=on,wait=off`,
-    '-netdev', spec.netdev,
-    '-device', `ne2k_pci,netdev=lan0,mac=${spec.mac},romfile=`,
-    '-smbios', `type=11,${identity.map(v => `value=${v}`).join(',')}`,
-    '-rtc', 'base=utc',
+    '-name',
+    spec.name,
+    '-machine',
+    `pc,accel=${spec.accel}`,
+    '-m',
+    String(spec.memoryMb),
+    '-smp',
+    '1',
+    '-drive',
+    `file=${spec.diskPath},format=qcow2,if=ide,index=0,media=disk`,
+    '-boot',
+    'c',
+    '-vga',
+    spec.vga,
+    '-display',
+    'none',
+    '-vnc',
+    `unix:${spec.runDir}/vnc.sock${sound ? ',audiodev=snd0' : ''}`,
+    '-qmp',
+    `unix:${spec.runDir}/qmp.sock,server=on,wait=off`,
+    '-netdev',
+    spec.netdev,
+    '-device',
+    `ne2k_pci,netdev=lan0,mac=${spec.mac},romfile=`,
+    '-smbios',
+    `type=11,${identity.map(v => `value=${v}`).join(',')}`,
+    '-rtc',
+    'base=utc',
     ...(spec.loadSnapshot ? ['-loadvm', spec.loadSnapshot] : []),
     // Sound and the shared folder come after -loadvm, exactly where the emulator
     // image's entrypoint puts them (its test compares the two vectors).
-    ...(sound ? ['-audiodev', 'none,id=snd0', '-device', `${sound},audiodev=snd0`] : []),
-    ...(spec.sharedDir ? ['-drive', sharedDrive(spec.sharedDir, spec.sharedDirMode ?? 'rw')] : []),
+    ...(sound
+      ? ['-audiodev', 'none,id=snd0', '-device', `${sound},audiodev=snd0`]
+      : []),
+    ...(spec.sharedDir
+      ? ['-drive', sharedDrive(spec.sharedDir, spec.sharedDirMode ?? 'rw')]
+      : []),
     ...spec.extraArgs,
   ];
 }

@@ -9,7 +9,10 @@ import { cleanStaleRuns } from './staleRuns';
 
 jest.setTimeout(60_000);
 
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(
+  probe: () => T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
@@ -23,16 +26,35 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000): Promi
 async function orphanQemu(runDir: string): Promise<number> {
   fs.mkdirSync(runDir, { recursive: true });
   const args = buildQemuArgs({
-    environment: 'rt-stale', name: path.basename(runDir), index: 0, count: 1,
-    diskPath: '/dev/null', runDir, memoryMb: 32, vga: 'std', accel: 'tcg',
-    netdev: multicastNetdev('239.77.200.1', 39999), mac: '52:54:00:ee:00:00', extraArgs: [],
+    environment: 'rt-stale',
+    name: path.basename(runDir),
+    index: 0,
+    count: 1,
+    diskPath: '/dev/null',
+    runDir,
+    memoryMb: 32,
+    vga: 'std',
+    accel: 'tcg',
+    netdev: multicastNetdev('239.77.200.1', 39999),
+    mac: '52:54:00:ee:00:00',
+    extraArgs: [],
   });
   // -S: no guest code runs; the drive is replaced (QEMU needs no real disk here).
-  const argv = args.map(a => (a.startsWith('file=/dev/null') ? 'file=/dev/null,format=raw,if=ide,index=0,media=disk' : a));
-  const result = spawnSync('setsid', ['-f', 'qemu-system-x86_64', '-S', ...argv], { stdio: 'ignore' });
+  const argv = args.map(a =>
+    a.startsWith('file=/dev/null')
+      ? 'file=/dev/null,format=raw,if=ide,index=0,media=disk'
+      : a,
+  );
+  const result = spawnSync(
+    'setsid',
+    ['-f', 'qemu-system-x86_64', '-S', ...argv],
+    { stdio: 'ignore' },
+  );
   expect(result.status).toBe(0);
   return waitFor(() => {
-    const out = spawnSync('pgrep', ['-f', `unix:${runDir}/qmp.sock`]).stdout.toString().trim();
+    const out = spawnSync('pgrep', ['-f', `unix:${runDir}/qmp.sock`])
+      .stdout.toString()
+      .trim();
     return out ? Number(out.split('\n')[0]) : undefined;
   });
 }
@@ -73,7 +95,10 @@ describe('cleanStaleRuns', () => {
     // Something in the run root that is not a run directory: left alone.
     fs.writeFileSync(path.join(runRoot, 'notes.txt'), 'keep me');
 
-    const { killed, removed } = await cleanStaleRuns(runRoot, mockServices.logger.mock());
+    const { killed, removed } = await cleanStaleRuns(
+      runRoot,
+      mockServices.logger.mock(),
+    );
     expect(killed).toEqual([orphan]);
     expect(removed.sort()).toEqual(['rt-stale-0', 'rt-stale-1']);
     expect(await readCmdline(orphan)).toBeNull();

@@ -51,11 +51,15 @@ export async function cleanStaleRuns(
 ): Promise<{ killed: number[]; removed: string[] }> {
   const killed: number[] = [];
   const removed: string[] = [];
-  const entries = await fs.readdir(runRoot, { withFileTypes: true }).catch(() => []);
+  const entries = await fs
+    .readdir(runRoot, { withFileTypes: true })
+    .catch(() => []);
   for (const entry of entries) {
     if (!entry.isDirectory() || !RUN_DIR_NAME.test(entry.name)) continue;
     const runDir = path.join(runRoot, entry.name);
-    const pidText = await fs.readFile(path.join(runDir, PID_FILE), 'utf8').catch(() => '');
+    const pidText = await fs
+      .readFile(path.join(runDir, PID_FILE), 'utf8')
+      .catch(() => '');
     const pid = /^\d+$/.test(pidText.trim()) ? Number(pidText.trim()) : null;
     if (pid !== null && (await isOurQemu(pid, runDir))) {
       const supervisor = await supervisedByLiveBackend(pid);
@@ -65,7 +69,9 @@ export async function cleanStaleRuns(
         );
         continue;
       }
-      logger.warn(`${entry.name}: killing orphaned QEMU ${pid} left by a previous run`);
+      logger.warn(
+        `${entry.name}: killing orphaned QEMU ${pid} left by a previous run`,
+      );
       try {
         process.kill(pid, 'SIGKILL');
       } catch {

@@ -26,7 +26,9 @@ const clusterSchema = z
     caData: z.string().optional(),
     caFile: z.string().optional(),
     skipTLSVerify: z.boolean().default(false),
-    authProvider: z.enum(['serviceAccount', 'kubeconfig']).default('serviceAccount'),
+    authProvider: z
+      .enum(['serviceAccount', 'kubeconfig'])
+      .default('serviceAccount'),
     serviceAccountToken: z.string().optional(),
     kubeconfigPath: z.string().optional(),
     kubeconfigContext: z.string().optional(),
@@ -68,9 +70,16 @@ function parse<T>(schema: z.ZodType<T>, raw: unknown, key: string): T {
 
 /** Reads the provisioning settings; a chart given as a path resolves against the working directory. */
 export function readProvisioningSettings(config: Config): ProvisioningSettings {
-  const helm = parse(helmSchema, config.getOptional('loco.helm') ?? {}, 'loco.helm');
+  const helm = parse(
+    helmSchema,
+    config.getOptional('loco.helm') ?? {},
+    'loco.helm',
+  );
   // OCI references and repo/chart names stay as they are; paths become absolute.
-  if (!helm.chart.startsWith('oci://') && (helm.chart.startsWith('.') || helm.chart.startsWith('/'))) {
+  if (
+    !helm.chart.startsWith('oci://') &&
+    (helm.chart.startsWith('.') || helm.chart.startsWith('/'))
+  ) {
     helm.chart = path.resolve(helm.chart);
   }
   const clusters = parse(
@@ -113,7 +122,10 @@ export function provisioningOptions(
       kubernetes: settings.helm.snapshotTags,
     },
     snapshotRegistry: settings.helm.snapshotRegistry,
-    clusters: settings.clusters.map(c => ({ name: c.name, namespaces: c.namespaces })),
+    clusters: settings.clusters.map(c => ({
+      name: c.name,
+      namespaces: c.namespaces,
+    })),
     defaultNamespace: settings.helm.defaultNamespace,
   };
 }

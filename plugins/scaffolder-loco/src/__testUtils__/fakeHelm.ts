@@ -1,4 +1,10 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -104,9 +110,15 @@ export interface FakeHelm {
   /** Subcommands run, e.g. ['history', 'upgrade', 'uninstall']. */
   commands(): string[];
   /** Release records by "<namespace>/<name>". */
-  releases(): Record<string, Array<{ revision: number; status: string; values: string }>>;
+  releases(): Record<
+    string,
+    Array<{ revision: number; status: string; values: string }>
+  >;
   /** Makes every later run of `subcommand` fail with this exit code and stderr. */
-  failOn(subcommand: string, failure: { exitCode: number; stderr: string }): void;
+  failOn(
+    subcommand: string,
+    failure: { exitCode: number; stderr: string },
+  ): void;
   clearFailures(): void;
   cleanup(): void;
 }
@@ -117,12 +129,15 @@ export function createFakeHelm(): FakeHelm {
   writeFileSync(binary, `#!${process.execPath}\n${SCRIPT}`);
   chmodSync(binary, 0o755);
   const readJson = (f: string, d: any) =>
-    existsSync(path.join(dir, f)) ? JSON.parse(readFileSync(path.join(dir, f), 'utf8')) : d;
+    existsSync(path.join(dir, f))
+      ? JSON.parse(readFileSync(path.join(dir, f), 'utf8'))
+      : d;
   const control: Record<string, unknown> = {};
   return {
     binary,
     calls: () => readJson('calls.json', []),
-    commands: () => readJson('calls.json', []).map((c: FakeHelmCall) => c.argv[0]),
+    commands: () =>
+      readJson('calls.json', []).map((c: FakeHelmCall) => c.argv[0]),
     releases: () => readJson('releases.json', {}),
     failOn(subcommand, failure) {
       control[subcommand] = failure;

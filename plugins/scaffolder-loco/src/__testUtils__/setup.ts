@@ -38,7 +38,10 @@ export class FakeLocalRuntime implements Partial<EmulatorRuntime> {
         index,
         name: `${spec.name}-${index}`,
         state: this.state,
-        health: { state: this.state, reasons: this.state === 'healthy' ? [] : ['guest still booting'] } as any,
+        health: {
+          state: this.state,
+          reasons: this.state === 'healthy' ? [] : ['guest still booting'],
+        } as any,
       })),
       summary: {
         state: this.state,
@@ -64,7 +67,8 @@ export class FakeLocalRuntime implements Partial<EmulatorRuntime> {
   }
 }
 
-export const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
+export const CA_PEM =
+  '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
 
 export function testConfig(helmBinary: string) {
   return {
@@ -100,10 +104,13 @@ export function testConfig(helmBinary: string) {
 }
 
 /** Permissions double: allows or denies everything. */
-export function fakePermissions(result: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW) {
+export function fakePermissions(
+  result: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+) {
   return {
     authorize: async (requests: unknown[]) => requests.map(() => ({ result })),
-    authorizeConditional: async (requests: unknown[]) => requests.map(() => ({ result })),
+    authorizeConditional: async (requests: unknown[]) =>
+      requests.map(() => ({ result })),
   } as unknown as PermissionsService;
 }
 
@@ -111,14 +118,21 @@ export function makeDeps(helm: FakeHelm, options: { deny?: boolean } = {}) {
   const local = new FakeLocalRuntime();
   const deps: LocoActionDeps = {
     runtimes: new LocoRuntimes([local as unknown as EmulatorRuntime]),
-    settings: readProvisioningSettings(mockServices.rootConfig({ data: testConfig(helm.binary) })),
-    permissions: fakePermissions(options.deny ? AuthorizeResult.DENY : AuthorizeResult.ALLOW),
+    settings: readProvisioningSettings(
+      mockServices.rootConfig({ data: testConfig(helm.binary) }),
+    ),
+    permissions: fakePermissions(
+      options.deny ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
+    ),
   };
   return { deps, local };
 }
 
 /** An action context with a real workspace directory and a user ref. */
-export function makeContext<T extends Record<string, any>>(input: T, extra: { isDryRun?: boolean } = {}) {
+export function makeContext<T extends Record<string, any>>(
+  input: T,
+  extra: { isDryRun?: boolean } = {},
+) {
   const ctx = createMockActionContext({
     input: input as any,
     workspacePath: mkdtempSync(path.join(tmpdir(), 'loco-ws-')),

@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'A local environment of four demo emulators, waiting until all are healthy',
+    description:
+      'A local environment of four demo emulators, waiting until all are healthy',
     example: yaml.stringify({
       steps: [
         {
@@ -25,7 +26,8 @@ export const examples: TemplateExample[] = [
     }),
   },
   {
-    description: 'Nine persistent emulators on a Kubernetes cluster (Helm release of the Loco chart)',
+    description:
+      'Nine persistent emulators on a Kubernetes cluster (Helm release of the Loco chart)',
     example: yaml.stringify({
       steps: [
         {

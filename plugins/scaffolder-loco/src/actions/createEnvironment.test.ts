@@ -39,12 +39,22 @@ describe('loco:environment:create on kubernetes (Helm)', () => {
     const valuesFile = install.argv[install.argv.indexOf('--values') + 1];
     const caFile = install.argv[install.argv.indexOf('--kube-ca-file') + 1];
     expect(install.argv).toEqual([
-      'upgrade', '--install', 'lan-party', expect.stringMatching(/\/chart$/),
-      '--namespace', 'loco', '--create-namespace',
-      '--values', valuesFile,
-      '--wait', '--timeout', '5m',
-      '--kube-apiserver', 'https://k8s.example:6443',
-      '--kube-ca-file', caFile,
+      'upgrade',
+      '--install',
+      'lan-party',
+      expect.stringMatching(/\/chart$/),
+      '--namespace',
+      'loco',
+      '--create-namespace',
+      '--values',
+      valuesFile,
+      '--wait',
+      '--timeout',
+      '5m',
+      '--kube-apiserver',
+      'https://k8s.example:6443',
+      '--kube-ca-file',
+      caFile,
     ]);
     expect(valuesFile.startsWith(ctx.workspacePath)).toBe(true);
     expect(readFileSync(caFile, 'utf8')).toBe(CA_PEM);
@@ -55,23 +65,51 @@ describe('loco:environment:create on kubernetes (Helm)', () => {
       environment: { name: 'lan-party', owner: 'group:default/team-a' },
       instances: 9,
       storage: { mode: 'persistent' },
-      snapshot: { tag: 'win98-base', registry: 'ghcr.io/example/loco-snapshots' },
+      snapshot: {
+        tag: 'win98-base',
+        registry: 'ghcr.io/example/loco-snapshots',
+      },
     });
-    expect(helm.releases()['loco/lan-party'].map(r => r.status)).toEqual(['deployed']);
-    expect(ctx.output).toHaveBeenCalledWith('entityRef', 'resource:default/lan-party');
-    expect(ctx.output).toHaveBeenCalledWith('locoUrl', '/catalog/default/resource/lan-party/loco');
+    expect(helm.releases()['loco/lan-party'].map(r => r.status)).toEqual([
+      'deployed',
+    ]);
+    expect(ctx.output).toHaveBeenCalledWith(
+      'entityRef',
+      'resource:default/lan-party',
+    );
+    expect(ctx.output).toHaveBeenCalledWith(
+      'locoUrl',
+      '/catalog/default/resource/lan-party/loco',
+    );
     expect(ctx.output).toHaveBeenCalledWith('location', 'prod-eu');
   });
 
   it('defaults the owner to the user running the template and uses kubeconfig clusters', async () => {
     const { action } = setup();
-    const ctx = makeContext({ ...k8sInput, cluster: 'lab', namespace: undefined, owner: undefined, wait: false });
+    const ctx = makeContext({
+      ...k8sInput,
+      cluster: 'lab',
+      namespace: undefined,
+      owner: undefined,
+      wait: false,
+    });
     await action.handler(ctx);
     const install = helm.calls()[1];
-    expect(install.argv).toEqual(expect.arrayContaining(['--kubeconfig', '/etc/loco/kubeconfig', '--kube-context', 'lab-admin']));
+    expect(install.argv).toEqual(
+      expect.arrayContaining([
+        '--kubeconfig',
+        '/etc/loco/kubeconfig',
+        '--kube-context',
+        'lab-admin',
+      ]),
+    );
     expect(install.argv).not.toContain('--wait');
-    expect(install.argv).toEqual(expect.arrayContaining(['--namespace', 'loco']));
-    expect(yaml.parse(install.values!).environment.owner).toBe('user:default/alice');
+    expect(install.argv).toEqual(
+      expect.arrayContaining(['--namespace', 'loco']),
+    );
+    expect(yaml.parse(install.values!).environment.owner).toBe(
+      'user:default/alice',
+    );
   });
 
   it.each([
@@ -86,7 +124,10 @@ describe('loco:environment:create on kubernetes (Helm)', () => {
     ['an unwatched namespace', { namespace: 'kube-system' }],
     ['an unknown snapshot tag', { snapshotTag: 'win2000' }],
     ['an owner smuggling YAML', { owner: 'user:default/x\nfoo: bar' }],
-    ['a registry with a scheme', { snapshotRegistry: 'https://evil.example/x' }],
+    [
+      'a registry with a scheme',
+      { snapshotRegistry: 'https://evil.example/x' },
+    ],
     ['a timeout that is no duration', { timeout: '10 minutes; reboot' }],
     ['an unknown input key', { set: 'image.repository=evil' }],
   ])('rejects %s with InputError before helm runs', async (_what, change) => {
@@ -96,15 +137,26 @@ describe('loco:environment:create on kubernetes (Helm)', () => {
     expect(helm.calls()).toEqual([]);
   });
 
-  it('uninstalls a failed first install and fails with helm\'s own error', async () => {
+  it("uninstalls a failed first install and fails with helm's own error", async () => {
     const { action } = setup();
-    helm.failOn('upgrade', { exitCode: 1, stderr: 'Error: context deadline exceeded' });
+    helm.failOn('upgrade', {
+      exitCode: 1,
+      stderr: 'Error: context deadline exceeded',
+    });
     const ctx = makeContext(k8sInput);
     const failure = action.handler(ctx);
     await expect(failure).rejects.toThrow(/context deadline exceeded/);
     await expect(failure).rejects.toThrow(/uninstalled/);
     expect(helm.commands()).toEqual(['history', 'upgrade', 'uninstall']);
-    expect(helm.calls()[2].argv).toEqual(expect.arrayContaining(['uninstall', 'lan-party', '--namespace', 'loco', '--wait']));
+    expect(helm.calls()[2].argv).toEqual(
+      expect.arrayContaining([
+        'uninstall',
+        'lan-party',
+        '--namespace',
+        'loco',
+        '--wait',
+      ]),
+    );
     expect(helm.releases()['loco/lan-party']).toBeUndefined();
     expect(ctx.output).not.toHaveBeenCalled();
   });
@@ -112,20 +164,36 @@ describe('loco:environment:create on kubernetes (Helm)', () => {
   it('rolls a failed upgrade of an existing release back to its deployed revision', async () => {
     const { action } = setup();
     await action.handler(makeContext(k8sInput));
-    helm.failOn('upgrade', { exitCode: 1, stderr: 'Error: UPGRADE FAILED: timed out waiting for the condition' });
-    await expect(action.handler(makeContext({ ...k8sInput, instances: 12 }))).rejects.toThrow(
+    helm.failOn('upgrade', {
+      exitCode: 1,
+      stderr: 'Error: UPGRADE FAILED: timed out waiting for the condition',
+    });
+    await expect(
+      action.handler(makeContext({ ...k8sInput, instances: 12 })),
+    ).rejects.toThrow(
       /UPGRADE FAILED: timed out waiting for the condition[\s\S]*Rolled back to revision 1/,
     );
-    expect(helm.calls().at(-1)!.argv).toEqual(expect.arrayContaining(['rollback', 'lan-party', '1', '--wait']));
+    expect(helm.calls().at(-1)!.argv).toEqual(
+      expect.arrayContaining(['rollback', 'lan-party', '1', '--wait']),
+    );
     const release = helm.releases()['loco/lan-party'];
-    expect(release.map(r => r.status)).toEqual(['superseded', 'failed', 'deployed']);
+    expect(release.map(r => r.status)).toEqual([
+      'superseded',
+      'failed',
+      'deployed',
+    ]);
     expect(yaml.parse(release[2].values).instances).toBe(9);
   });
 
   it('does not touch a release when the cluster cannot be reached', async () => {
     const { action } = setup();
-    helm.failOn('history', { exitCode: 1, stderr: 'Error: Kubernetes cluster unreachable: dial tcp: i/o timeout' });
-    await expect(action.handler(makeContext(k8sInput))).rejects.toThrow(/cluster unreachable/);
+    helm.failOn('history', {
+      exitCode: 1,
+      stderr: 'Error: Kubernetes cluster unreachable: dial tcp: i/o timeout',
+    });
+    await expect(action.handler(makeContext(k8sInput))).rejects.toThrow(
+      /cluster unreachable/,
+    );
     expect(helm.commands()).toEqual(['history']);
   });
 
@@ -134,9 +202,17 @@ describe('loco:environment:create on kubernetes (Helm)', () => {
     const ctx = makeContext(k8sInput, { isDryRun: true });
     await action.handler(ctx);
     expect(helm.calls()).toEqual([]);
-    const values = yaml.parse(readFileSync(`${ctx.workspacePath}/.loco-helm/lan-party-values.yaml`, 'utf8'));
+    const values = yaml.parse(
+      readFileSync(
+        `${ctx.workspacePath}/.loco-helm/lan-party-values.yaml`,
+        'utf8',
+      ),
+    );
     expect(values.instances).toBe(9);
-    expect(ctx.output).toHaveBeenCalledWith('entityRef', 'resource:default/lan-party');
+    expect(ctx.output).toHaveBeenCalledWith(
+      'entityRef',
+      'resource:default/lan-party',
+    );
   });
 
   it('skips helm on a re-run of a step whose checkpoint succeeded', async () => {
@@ -144,7 +220,13 @@ describe('loco:environment:create on kubernetes (Helm)', () => {
     const done = new Map<string, unknown>();
     const withCheckpoints = () => {
       const ctx = makeContext(k8sInput);
-      ctx.checkpoint = (async ({ key, fn }: { key: string; fn: () => Promise<unknown> }) => {
+      ctx.checkpoint = (async ({
+        key,
+        fn,
+      }: {
+        key: string;
+        fn: () => Promise<unknown>;
+      }) => {
         if (!done.has(key)) done.set(key, await fn());
         return done.get(key);
       }) as any;
@@ -157,30 +239,50 @@ describe('loco:environment:create on kubernetes (Helm)', () => {
 
   it('refuses users without loco.environment.manage', async () => {
     const { action } = setup({ deny: true });
-    await expect(action.handler(makeContext(k8sInput))).rejects.toBeInstanceOf(NotAllowedError);
+    await expect(action.handler(makeContext(k8sInput))).rejects.toBeInstanceOf(
+      NotAllowedError,
+    );
     expect(helm.calls()).toEqual([]);
   });
 });
 
 describe('loco:environment:create on the local runtime', () => {
-  const localInput = { name: 'prov-unit', runtime: 'local', instances: 3, storageMode: 'ephemeral', snapshotTag: 'demo' };
+  const localInput = {
+    name: 'prov-unit',
+    runtime: 'local',
+    instances: 3,
+    storageMode: 'ephemeral',
+    snapshotTag: 'demo',
+  };
 
   it('creates the environment through LocoRuntimes and waits until it is healthy', async () => {
     const { action, local } = setup();
     const ctx = makeContext(localInput);
     await action.handler(ctx);
     expect(local.envs.get('prov-unit')).toEqual({
-      name: 'prov-unit', instances: 3, storageMode: 'ephemeral', snapshotTag: 'demo', owner: 'user:default/alice',
+      name: 'prov-unit',
+      instances: 3,
+      storageMode: 'ephemeral',
+      snapshotTag: 'demo',
+      owner: 'user:default/alice',
     });
-    expect(ctx.output).toHaveBeenCalledWith('entityRef', 'resource:default/prov-unit');
-    expect(ctx.output).toHaveBeenCalledWith('locoUrl', '/catalog/default/resource/prov-unit/loco');
+    expect(ctx.output).toHaveBeenCalledWith(
+      'entityRef',
+      'resource:default/prov-unit',
+    );
+    expect(ctx.output).toHaveBeenCalledWith(
+      'locoUrl',
+      '/catalog/default/resource/prov-unit/loco',
+    );
     expect(helm.calls()).toEqual([]);
   });
 
   it('destroys an environment that does not become healthy in time', async () => {
     const { action, local } = setup();
     local.state = 'starting';
-    await expect(action.handler(makeContext({ ...localInput, timeout: '1s' }))).rejects.toThrow(
+    await expect(
+      action.handler(makeContext({ ...localInput, timeout: '1s' })),
+    ).rejects.toThrow(
       /did not become healthy in time: prov-unit-0: starting \(guest still booting\)/,
     );
     expect(local.calls).toEqual(['create prov-unit', 'destroy prov-unit']);
@@ -190,7 +292,9 @@ describe('loco:environment:create on the local runtime', () => {
     const { action, local } = setup();
     await action.handler(makeContext(localInput));
     await action.handler(makeContext(localInput));
-    await expect(action.handler(makeContext({ ...localInput, instances: 5 }))).rejects.toThrow(/already exists/);
+    await expect(
+      action.handler(makeContext({ ...localInput, instances: 5 })),
+    ).rejects.toThrow(/already exists/);
     expect(local.calls).toEqual(['create prov-unit']);
   });
 
@@ -200,7 +304,9 @@ describe('loco:environment:create on the local runtime', () => {
     ['a namespace', { namespace: 'loco' }],
   ])('rejects %s with InputError', async (_what, change) => {
     const { action, local } = setup();
-    await expect(action.handler(makeContext({ ...localInput, ...change }))).rejects.toBeInstanceOf(InputError);
+    await expect(
+      action.handler(makeContext({ ...localInput, ...change })),
+    ).rejects.toBeInstanceOf(InputError);
     expect(local.calls).toEqual([]);
   });
 

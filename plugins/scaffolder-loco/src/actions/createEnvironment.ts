@@ -18,10 +18,28 @@ import { LocalEnvironments } from './localEnvironments';
 
 const input = inputSchema(
   [
-    'name', 'runtime', 'instances', 'storageMode', 'snapshotTag',
-    'snapshotRegistry', 'cluster', 'namespace', 'owner', 'wait', 'timeout',
+    'name',
+    'runtime',
+    'instances',
+    'storageMode',
+    'snapshotTag',
+    'snapshotRegistry',
+    'cluster',
+    'namespace',
+    'owner',
+    'wait',
+    'timeout',
   ] as const,
-  { instances: z => z.number().int().min(1).max(32).default(4).describe('Number of emulators (1-32)') },
+  {
+    instances: z =>
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(32)
+        .default(4)
+        .describe('Number of emulators (1-32)'),
+  },
 );
 
 /**
@@ -34,7 +52,8 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
   const local = new LocalEnvironments(deps.runtimes, deps.settings);
   return createTemplateAction({
     id: 'loco:environment:create',
-    description: 'Creates a Loco environment: N emulators joined as one LAN (local runtime or Helm)',
+    description:
+      'Creates a Loco environment: N emulators joined as one LAN (local runtime or Helm)',
     examples,
     supportsDryRun: true,
     schema: {
@@ -55,58 +74,103 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
       if (runtime === 'kubernetes') {
         const target = helm.resolveTarget(args.cluster, args.namespace);
         const tags = deps.settings.helm.snapshotTags;
-        if (snapshotTag !== undefined && tags.length > 0 && !tags.includes(snapshotTag)) {
-          throw new InputError(`Unknown snapshot tag "${snapshotTag}" (configured: ${tags.join(', ')})`);
+        if (
+          snapshotTag !== undefined &&
+          tags.length > 0 &&
+          !tags.includes(snapshotTag)
+        ) {
+          throw new InputError(
+            `Unknown snapshot tag "${snapshotTag}" (configured: ${tags.join(
+              ', ',
+            )})`,
+          );
         }
         location = target.cluster.name;
         const spec = {
-          name, owner, instances, storageMode,
+          name,
+          owner,
+          instances,
+          storageMode,
           snapshotTag: snapshotTag ?? '',
-          snapshotRegistry: args.snapshotRegistry ?? deps.settings.helm.snapshotRegistry,
+          snapshotRegistry:
+            args.snapshotRegistry ?? deps.settings.helm.snapshotRegistry,
         };
         await authorizeManage(deps, ctx);
         const workDir = helmWorkDir(ctx);
         if (ctx.isDryRun) {
           const valuesFile = await helm.writeReleaseValues(spec, workDir);
           ctx.logger.info(
-            `Dry run: would run helm ${helm.installArgs(name, target, valuesFile, { wait, timeout }).join(' ')} on cluster ${location}`,
+            `Dry run: would run helm ${helm
+              .installArgs(name, target, valuesFile, { wait, timeout })
+              .join(' ')} on cluster ${location}`,
           );
         } else {
           // A recovered task skips a step that already succeeded.
           await ctx.checkpoint({
             key: `loco.helm.install.${location}.${target.namespace}.${name}`,
             fn: async () => {
-              await helm.install(spec, target, { wait, timeout, workDir, logger: ctx.logger });
+              await helm.install(spec, target, {
+                wait,
+                timeout,
+                workDir,
+                logger: ctx.logger,
+              });
             },
           });
         }
       } else {
-        for (const key of ['cluster', 'namespace', 'snapshotRegistry'] as const) {
+        for (const key of [
+          'cluster',
+          'namespace',
+          'snapshotRegistry',
+        ] as const) {
           if (args[key] !== undefined) {
-            throw new InputError(`${key} applies to the kubernetes runtime only`);
+            throw new InputError(
+              `${key} applies to the kubernetes runtime only`,
+            );
           }
         }
         local.check({ snapshotTag });
         await authorizeManage(deps, ctx);
         if (ctx.isDryRun) {
-          ctx.logger.info(`Dry run: would create local environment ${name} with ${instances} instances (${storageMode})`);
+          ctx.logger.info(
+            `Dry run: would create local environment ${name} with ${instances} instances (${storageMode})`,
+          );
         } else {
           await ctx.checkpoint({
             key: `loco.local.create.${name}`,
             fn: async () => {
-              ctx.logger.info(`Creating local environment ${name} with ${instances} instances (${storageMode})`);
+              ctx.logger.info(
+                `Creating local environment ${name} with ${instances} instances (${storageMode})`,
+              );
               const created = await local.create(
-                { name, instances, storageMode, snapshotTag, owner: owner || undefined },
+                {
+                  name,
+                  instances,
+                  storageMode,
+                  snapshotTag,
+                  owner: owner || undefined,
+                },
                 ctx.logger,
               );
               if (!wait) return;
               try {
-                await local.waitHealthy(name, instances, durationMs(timeout), ctx.logger, ctx.signal);
+                await local.waitHealthy(
+                  name,
+                  instances,
+                  durationMs(timeout),
+                  ctx.logger,
+                  ctx.signal,
+                );
               } catch (error) {
                 if (!created) throw error;
                 // Nothing half-made remains: an environment that never got healthy goes.
-                ctx.logger.warn(`Destroying ${name}: ${(error as Error).message}`);
-                await deps.runtimes.destroyEnvironment(name).catch(() => undefined);
+                ctx.logger.warn(
+                  `Destroying ${name}: ${(error as Error).message}`,
+                );
+                await deps.runtimes
+                  .destroyEnvironment(name)
+                  .catch(() => undefined);
                 throw error;
               }
             },

@@ -23,7 +23,12 @@ export const examples: TemplateExample[] = [
           id: 'destroy',
           action: 'loco:environment:destroy',
           name: 'Destroy Loco environment',
-          input: { name: 'lan-party', runtime: 'kubernetes', cluster: 'prod-eu', namespace: 'loco' },
+          input: {
+            name: 'lan-party',
+            runtime: 'kubernetes',
+            cluster: 'prod-eu',
+            namespace: 'loco',
+          },
         },
       ],
     }),

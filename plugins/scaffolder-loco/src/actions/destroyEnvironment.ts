@@ -6,9 +6,14 @@ import { examples } from './destroyEnvironment.examples';
 import { inputSchema, validateInput } from './inputs';
 import { LocalEnvironments } from './localEnvironments';
 
-const input = inputSchema(
-  ['name', 'runtime', 'cluster', 'namespace', 'wait', 'timeout'] as const,
-);
+const input = inputSchema([
+  'name',
+  'runtime',
+  'cluster',
+  'namespace',
+  'wait',
+  'timeout',
+] as const);
 
 /**
  * `loco:environment:destroy`: stops every emulator of an environment and
@@ -36,20 +41,27 @@ export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
         const target = helm.resolveTarget(args.cluster, args.namespace);
         await authorizeManage(deps, ctx);
         if (ctx.isDryRun) {
-          ctx.logger.info(`Dry run: would helm uninstall ${name} on ${target.cluster.name}/${target.namespace}`);
+          ctx.logger.info(
+            `Dry run: would helm uninstall ${name} on ${target.cluster.name}/${target.namespace}`,
+          );
         } else {
           await ctx.checkpoint({
             key: `loco.helm.uninstall.${target.cluster.name}.${target.namespace}.${name}`,
             fn: async () => {
               await helm.uninstall(name, target, {
-                wait, timeout, workDir: helmWorkDir(ctx), logger: ctx.logger,
+                wait,
+                timeout,
+                workDir: helmWorkDir(ctx),
+                logger: ctx.logger,
               });
             },
           });
         }
       } else {
         if (args.cluster !== undefined || args.namespace !== undefined) {
-          throw new InputError('cluster and namespace apply to the kubernetes runtime only');
+          throw new InputError(
+            'cluster and namespace apply to the kubernetes runtime only',
+          );
         }
         local.check({});
         await authorizeManage(deps, ctx);

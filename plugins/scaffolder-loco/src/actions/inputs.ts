@@ -28,32 +28,68 @@ export const fields = {
       .string()
       .min(1)
       .max(40)
-      .regex(NAME_PATTERN, 'lower-case letters, digits and dashes, starting and ending with a letter or digit')
-      .describe('Environment name: Helm release, label value and catalog entity name'),
+      .regex(
+        NAME_PATTERN,
+        'lower-case letters, digits and dashes, starting and ending with a letter or digit',
+      )
+      .describe(
+        'Environment name: Helm release, label value and catalog entity name',
+      ),
   runtime: (zz: Z) =>
-    zz.enum(['local', 'kubernetes']).default('local').describe('Where the emulators run'),
+    zz
+      .enum(['local', 'kubernetes'])
+      .default('local')
+      .describe('Where the emulators run'),
   instances: (zz: Z) =>
     zz.number().int().min(1).max(32).describe('Number of emulators (1-32)'),
   storageMode: (zz: Z) =>
-    zz.enum(STORAGE_MODES).default('ephemeral').describe('How instance disks are kept'),
+    zz
+      .enum(STORAGE_MODES)
+      .default('ephemeral')
+      .describe('How instance disks are kept'),
   snapshotTag: (zz: Z) =>
-    zz.string().regex(TAG_PATTERN, 'an OCI tag').optional().describe('Snapshot (base disk) tag'),
+    zz
+      .string()
+      .regex(TAG_PATTERN, 'an OCI tag')
+      .optional()
+      .describe('Snapshot (base disk) tag'),
   snapshotRegistry: (zz: Z) =>
     zz
       .string()
-      .regex(REGISTRY_PATTERN, 'an OCI repository such as ghcr.io/org/loco-snapshots')
+      .regex(
+        REGISTRY_PATTERN,
+        'an OCI repository such as ghcr.io/org/loco-snapshots',
+      )
       .optional()
       .describe('OCI repository the snapshot tag belongs to (kubernetes only)'),
   cluster: (zz: Z) =>
-    zz.string().regex(NAME_PATTERN).optional().describe('Cluster name from loco.kubernetes.clusters (kubernetes only)'),
+    zz
+      .string()
+      .regex(NAME_PATTERN)
+      .optional()
+      .describe('Cluster name from loco.kubernetes.clusters (kubernetes only)'),
   namespace: (zz: Z) =>
-    zz.string().max(63).regex(NAME_PATTERN).optional().describe('Kubernetes namespace (kubernetes only)'),
+    zz
+      .string()
+      .max(63)
+      .regex(NAME_PATTERN)
+      .optional()
+      .describe('Kubernetes namespace (kubernetes only)'),
   owner: (zz: Z) =>
-    zz.string().max(253).regex(OWNER_PATTERN, 'an entity ref such as group:default/team-a').optional().describe('Owner entity ref; default: the user running the template'),
+    zz
+      .string()
+      .max(253)
+      .regex(OWNER_PATTERN, 'an entity ref such as group:default/team-a')
+      .optional()
+      .describe('Owner entity ref; default: the user running the template'),
   wait: (zz: Z) =>
     zz.boolean().default(true).describe('Wait until every instance is ready'),
   timeout: (zz: Z) =>
-    zz.string().regex(DURATION_PATTERN, 'a duration such as 10m or 300s').optional().describe('How long to wait (Go duration); default loco.helm.timeout'),
+    zz
+      .string()
+      .regex(DURATION_PATTERN, 'a duration such as 10m or 300s')
+      .optional()
+      .describe('How long to wait (Go duration); default loco.helm.timeout'),
 };
 
 type Fields = typeof fields;
@@ -78,7 +114,10 @@ export function validateInput<K extends FieldName>(
   input: unknown,
 ): ParsedInput<K> {
   const shape = Object.fromEntries(
-    Object.entries(schema).map(([k, f]) => [k, (f as (zz: Z) => z.ZodTypeAny)(z)]),
+    Object.entries(schema).map(([k, f]) => [
+      k,
+      (f as (zz: Z) => z.ZodTypeAny)(z),
+    ]),
   );
   // A template renders an unset optional parameter as "" or null: treat it as absent.
   const present = Object.fromEntries(
@@ -100,7 +139,8 @@ export function validateInput<K extends FieldName>(
 export function durationMs(duration: string): number {
   let total = 0;
   for (const [, n, unit] of duration.matchAll(/([0-9]+)(h|m|s)/g)) {
-    total += Number(n) * { h: 3_600_000, m: 60_000, s: 1000 }[unit as 'h' | 'm' | 's'];
+    total +=
+      Number(n) * { h: 3_600_000, m: 60_000, s: 1000 }[unit as 'h' | 'm' | 's'];
   }
   return total;
 }

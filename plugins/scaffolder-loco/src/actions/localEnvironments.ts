@@ -20,12 +20,16 @@ export class LocalEnvironments {
   /** Refuses what the local runtime cannot do before anything starts. */
   check(spec: { snapshotTag?: string }) {
     if (!this.runtimes.kinds().includes('local')) {
-      throw new InputError('The local runtime is not enabled here (loco.local.enabled)');
+      throw new InputError(
+        'The local runtime is not enabled here (loco.local.enabled)',
+      );
     }
     const tags = this.settings.localSnapshotTags;
     if (spec.snapshotTag !== undefined && !tags.includes(spec.snapshotTag)) {
       throw new InputError(
-        `Unknown snapshot tag "${spec.snapshotTag}" for the local runtime (configured: ${tags.join(', ') || 'none'})`,
+        `Unknown snapshot tag "${
+          spec.snapshotTag
+        }" for the local runtime (configured: ${tags.join(', ') || 'none'})`,
       );
     }
   }
@@ -56,11 +60,16 @@ export class LocalEnvironments {
         existing.runtime === 'local' &&
         existing.desiredInstances === spec.instances &&
         existing.storageMode === spec.storageMode &&
-        (spec.snapshotTag === undefined || existing.snapshotTag === spec.snapshotTag);
+        (spec.snapshotTag === undefined ||
+          existing.snapshotTag === spec.snapshotTag);
       if (!same) {
-        throw new ConflictError(`A Loco environment named ${spec.name} already exists`);
+        throw new ConflictError(
+          `A Loco environment named ${spec.name} already exists`,
+        );
       }
-      logger.info(`Environment ${spec.name} already exists with this spec; leaving it as it is`);
+      logger.info(
+        `Environment ${spec.name} already exists with this spec; leaving it as it is`,
+      );
       return false;
     }
     await this.runtimes.createEnvironment('local', spec);
@@ -90,9 +99,16 @@ export class LocalEnvironments {
       if (signal?.aborted || Date.now() >= deadline) {
         const problems = env.instances
           .filter(i => i.state !== 'healthy')
-          .map(i => `${i.name}: ${i.state} (${i.health.reasons.join('; ') || 'no reason given'})`);
+          .map(
+            i =>
+              `${i.name}: ${i.state} (${
+                i.health.reasons.join('; ') || 'no reason given'
+              })`,
+          );
         throw new Error(
-          `${name} did not become healthy ${signal?.aborted ? 'before the task was cancelled' : 'in time'}: ${problems.join(', ')}`,
+          `${name} did not become healthy ${
+            signal?.aborted ? 'before the task was cancelled' : 'in time'
+          }: ${problems.join(', ')}`,
         );
       }
       await new Promise(resolve => setTimeout(resolve, 1000));

@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Scale a Kubernetes environment to twelve emulators and move it to a new snapshot',
+    description:
+      'Scale a Kubernetes environment to twelve emulators and move it to a new snapshot',
     example: yaml.stringify({
       steps: [
         {

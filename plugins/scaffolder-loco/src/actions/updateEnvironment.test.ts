@@ -16,7 +16,13 @@ const target = { runtime: 'kubernetes', cluster: 'prod-eu', namespace: 'loco' };
 async function withRelease() {
   const { deps, local } = makeDeps(helm);
   await createLocoEnvironmentAction(deps).handler(
-    makeContext({ ...target, name: 'lan-party', instances: 4, storageMode: 'persistent', snapshotTag: 'win98-base' }),
+    makeContext({
+      ...target,
+      name: 'lan-party',
+      instances: 4,
+      storageMode: 'persistent',
+      snapshotTag: 'win98-base',
+    }),
   );
   return { action: updateLocoEnvironmentAction(deps), local, deps };
 }
@@ -24,29 +30,56 @@ async function withRelease() {
 describe('loco:environment:update', () => {
   it('scales a release with --reuse-values and a values file holding only the change', async () => {
     const { action } = await withRelease();
-    await action.handler(makeContext({ ...target, name: 'lan-party', instances: 12, snapshotTag: 'win98-lan-v2' }));
+    await action.handler(
+      makeContext({
+        ...target,
+        name: 'lan-party',
+        instances: 12,
+        snapshotTag: 'win98-lan-v2',
+      }),
+    );
     const upgrade = helm.calls().at(-1)!;
     expect(upgrade.argv.slice(0, 7)).toEqual([
-      'upgrade', 'lan-party', expect.stringMatching(/\/chart$/), '--namespace', 'loco', '--reuse-values', '--values',
+      'upgrade',
+      'lan-party',
+      expect.stringMatching(/\/chart$/),
+      '--namespace',
+      'loco',
+      '--reuse-values',
+      '--values',
     ]);
     expect(upgrade.argv).not.toContain('--install');
-    expect(yaml.parse(upgrade.values!)).toEqual({ instances: 12, snapshot: { tag: 'win98-lan-v2' } });
-    expect(helm.releases()['loco/lan-party'].map(r => r.status)).toEqual(['superseded', 'deployed']);
+    expect(yaml.parse(upgrade.values!)).toEqual({
+      instances: 12,
+      snapshot: { tag: 'win98-lan-v2' },
+    });
+    expect(helm.releases()['loco/lan-party'].map(r => r.status)).toEqual([
+      'superseded',
+      'deployed',
+    ]);
   });
 
-  it('rolls back a failed scale and reports helm\'s error', async () => {
+  it("rolls back a failed scale and reports helm's error", async () => {
     const { action } = await withRelease();
-    helm.failOn('upgrade', { exitCode: 1, stderr: 'Error: UPGRADE FAILED: pods "lan-party-11" is forbidden: exceeded quota' });
-    await expect(action.handler(makeContext({ ...target, name: 'lan-party', instances: 12 }))).rejects.toThrow(
-      /exceeded quota[\s\S]*Rolled back to revision 1/,
-    );
+    helm.failOn('upgrade', {
+      exitCode: 1,
+      stderr:
+        'Error: UPGRADE FAILED: pods "lan-party-11" is forbidden: exceeded quota',
+    });
+    await expect(
+      action.handler(
+        makeContext({ ...target, name: 'lan-party', instances: 12 }),
+      ),
+    ).rejects.toThrow(/exceeded quota[\s\S]*Rolled back to revision 1/);
     expect(helm.commands().slice(-2)).toEqual(['upgrade', 'rollback']);
   });
 
   it('fails for a release that does not exist without installing one', async () => {
     const { deps } = makeDeps(helm);
     const action = updateLocoEnvironmentAction(deps);
-    await expect(action.handler(makeContext({ ...target, name: 'ghost', instances: 2 }))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      action.handler(makeContext({ ...target, name: 'ghost', instances: 2 })),
+    ).rejects.toBeInstanceOf(NotFoundError);
     expect(helm.commands()).toEqual(['history']);
   });
 
@@ -59,17 +92,29 @@ describe('loco:environment:update', () => {
   ])('rejects %s with InputError before helm runs', async (_what, change) => {
     const { deps } = makeDeps(helm);
     const action = updateLocoEnvironmentAction(deps);
-    await expect(action.handler(makeContext({ ...target, name: 'lan-party', ...change }))).rejects.toBeInstanceOf(InputError);
+    await expect(
+      action.handler(makeContext({ ...target, name: 'lan-party', ...change })),
+    ).rejects.toBeInstanceOf(InputError);
     expect(helm.calls()).toEqual([]);
   });
 
   it('scales a local environment through LocoRuntimes', async () => {
     const { deps, local } = makeDeps(helm);
     await createLocoEnvironmentAction(deps).handler(
-      makeContext({ name: 'prov-unit', runtime: 'local', instances: 2, storageMode: 'ephemeral' }),
+      makeContext({
+        name: 'prov-unit',
+        runtime: 'local',
+        instances: 2,
+        storageMode: 'ephemeral',
+      }),
     );
-    await updateLocoEnvironmentAction(deps).handler(makeContext({ name: 'prov-unit', runtime: 'local', instances: 4 }));
-    expect(local.calls).toEqual(['create prov-unit', 'update prov-unit {"instances":4}']);
+    await updateLocoEnvironmentAction(deps).handler(
+      makeContext({ name: 'prov-unit', runtime: 'local', instances: 4 }),
+    );
+    expect(local.calls).toEqual([
+      'create prov-unit',
+      'update prov-unit {"instances":4}',
+    ]);
     expect(local.envs.get('prov-unit')!.instances).toBe(4);
   });
 });

@@ -17,9 +17,25 @@ import {
 import { LocalEnvironments } from './localEnvironments';
 
 const input = inputSchema(
-  ['name', 'runtime', 'instances', 'snapshotTag', 'cluster', 'namespace', 'wait', 'timeout'] as const,
+  [
+    'name',
+    'runtime',
+    'instances',
+    'snapshotTag',
+    'cluster',
+    'namespace',
+    'wait',
+    'timeout',
+  ] as const,
   {
-    instances: z => z.number().int().min(1).max(32).optional().describe('New number of emulators (1-32)'),
+    instances: z =>
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(32)
+        .optional()
+        .describe('New number of emulators (1-32)'),
   },
 );
 
@@ -47,51 +63,80 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
       const { name, runtime, instances, snapshotTag, wait } = args;
       const timeout = args.timeout ?? deps.settings.helm.timeout;
       if (instances === undefined && snapshotTag === undefined) {
-        throw new InputError('Nothing to change: give instances and/or snapshotTag');
+        throw new InputError(
+          'Nothing to change: give instances and/or snapshotTag',
+        );
       }
       const change = { instances, snapshotTag };
       const what = [
         instances !== undefined ? `${instances} instances` : '',
         snapshotTag !== undefined ? `snapshot ${snapshotTag}` : '',
-      ].filter(Boolean).join(', ');
+      ]
+        .filter(Boolean)
+        .join(', ');
 
       if (runtime === 'kubernetes') {
         const target = helm.resolveTarget(args.cluster, args.namespace);
         const tags = deps.settings.helm.snapshotTags;
-        if (snapshotTag !== undefined && tags.length > 0 && !tags.includes(snapshotTag)) {
-          throw new InputError(`Unknown snapshot tag "${snapshotTag}" (configured: ${tags.join(', ')})`);
+        if (
+          snapshotTag !== undefined &&
+          tags.length > 0 &&
+          !tags.includes(snapshotTag)
+        ) {
+          throw new InputError(
+            `Unknown snapshot tag "${snapshotTag}" (configured: ${tags.join(
+              ', ',
+            )})`,
+          );
         }
         await authorizeManage(deps, ctx);
         if (ctx.isDryRun) {
-          ctx.logger.info(`Dry run: would helm upgrade ${name} on ${target.cluster.name}/${target.namespace} to ${what}`);
+          ctx.logger.info(
+            `Dry run: would helm upgrade ${name} on ${target.cluster.name}/${target.namespace} to ${what}`,
+          );
         } else {
           await ctx.checkpoint({
-            key: `loco.helm.update.${target.cluster.name}.${target.namespace}.${name}.${instances ?? ''}.${snapshotTag ?? ''}`,
+            key: `loco.helm.update.${target.cluster.name}.${
+              target.namespace
+            }.${name}.${instances ?? ''}.${snapshotTag ?? ''}`,
             fn: async () => {
               await helm.update(name, change, target, {
-                wait, timeout, workDir: helmWorkDir(ctx), logger: ctx.logger,
+                wait,
+                timeout,
+                workDir: helmWorkDir(ctx),
+                logger: ctx.logger,
               });
             },
           });
         }
       } else {
         if (args.cluster !== undefined || args.namespace !== undefined) {
-          throw new InputError('cluster and namespace apply to the kubernetes runtime only');
+          throw new InputError(
+            'cluster and namespace apply to the kubernetes runtime only',
+          );
         }
         local.check({ snapshotTag });
         await authorizeManage(deps, ctx);
         const env = await local.get(name);
         if (ctx.isDryRun) {
-          ctx.logger.info(`Dry run: would change local environment ${name} to ${what}`);
+          ctx.logger.info(
+            `Dry run: would change local environment ${name} to ${what}`,
+          );
         } else {
           await ctx.checkpoint({
-            key: `loco.local.update.${name}.${instances ?? ''}.${snapshotTag ?? ''}`,
+            key: `loco.local.update.${name}.${instances ?? ''}.${
+              snapshotTag ?? ''
+            }`,
             fn: async () => {
               ctx.logger.info(`Changing local environment ${name} to ${what}`);
               await deps.runtimes.updateEnvironment(name, change);
               if (wait) {
                 await local.waitHealthy(
-                  name, instances ?? env.desiredInstances, durationMs(timeout), ctx.logger, ctx.signal,
+                  name,
+                  instances ?? env.desiredInstances,
+                  durationMs(timeout),
+                  ctx.logger,
+                  ctx.signal,
                 );
               }
             },

@@ -33,7 +33,10 @@ class RecordingLogger {
   child = () => this as unknown as LoggerService;
   /** Helm prints its failure as "Error: ..." on stderr; else the last lines of stderr. */
   errorText(): string {
-    const lines = this.stderr.split('\n').map(l => l.trim()).filter(Boolean);
+    const lines = this.stderr
+      .split('\n')
+      .map(l => l.trim())
+      .filter(Boolean);
     const errors = lines.filter(l => /^Error:/.test(l));
     return (errors.length ? errors : lines.slice(-3)).join('\n');
   }

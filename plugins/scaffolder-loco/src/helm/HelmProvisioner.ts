@@ -45,14 +45,18 @@ export class HelmProvisioner {
   resolveTarget(clusterName?: string, namespace?: string): ReleaseTarget {
     const { clusters, helm } = this.settings;
     if (clusters.length === 0) {
-      throw new InputError('No Kubernetes clusters are configured (loco.kubernetes.clusters)');
+      throw new InputError(
+        'No Kubernetes clusters are configured (loco.kubernetes.clusters)',
+      );
     }
     let cluster: ClusterSettings | undefined;
     if (clusterName) {
       cluster = clusters.find(c => c.name === clusterName);
       if (!cluster) {
         throw new InputError(
-          `Unknown cluster "${clusterName}" (configured: ${clusters.map(c => c.name).join(', ')})`,
+          `Unknown cluster "${clusterName}" (configured: ${clusters
+            .map(c => c.name)
+            .join(', ')})`,
         );
       }
     } else if (clusters.length === 1) {
@@ -66,25 +70,43 @@ export class HelmProvisioner {
     // Discovery only watches the listed namespaces: a release elsewhere would be invisible.
     if (cluster.namespaces.length > 0 && !cluster.namespaces.includes(ns)) {
       throw new InputError(
-        `Namespace "${ns}" is not watched on cluster ${cluster.name} (watched: ${cluster.namespaces.join(', ')})`,
+        `Namespace "${ns}" is not watched on cluster ${
+          cluster.name
+        } (watched: ${cluster.namespaces.join(', ')})`,
       );
     }
     return { cluster, namespace: ns };
   }
 
   /** The helm command lines a create would run (for dry runs and the log). */
-  installArgs(name: string, target: ReleaseTarget, valuesFile: string, opts: Pick<RunOptions, 'wait' | 'timeout'>) {
+  installArgs(
+    name: string,
+    target: ReleaseTarget,
+    valuesFile: string,
+    opts: Pick<RunOptions, 'wait' | 'timeout'>,
+  ) {
     return [
-      'upgrade', '--install', name, this.settings.helm.chart,
-      '--namespace', target.namespace, '--create-namespace',
-      '--values', valuesFile,
+      'upgrade',
+      '--install',
+      name,
+      this.settings.helm.chart,
+      '--namespace',
+      target.namespace,
+      '--create-namespace',
+      '--values',
+      valuesFile,
       ...(opts.wait ? ['--wait'] : []),
-      '--timeout', opts.timeout,
+      '--timeout',
+      opts.timeout,
     ];
   }
 
   async writeReleaseValues(spec: ReleaseSpec, workDir: string) {
-    return writeValuesFile(workDir, `${spec.name}-values.yaml`, releaseValues(spec));
+    return writeValuesFile(
+      workDir,
+      `${spec.name}-values.yaml`,
+      releaseValues(spec),
+    );
   }
 
   /** `helm upgrade --install`; rolls back or uninstalls when it fails. */
@@ -93,7 +115,10 @@ export class HelmProvisioner {
     const before = await this.releaseState(cli, spec.name, target.namespace);
     const valuesFile = await this.writeReleaseValues(spec, opts.workDir);
     await this.changeOrRestore(cli, spec.name, target, before, opts, () =>
-      cli.run(this.installArgs(spec.name, target, valuesFile, opts), opts.logger),
+      cli.run(
+        this.installArgs(spec.name, target, valuesFile, opts),
+        opts.logger,
+      ),
     );
   }
 
@@ -107,17 +132,29 @@ export class HelmProvisioner {
     const cli = await this.cli(target, opts.workDir);
     const before = await this.releaseState(cli, name, target.namespace);
     if (!before.exists) {
-      throw new NotFoundError(`No Helm release ${name} in namespace ${target.namespace} on ${target.cluster.name}`);
+      throw new NotFoundError(
+        `No Helm release ${name} in namespace ${target.namespace} on ${target.cluster.name}`,
+      );
     }
-    const valuesFile = await writeValuesFile(opts.workDir, `${name}-change.yaml`, changeValues(change));
+    const valuesFile = await writeValuesFile(
+      opts.workDir,
+      `${name}-change.yaml`,
+      changeValues(change),
+    );
     await this.changeOrRestore(cli, name, target, before, opts, () =>
       cli.run(
         [
-          'upgrade', name, this.settings.helm.chart,
-          '--namespace', target.namespace,
-          '--reuse-values', '--values', valuesFile,
+          'upgrade',
+          name,
+          this.settings.helm.chart,
+          '--namespace',
+          target.namespace,
+          '--reuse-values',
+          '--values',
+          valuesFile,
           ...(opts.wait ? ['--wait'] : []),
-          '--timeout', opts.timeout,
+          '--timeout',
+          opts.timeout,
         ],
         opts.logger,
       ),
@@ -129,16 +166,26 @@ export class HelmProvisioner {
     const cli = await this.cli(target, opts.workDir);
     const before = await this.releaseState(cli, name, target.namespace);
     if (!before.exists) {
-      throw new NotFoundError(`No Helm release ${name} in namespace ${target.namespace} on ${target.cluster.name}`);
+      throw new NotFoundError(
+        `No Helm release ${name} in namespace ${target.namespace} on ${target.cluster.name}`,
+      );
     }
     await cli.run(this.uninstallArgs(name, target, opts), opts.logger);
   }
 
-  private uninstallArgs(name: string, target: ReleaseTarget, opts: Pick<RunOptions, 'wait' | 'timeout'>) {
+  private uninstallArgs(
+    name: string,
+    target: ReleaseTarget,
+    opts: Pick<RunOptions, 'wait' | 'timeout'>,
+  ) {
     return [
-      'uninstall', name, '--namespace', target.namespace,
+      'uninstall',
+      name,
+      '--namespace',
+      target.namespace,
       ...(opts.wait ? ['--wait'] : []),
-      '--timeout', opts.timeout,
+      '--timeout',
+      opts.timeout,
     ];
   }
 
@@ -171,11 +218,19 @@ export class HelmProvisioner {
     const cleanup = { ...opts, wait: true };
     try {
       if (before.exists && before.deployedRevision !== null) {
-        opts.logger.warn(`Rolling ${name} back to revision ${before.deployedRevision}`);
+        opts.logger.warn(
+          `Rolling ${name} back to revision ${before.deployedRevision}`,
+        );
         await cli.run(
           [
-            'rollback', name, String(before.deployedRevision),
-            '--namespace', target.namespace, '--wait', '--timeout', opts.timeout,
+            'rollback',
+            name,
+            String(before.deployedRevision),
+            '--namespace',
+            target.namespace,
+            '--wait',
+            '--timeout',
+            opts.timeout,
           ],
           opts.logger,
         );
@@ -185,22 +240,41 @@ export class HelmProvisioner {
       await cli.run(this.uninstallArgs(name, target, cleanup), opts.logger);
       return 'The failed release was uninstalled.';
     } catch (cleanupError) {
-      return `Cleanup failed too, the release needs attention: ${(cleanupError as Error).message}`;
+      return `Cleanup failed too, the release needs attention: ${
+        (cleanupError as Error).message
+      }`;
     }
   }
 
-  private async releaseState(cli: HelmCli, name: string, namespace: string): Promise<ReleaseState> {
+  private async releaseState(
+    cli: HelmCli,
+    name: string,
+    namespace: string,
+  ): Promise<ReleaseState> {
     let stdout: string;
     try {
-      stdout = await cli.query(['history', name, '--namespace', namespace, '--output', 'json']);
+      stdout = await cli.query([
+        'history',
+        name,
+        '--namespace',
+        namespace,
+        '--output',
+        'json',
+      ]);
     } catch (error) {
       // Only "not found" means a first install; an unreachable cluster must fail.
-      if (error instanceof HelmError && /release: not found/.test(error.message)) {
+      if (
+        error instanceof HelmError &&
+        /release: not found/.test(error.message)
+      ) {
         return { exists: false };
       }
       throw error;
     }
-    const history = JSON.parse(stdout) as Array<{ revision: number; status: string }>;
+    const history = JSON.parse(stdout) as Array<{
+      revision: number;
+      status: string;
+    }>;
     const deployed = history
       .filter(h => h.status === 'deployed')
       .map(h => h.revision)
@@ -210,6 +284,10 @@ export class HelmProvisioner {
 
   private async cli(target: ReleaseTarget, workDir: string) {
     const access = await clusterAccess(target.cluster, workDir);
-    return new HelmCli({ binary: this.settings.helm.binary, clusterArgs: access.args, env: access.env });
+    return new HelmCli({
+      binary: this.settings.helm.binary,
+      clusterArgs: access.args,
+      env: access.env,
+    });
   }
 }

@@ -22,8 +22,10 @@ export async function clusterAccess(
   const args: string[] = [];
   const env: Record<string, string> = {};
   if (cluster.authProvider === 'kubeconfig') {
-    if (cluster.kubeconfigPath) args.push('--kubeconfig', cluster.kubeconfigPath);
-    if (cluster.kubeconfigContext) args.push('--kube-context', cluster.kubeconfigContext);
+    if (cluster.kubeconfigPath)
+      args.push('--kubeconfig', cluster.kubeconfigPath);
+    if (cluster.kubeconfigContext)
+      args.push('--kube-context', cluster.kubeconfigContext);
     return { args, env };
   }
   if (!cluster.url) {
@@ -33,12 +35,15 @@ export async function clusterAccess(
   if (cluster.caData) {
     await mkdir(workDir, { recursive: true, mode: 0o700 });
     const caFile = path.join(workDir, `${cluster.name}-ca.crt`);
-    await writeFile(caFile, Buffer.from(cluster.caData, 'base64'), { mode: 0o600 });
+    await writeFile(caFile, Buffer.from(cluster.caData, 'base64'), {
+      mode: 0o600,
+    });
     args.push('--kube-ca-file', caFile);
   } else if (cluster.caFile) {
     args.push('--kube-ca-file', cluster.caFile);
   }
   if (cluster.skipTLSVerify) args.push('--kube-insecure-skip-tls-verify');
-  if (cluster.serviceAccountToken) env.HELM_KUBETOKEN = cluster.serviceAccountToken;
+  if (cluster.serviceAccountToken)
+    env.HELM_KUBETOKEN = cluster.serviceAccountToken;
   return { args, env };
 }

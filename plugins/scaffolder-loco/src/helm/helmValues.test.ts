@@ -7,16 +7,24 @@ import { releaseValues } from './helmValues';
 
 /** Helm's values merge: maps merge per key, everything else replaces. */
 function merge(base: any, over: any): any {
-  if (typeof base !== 'object' || base === null || Array.isArray(base)) return over;
+  if (typeof base !== 'object' || base === null || Array.isArray(base))
+    return over;
   const out = { ...base };
   for (const [k, v] of Object.entries(over ?? {})) {
-    out[k] = k in base && typeof v === 'object' && v !== null && !Array.isArray(v) ? merge(base[k], v) : v;
+    out[k] =
+      k in base && typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? merge(base[k], v)
+        : v;
   }
   return out;
 }
 
-const defaults = yaml.parse(readFileSync(path.join(CHART, 'values.yaml'), 'utf8'));
-const schema = JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8'));
+const defaults = yaml.parse(
+  readFileSync(path.join(CHART, 'values.yaml'), 'utf8'),
+);
+const schema = JSON.parse(
+  readFileSync(path.join(CHART, 'values.schema.json'), 'utf8'),
+);
 
 describe('releaseValues', () => {
   it('produces values the chart accepts (values.schema.json) and that land on the discovery keys', () => {
@@ -29,24 +37,41 @@ describe('releaseValues', () => {
       snapshotRegistry: 'ghcr.io/example/loco-snapshots',
     });
     const merged = merge(defaults, values);
-    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(
+      schema,
+    );
     expect(validate(merged) ? [] : validate.errors).toEqual([]);
-    expect(merged.environment).toEqual({ name: 'lan-party', owner: 'group:default/team-a' });
+    expect(merged.environment).toEqual({
+      name: 'lan-party',
+      owner: 'group:default/team-a',
+    });
     expect(merged.instances).toBe(32);
     expect(merged.storage.mode).toBe('hybrid');
     expect(merged.storage.size).toBe(defaults.storage.size);
-    expect(merged.snapshot).toMatchObject({ tag: 'win98-base', registry: 'ghcr.io/example/loco-snapshots' });
+    expect(merged.snapshot).toMatchObject({
+      tag: 'win98-base',
+      registry: 'ghcr.io/example/loco-snapshots',
+    });
   });
 
   it('only uses keys that exist in chart/values.yaml', () => {
     const keys = (o: any, prefix = ''): string[] =>
       Object.entries(o).flatMap(([k, v]) =>
-        typeof v === 'object' && v !== null && !Array.isArray(v) ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+        typeof v === 'object' && v !== null && !Array.isArray(v)
+          ? keys(v, `${prefix}${k}.`)
+          : [`${prefix}${k}`],
       );
     const known = new Set(keys(defaults));
-    const used = keys(releaseValues({
-      name: 'a', owner: '', instances: 1, storageMode: 'ephemeral', snapshotTag: '', snapshotRegistry: '',
-    }));
+    const used = keys(
+      releaseValues({
+        name: 'a',
+        owner: '',
+        instances: 1,
+        storageMode: 'ephemeral',
+        snapshotTag: '',
+        snapshotRegistry: '',
+      }),
+    );
     expect(used.filter(k => !known.has(k))).toEqual([]);
   });
 });

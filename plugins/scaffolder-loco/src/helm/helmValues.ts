@@ -29,10 +29,15 @@ export function releaseValues(spec: ReleaseSpec) {
 }
 
 /** Only what an update changes; the rest comes from the release (--reuse-values). */
-export function changeValues(change: { instances?: number; snapshotTag?: string }) {
+export function changeValues(change: {
+  instances?: number;
+  snapshotTag?: string;
+}) {
   return {
     ...(change.instances !== undefined ? { instances: change.instances } : {}),
-    ...(change.snapshotTag !== undefined ? { snapshot: { tag: change.snapshotTag } } : {}),
+    ...(change.snapshotTag !== undefined
+      ? { snapshot: { tag: change.snapshotTag } }
+      : {}),
   };
 }
 

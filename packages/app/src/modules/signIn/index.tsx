@@ -12,7 +12,8 @@ export const signInModule = createFrontendModule({
   extensions: [
     SignInPageBlueprint.make({
       params: {
-        loader: async () => props => <SignInPage {...props} auto providers={['guest']} />,
+        loader: async () => props =>
+          <SignInPage {...props} auto providers={['guest']} />,
       },
     }),
   ],

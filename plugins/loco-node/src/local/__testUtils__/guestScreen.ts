@@ -12,10 +12,19 @@ const COLUMNS = 80;
 const ROWS = 25;
 
 /** The 25 text rows on screen now. */
-export async function readTextScreen(instance: LocalInstance): Promise<string[]> {
-  const file = path.join(instance.runDir, `text-${process.hrtime.bigint()}.bin`);
+export async function readTextScreen(
+  instance: LocalInstance,
+): Promise<string[]> {
+  const file = path.join(
+    instance.runDir,
+    `text-${process.hrtime.bigint()}.bin`,
+  );
   try {
-    await instance.qmpExecute('pmemsave', { val: TEXT_BUFFER, size: COLUMNS * ROWS * 2, filename: file });
+    await instance.qmpExecute('pmemsave', {
+      val: TEXT_BUFFER,
+      size: COLUMNS * ROWS * 2,
+      filename: file,
+    });
     const cells = await fs.readFile(file);
     const rows: string[] = [];
     for (let r = 0; r < ROWS; r++) {
@@ -36,8 +45,14 @@ export async function readTextScreen(instance: LocalInstance): Promise<string[]>
 export async function textBufferHash(instance: LocalInstance): Promise<string> {
   const file = path.join(instance.runDir, `tb-${process.hrtime.bigint()}.bin`);
   try {
-    await instance.qmpExecute('pmemsave', { val: TEXT_BUFFER, size: COLUMNS * ROWS * 2, filename: file });
-    return createHash('sha1').update(await fs.readFile(file)).digest('hex');
+    await instance.qmpExecute('pmemsave', {
+      val: TEXT_BUFFER,
+      size: COLUMNS * ROWS * 2,
+      filename: file,
+    });
+    return createHash('sha1')
+      .update(await fs.readFile(file))
+      .digest('hex');
   } finally {
     await fs.rm(file, { force: true });
   }
@@ -45,10 +60,15 @@ export async function textBufferHash(instance: LocalInstance): Promise<string> {
 
 /** SHA-1 of a QEMU screendump (PPM) of the display as it is now. */
 export async function screenHash(instance: LocalInstance): Promise<string> {
-  const file = path.join(instance.runDir, `hash-${process.hrtime.bigint()}.ppm`);
+  const file = path.join(
+    instance.runDir,
+    `hash-${process.hrtime.bigint()}.ppm`,
+  );
   try {
     await instance.qmpExecute('screendump', { filename: file });
-    return createHash('sha1').update(await fs.readFile(file)).digest('hex');
+    return createHash('sha1')
+      .update(await fs.readFile(file))
+      .digest('hex');
   } finally {
     await fs.rm(file, { force: true });
   }
@@ -58,7 +78,9 @@ export async function screenHash(instance: LocalInstance): Promise<string> {
  * The distinct screen hashes seen over ~1.5 s. The VGA text cursor blinks
  * (two phases of 250 ms), so one still text screen has up to two hashes.
  */
-export async function screenHashes(instance: LocalInstance): Promise<Set<string>> {
+export async function screenHashes(
+  instance: LocalInstance,
+): Promise<Set<string>> {
   const seen = new Set<string>();
   for (let i = 0; i < 12; i++) {
     seen.add(await screenHash(instance));
@@ -67,14 +89,24 @@ export async function screenHashes(instance: LocalInstance): Promise<Set<string>
   return seen;
 }
 
-const QCODES: Record<string, string> = { ' ': 'spc', '-': 'minus', '.': 'dot', '\n': 'ret' };
+const QCODES: Record<string, string> = {
+  ' ': 'spc',
+  '-': 'minus',
+  '.': 'dot',
+  '\n': 'ret',
+};
 
 /** Types text on the guest keyboard (lower-case letters, digits, space, '-', '.', newline). */
-export async function typeText(instance: LocalInstance, text: string): Promise<void> {
+export async function typeText(
+  instance: LocalInstance,
+  text: string,
+): Promise<void> {
   for (const ch of text) {
     const qcode = QCODES[ch] ?? (/^[a-z0-9]$/.test(ch) ? ch : undefined);
     if (!qcode) throw new Error(`typeText: no key for ${JSON.stringify(ch)}`);
-    await instance.qmpExecute('send-key', { keys: [{ type: 'qcode', data: qcode }] });
+    await instance.qmpExecute('send-key', {
+      keys: [{ type: 'qcode', data: qcode }],
+    });
   }
 }
 
@@ -89,7 +121,8 @@ export async function until<T>(
   for (;;) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} not met within ${timeoutMs} ms`);
     await new Promise(r => setTimeout(r, intervalMs));
   }
 }
@@ -99,16 +132,30 @@ export async function until<T>(
  * own. Retries, because a guest resumed from a snapshot taken late in its boot
  * may still be starting its shell (keys typed before that are lost).
  */
-export async function echoInGuest(instance: LocalInstance, word: string, attempts = 4): Promise<void> {
+export async function echoInGuest(
+  instance: LocalInstance,
+  word: string,
+  attempts = 4,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     await until(
-      async () => ((await readTextScreen(instance)).some(r => r.includes('LEGO LOCO CLUSTER')) ? true : undefined),
+      async () =>
+        (
+          await readTextScreen(instance)
+        ).some(r => r.includes('LEGO LOCO CLUSTER'))
+          ? true
+          : undefined,
       120_000,
       'guest banner',
     );
     await typeText(instance, `echo ${word}\n`);
     try {
-      await until(async () => ((await readTextScreen(instance)).includes(word) ? true : undefined), 10_000, `${word} on screen`);
+      await until(
+        async () =>
+          (await readTextScreen(instance)).includes(word) ? true : undefined,
+        10_000,
+        `${word} on screen`,
+      );
       return;
     } catch (error) {
       if (attempt >= attempts) throw error;

@@ -7,7 +7,6 @@ import {
 } from '@testing-library/react';
 import { fakeRfbs, renderLive, tile } from '../../__testUtils__/fixtures';
 
-
 jest.setTimeout(30_000);
 
 describe('Loco tile controls', () => {
@@ -117,9 +116,7 @@ describe('Loco tile controls', () => {
       screen.getByRole('button', { name: 'More for loco-demo-0' }),
     );
     fireEvent.click(await screen.findByText('Save state…'));
-    fireEvent.click(
-      await screen.findByRole('button', { name: 'Save state' }),
-    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Save state' }));
     expect(await within(tile(0)).findByTestId('loco-notice')).toHaveTextContent(
       'Save state failed: Missing permission loco.environment.manage',
     );

@@ -1,9 +1,4 @@
-import {
-  fireEvent,
-  screen,
-  waitFor,
-  within,
-} from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import {
   fakeLocoApi,
   environment,
@@ -13,7 +8,6 @@ import {
   tile,
 } from '../../__testUtils__/fixtures';
 import { LocoTab } from './LocoTab';
-
 
 jest.setTimeout(30_000);
 
