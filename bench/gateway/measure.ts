@@ -55,28 +55,53 @@ export function treeTicks(pid: number): number {
   return total;
 }
 
+/**
+ * Delivers data to the one `onData` callback, holding what arrives before it
+ * is set: a proxy's first bytes (the RFB greeting) can arrive in the same read
+ * as the WebSocket upgrade response, and ws emits them before a promise
+ * continuation could attach a listener.
+ */
+function holdUntilListened() {
+  let listener: ((data: Buffer) => void) | undefined;
+  const held: Buffer[] = [];
+  return {
+    push(data: Buffer) {
+      if (listener) listener(data);
+      else held.push(data);
+    },
+    listen(cb: (data: Buffer) => void) {
+      listener = cb;
+      for (const data of held.splice(0)) cb(data);
+    },
+  };
+}
+
 export function tcpChannel(port: number): Promise<Channel> {
   return new Promise((resolve, reject) => {
+    const incoming = holdUntilListened();
     const socket = net.connect(port, '127.0.0.1', () => {
       socket.setNoDelay(true);
       resolve({
         send: d => socket.write(d),
-        onData: cb => socket.on('data', cb),
+        onData: incoming.listen,
         close: () => socket.destroy(),
       });
     });
+    socket.on('data', incoming.push);
     socket.once('error', reject);
   });
 }
 
 export function wsChannel(url: string, protocols: string[]): Promise<Channel> {
   return new Promise((resolve, reject) => {
+    const incoming = holdUntilListened();
     const ws = new WebSocket(url, protocols, { perMessageDeflate: false });
+    ws.on('message', incoming.push);
     ws.once('open', () => {
       ws._socket.setNoDelay(true);
       resolve({
         send: (d: Buffer) => ws.send(d),
-        onData: (cb: (d: Buffer) => void) => ws.on('message', cb),
+        onData: incoming.listen,
         close: () => ws.terminate(),
       });
     });
