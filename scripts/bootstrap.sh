@@ -12,6 +12,7 @@ APT_PACKAGES=(
   chromium                                      # end-to-end tests
   golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev  # chart renderer
   websockify                                    # gateway benchmark peer
+  gcc libc6-dev                                 # the gateway's native splice relay
 )
 
 ensure_apt_packages() {
@@ -49,6 +50,13 @@ ensure_npm_dependencies() {
   (cd "$LOCO_ROOT" && npm install --no-audit --no-fund)
 }
 
+# npm install builds it too, but says nothing when it cannot; here a missing
+# relay is an error, so tests never silently measure the JavaScript fallback.
+ensure_native_relay() {
+  node "$LOCO_ROOT/plugins/loco-backend/native/build.mjs" --required
+}
+
 ensure_apt_packages
 ensure_node
 ensure_npm_dependencies
+ensure_native_relay

@@ -4,7 +4,7 @@
  * Backstage auth, allow-all permissions, and a runtime whose VNC target is the
  * bench's RFB server over TCP. Everything on the data path is production code.
  * Run with the Backstage TS loader:
- *   node --require @backstage/cli-node/config/nodeTransform.cjs gatewayHost.ts PORT TARGET_PORT
+ *   node --require @backstage/cli-node/config/nodeTransform.cjs gatewayHost.ts PORT TARGET_PORT [native|js]
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -16,7 +16,9 @@ import {
 import { VncGateway } from '../../plugins/loco-backend/src/service/gateway/VncGateway';
 import { GATEWAY_DEFAULTS } from '../../plugins/loco-backend/src/service/gateway/gatewayConfig';
 
-const [port, targetPort] = process.argv.slice(2).map(Number);
+const [port, targetPort] = process.argv.slice(2, 4).map(Number);
+// `js`: the JavaScript relay even where the native splice relay is built.
+const relay = process.argv[4] ?? 'native';
 
 const runtime = {
   kind: 'local',
@@ -39,11 +41,13 @@ const runtime = {
 } as any;
 
 const noop = () => undefined;
+const toStderr = (message: string) => process.stderr.write(`${message}\n`);
+// Shown with BENCH_CHUNKS=1.
 const logger: any = {
-  info: noop,
+  info: toStderr,
   debug: noop,
-  warn: noop,
-  error: noop,
+  warn: toStderr,
+  error: toStderr,
   child: () => logger,
 };
 
@@ -67,10 +71,13 @@ const gateway = new VncGateway({
     },
   } as any,
   logger,
-  settings: GATEWAY_DEFAULTS,
+  settings: { ...GATEWAY_DEFAULTS, zeroCopy: relay !== 'js' },
 });
 
 const server = http.createServer((_req, res) => res.writeHead(404).end());
 gateway.attach(server);
+if (relay === 'native' && !gateway.spliceRelay.available) {
+  throw new Error(`native relay wanted: ${gateway.spliceRelay.reason}`);
+}
 server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
 process.on('SIGTERM', () => process.exit(0));

@@ -145,13 +145,8 @@ function reader(channel: Channel) {
 const fur = (incremental: number) =>
   Buffer.from([3, incremental, 0, 0, 0, 0, 0, 1, 0, 1]);
 
-/** One measurement of one path: `roundTrips` small round trips, then `bytes` in bulk. */
-export async function measure(
-  name: string,
-  channel: Channel,
-  proxyPid: number | undefined,
-  { bytes, roundTrips }: { bytes: number; roundTrips: number },
-): Promise<PathFigures> {
+/** Opens an RFB session (security None) and returns its reader. */
+async function handshake(channel: Channel) {
   const r = reader(channel);
   await r.read(12);
   channel.send(Buffer.from('RFB 003.008\n'));
@@ -161,8 +156,15 @@ export async function measure(
   channel.send(Buffer.from([1]));
   const init = await r.read(24);
   await r.read(init.readUInt32BE(20));
+  return r;
+}
 
-  // Round trips first, on a quiet connection.
+/** Small round trips (FramebufferUpdateRequest, empty update), in microseconds. */
+export async function measureLatency(
+  channel: Channel,
+  roundTrips: number,
+): Promise<Pick<PathFigures, 'p50' | 'p99'>> {
+  const r = await handshake(channel);
   const samples: number[] = [];
   for (let i = 0; i < roundTrips; i++) {
     const t0 = process.hrtime.bigint();
@@ -170,8 +172,21 @@ export async function measure(
     await r.read(4);
     samples.push(Number(process.hrtime.bigint() - t0) / 1000);
   }
+  channel.close();
   samples.sort((a, b) => a - b);
+  return {
+    p50: samples[Math.floor(samples.length * 0.5)],
+    p99: samples[Math.floor(samples.length * 0.99)],
+  };
+}
 
+/** One bulk update of `bytes`: throughput, and the proxy's CPU time per GB. */
+export async function measureThroughput(
+  channel: Channel,
+  proxyPid: number | undefined,
+  bytes: number,
+): Promise<Pick<PathFigures, 'mbPerS' | 'cpuSecondsPerGb'>> {
+  const r = await handshake(channel);
   const cpu0 = proxyPid ? treeTicks(proxyPid) : 0;
   const t0 = process.hrtime.bigint();
   const done = r.discard(bytes);
@@ -180,12 +195,8 @@ export async function measure(
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpuSeconds = proxyPid ? (treeTicks(proxyPid) - cpu0) / CLK_TCK : null;
   channel.close();
-  const gb = bytes / 1e9;
   return {
-    name,
     mbPerS: bytes / 1e6 / seconds,
-    cpuSecondsPerGb: cpuSeconds === null ? null : cpuSeconds / gb,
-    p50: samples[Math.floor(samples.length * 0.5)],
-    p99: samples[Math.floor(samples.length * 0.99)],
+    cpuSecondsPerGb: cpuSeconds === null ? null : cpuSeconds / (bytes / 1e9),
   };
 }

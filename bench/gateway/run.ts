@@ -1,5 +1,6 @@
-// Gateway bench: the same RFB server reached three ways in one run -
-// direct TCP, Debian's websockify, and our VncGateway - measuring throughput,
+// Gateway bench: the same RFB server reached four ways in one run -
+// direct TCP, Debian's websockify, and our VncGateway with its native splice
+// relay and with its JavaScript fallback - measuring throughput,
 // proxy CPU seconds per GB (whole proxy process tree, from /proc) and
 // small-message round-trip latency. Prints the measured numbers and ratios.
 //   node bench/gateway/run.ts   (or npm run bench:gateway)
@@ -9,12 +10,18 @@
 // writes a CPU profile of the gateway process, BENCH_CHUNKS=1 shows the proxies'
 // stderr. The bench client runs in this process and the RFB
 // server in a child; only the proxy's process tree is charged CPU time.
-// Ports 7110-7112 on 127.0.0.1.
+// Ports 7110-7113 on 127.0.0.1.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { measure, tcpChannel, wsChannel, type PathFigures } from './measure.ts';
+import {
+  measureLatency,
+  measureThroughput,
+  tcpChannel,
+  wsChannel,
+  type PathFigures,
+} from './measure.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const require = createRequire(path.join(root, 'package.json'));
@@ -22,7 +29,12 @@ const require = createRequire(path.join(root, 'package.json'));
 const BYTES = Number(process.env.BENCH_BYTES ?? 1 << 29);
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const PORTS = { server: 7110, websockify: 7111, gateway: 7112 };
+const PORTS = {
+  server: 7110,
+  websockify: 7111,
+  gateway: 7112,
+  jsGateway: 7113,
+};
 
 const children: ChildProcess[] = [];
 function start(
@@ -119,20 +131,26 @@ async function main() {
       `websockify exited (${websockify.exitCode}); is port ${PORTS.websockify} taken?`,
     );
   }
-  const gateway = await start(
-    process.execPath,
-    [
-      ...(process.env.BENCH_CPU_PROF
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-        : []),
-      '--require',
-      require.resolve('@backstage/cli-node/config/nodeTransform.cjs'),
-      path.join(import.meta.dirname, 'gatewayHost.ts'),
-      String(PORTS.gateway),
-      String(PORTS.server),
-    ],
-    'ready',
-  );
+  const startGateway = (port: number, relay: 'native' | 'js') =>
+    start(
+      process.execPath,
+      [
+        ...(process.env.BENCH_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+          : []),
+        '--require',
+        require.resolve('@backstage/cli-node/config/nodeTransform.cjs'),
+        path.join(import.meta.dirname, 'gatewayHost.ts'),
+        String(port),
+        String(PORTS.server),
+        relay,
+      ],
+      'ready',
+    );
+  const gateway = await startGateway(PORTS.gateway, 'native');
+  const jsGateway = await startGateway(PORTS.jsGateway, 'js');
+  const gatewayUrl = (port: number) =>
+    `ws://127.0.0.1:${port}/api/loco/environments/bench/instances/0/vnc`;
 
   const paths = [
     {
@@ -148,28 +166,42 @@ async function main() {
     {
       name: 'loco gateway',
       open: () =>
-        wsChannel(
-          `ws://127.0.0.1:${PORTS.gateway}/api/loco/environments/bench/instances/0/vnc`,
-          ['binary', 'backstage-token.bench-token'],
-        ),
+        wsChannel(gatewayUrl(PORTS.gateway), [
+          'binary',
+          'backstage-token.bench-token',
+        ]),
       pid: gateway.pid,
+    },
+    {
+      // The fallback where the native relay is not built (or zeroCopy: false).
+      name: 'gateway, JS',
+      open: () =>
+        wsChannel(gatewayUrl(PORTS.jsGateway), [
+          'binary',
+          'backstage-token.bench-token',
+        ]),
+      pid: jsGateway.pid,
     },
   ];
   // Side by side: every round measures every path, so a noisy moment of the
-  // machine hits all of them, and the medians drop the outliers.
+  // machine hits all of them, and the medians drop the outliers. Latency
+  // rounds come first, on a quiet machine: right after a bulk transfer the
+  // client's garbage collection and the freed socket memory would be measured.
+  const latencies = paths.map(() => [] as Pick<PathFigures, 'p50' | 'p99'>[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, p] of paths.entries()) {
+      latencies[i].push(await measureLatency(await p.open(), ROUND_TRIPS));
+    }
+  }
   const rounds: PathFigures[][] = paths.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, p] of paths.entries()) {
-      rounds[i].push(
-        await measure(p.name, await p.open(), p.pid, {
-          bytes: BYTES,
-          roundTrips: ROUND_TRIPS,
-        }),
-      );
+      const bulk = await measureThroughput(await p.open(), p.pid, BYTES);
+      rounds[i].push({ name: p.name, ...latencies[i][round], ...bulk });
     }
   }
   const results = rounds.map(medianOf);
-  const [direct, wsfy, ours] = results;
+  const [direct, wsfy, ours, oursInJs] = results;
   const f = (n: number | null, d = 1) => (n === null ? 'n/a' : n.toFixed(d));
   console.log(
     `\nmedians of ${ROUNDS} rounds\npath           MB/s    x direct  proxy CPU-s/GB  p50 us  p99 us  added p50 us`,
@@ -206,6 +238,13 @@ async function main() {
     `  added p50 latency ${addedP50.toFixed(1)} us (websockify ${(
       wsfy.p50 - direct.p50
     ).toFixed(1)} us)   target < 50 us  ${addedP50 < 50 ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `\nJavaScript relay (the fallback without the native one): throughput ${(
+      oursInJs.mbPerS / wsfy.mbPerS
+    ).toFixed(2)}x websockify, CPU per GB ${(
+      oursInJs.cpuSecondsPerGb! / wsfy.cpuSecondsPerGb!
+    ).toFixed(2)}x, added p50 ${(oursInJs.p50 - direct.p50).toFixed(1)} us`,
   );
 }
 

@@ -24,6 +24,15 @@ export interface Config {
        * @visibility backend
        */
       heartbeatInterval?: number | string | HumanDuration;
+      /**
+       * Carry screens from VNC to the browser with the native splice(2) relay
+       * (no copies through user space; about a quarter of the CPU per GB), when
+       * it was built on install (Linux, a C compiler). Plain sockets only: TLS
+       * browser connections and port-forwarded targets always use the
+       * JavaScript relay. Default true; false forces the JavaScript relay.
+       * @visibility backend
+       */
+      zeroCopy?: boolean;
     };
   };
 }

@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  */
 export class LocoMetrics {
   readonly registry = new Registry();
+  private readonly vncBytesSources = new Set<() => void>();
 
   /** Instances by environment, location and derived state; set on every scrape. */
   readonly instances = new Gauge({
@@ -51,7 +52,20 @@ export class LocoMetrics {
     help: 'Bytes relayed by the VNC gateway',
     labelNames: ['environment', 'direction'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const report of this.vncBytesSources) report();
+    },
   });
+
+  /**
+   * Registers a session whose bytes are counted outside JavaScript (the
+   * zero-copy relay): `report` adds them to {@link vncBytes} and runs before
+   * every scrape. Returns the unregister function.
+   */
+  reportVncBytesOnCollect(report: () => void): () => void {
+    this.vncBytesSources.add(report);
+    return () => this.vncBytesSources.delete(report);
+  }
 
   readonly vncDroppedInputMessages = new Counter({
     name: 'loco_vnc_dropped_input_messages_total',

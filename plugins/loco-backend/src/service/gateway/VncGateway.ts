@@ -17,6 +17,12 @@ import { PooledVncReader, ReadBufferPool } from './pooledReads';
 import type { GatewaySettings } from './gatewayConfig';
 import { SessionRegistry } from './SessionRegistry';
 import { CLOSE, VncSession } from './VncSession';
+import { SplicedBrowserSocket } from './zeroCopy/SplicedBrowserSocket';
+import {
+  loadSpliceRelay,
+  plainSocketFd,
+  type SpliceRelaySupport,
+} from './zeroCopy/spliceRelay';
 
 export { TOKEN_PROTOCOL_PREFIX } from './authorizeUpgrade';
 
@@ -62,9 +68,18 @@ export class VncGateway {
   private readonly servers = new WeakSet<Server>();
   private readonly readBuffers = new ReadBufferPool();
   readonly sessions: SessionRegistry;
+  readonly spliceRelay: SpliceRelaySupport;
 
   constructor(private readonly options: VncGatewayOptions) {
     this.sessions = new SessionRegistry(options.settings.maxSessionsPerUser);
+    this.spliceRelay = options.settings.zeroCopy
+      ? loadSpliceRelay()
+      : { available: false, reason: 'loco.gateway.zeroCopy is false' };
+    options.logger.info(
+      this.spliceRelay.available
+        ? 'VNC gateway relays screens with splice(2) where both ends are plain sockets'
+        : `VNC gateway relays screens in JavaScript: ${this.spliceRelay.reason}`,
+    );
   }
 
   /**
@@ -162,7 +177,8 @@ export class VncGateway {
     }
     socket.once('close', abandon);
     target.once('error', () => undefined);
-    this.wss.handleUpgrade(req, socket, head, ws => {
+    const spliced = this.spliceBetween(target, socket);
+    this.wss.handleUpgrade(req, spliced ?? socket, head, ws => {
       socket.off('close', abandon);
       const allowInput = decision.allowInput && query.data.viewOnly !== 'true';
       let unregister = () => {};
@@ -170,6 +186,7 @@ export class VncGateway {
         ws,
         target,
         reader,
+        zeroCopy: spliced,
         environment: env,
         index,
         user: decision.user,
@@ -187,6 +204,32 @@ export class VncGateway {
       if (target.destroyed)
         session.close(CLOSE.serverError, 'VNC connection lost');
     });
+  }
+
+  /**
+   * The browser's socket wrapped around a native relay, when both ends are
+   * plain sockets and the target reads through `onread` (so pausing it stops
+   * the kernel reads at once and the relay sees every byte after the greeting).
+   */
+  private spliceBetween(target: Duplex, browser: Duplex) {
+    if (!this.spliceRelay.available) return undefined;
+    const vncFd = plainSocketFd(target);
+    const browserFd = plainSocketFd(browser);
+    if (vncFd === undefined || browserFd === undefined) return undefined;
+    // Only a socket reading through `onread` stops its kernel reads on pause();
+    // any other would keep reading bytes the relay must see.
+    target.pause();
+    const handle = (target as { _handle?: { reading?: boolean } })._handle;
+    if (handle?.reading !== false) {
+      target.resume();
+      return undefined;
+    }
+    return new SplicedBrowserSocket(
+      browser as Socket,
+      vncFd,
+      browserFd,
+      this.spliceRelay.Relay,
+    );
   }
 
   /** A plain HTTP answer on a socket that asked to upgrade, then close it. */

@@ -4,6 +4,7 @@ import type { LocoMetrics } from '@loco-portal/plugin-loco-node';
 import type { RawData, WebSocket } from 'ws';
 import type { PooledVncReader } from './pooledReads';
 import { RfbClientFilter, RfbProtocolError } from './RfbClientFilter';
+import type { ZeroCopyRelay } from './zeroCopy/SplicedBrowserSocket';
 
 /** Stop reading VNC while this much is queued for a slow browser. */
 export const HIGH_WATER_BYTES = 1 << 20;
@@ -24,6 +25,11 @@ export interface VncSessionOptions {
   target: Duplex;
   /** The target's `onread` reader, when it was opened with one. */
   reader?: PooledVncReader;
+  /**
+   * The native relay carrying VNC to the browser, when the gateway could use
+   * one (the target was opened with `reader` and is paused).
+   */
+  zeroCopy?: ZeroCopyRelay;
   environment: string;
   index: number;
   user: string;
@@ -50,6 +56,7 @@ export class VncSession {
   private alive = true;
   private lastClientMessageAt = Date.now();
   private readonly heartbeat: NodeJS.Timeout;
+  private stopReportingBytes = () => {};
 
   constructor(private readonly o: VncSessionOptions) {
     this.user = o.user;
@@ -83,8 +90,22 @@ export class VncSession {
     };
     // A target opened with `onread` delivers through the reader and never
     // emits 'data'; one that could not honour it (port-forward) emits 'data'.
+    // With a native relay the reader holds only what arrived before it (the
+    // greeting): that goes through ws first, then the relay takes over.
     o.reader?.pipeTo(toBrowser);
-    target.on('data', (chunk: Buffer) => toBrowser(chunk));
+    if (o.zeroCopy) {
+      const relay = o.zeroCopy;
+      const report = () => toClient.inc(relay.takeRelayedBytes());
+      this.stopReportingBytes = metrics.reportVncBytesOnCollect(report);
+      relay.start(failure => {
+        if (failure) {
+          o.logger.info(`VNC ${environment}/${o.index} relay: ${failure}`);
+          this.close(CLOSE.serverError, 'VNC connection failed');
+        } else this.close(CLOSE.normal, 'VNC server closed the connection');
+      });
+    } else {
+      target.on('data', (chunk: Buffer) => toBrowser(chunk));
+    }
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (!isBinary) {
@@ -161,6 +182,13 @@ export class VncSession {
     this.closed = true;
     clearInterval(this.heartbeat);
     const { ws, target, metrics, environment } = this.o;
+    if (this.o.zeroCopy) {
+      this.o.zeroCopy.stop();
+      metrics.vncBytes
+        .labels(environment, 'to_client')
+        .inc(this.o.zeroCopy.takeRelayedBytes());
+      this.stopReportingBytes();
+    }
     target.destroy();
     if (ws.readyState === ws.OPEN) {
       ws.close(code, reason);

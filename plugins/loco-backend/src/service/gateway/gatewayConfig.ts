@@ -8,6 +8,8 @@ export interface GatewaySettings {
   maxSessionsPerUser: number;
   idleTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** Relay screens with the native splice(2) relay when it is built. */
+  zeroCopy: boolean;
 }
 
 export const GATEWAY_DEFAULTS: GatewaySettings = {
@@ -15,6 +17,7 @@ export const GATEWAY_DEFAULTS: GatewaySettings = {
   // An open tab on a quiet screen is a normal thing to have; cut only the forgotten ones.
   idleTimeoutMs: 4 * 60 * 60 * 1000,
   heartbeatIntervalMs: 30_000,
+  zeroCopy: true,
 };
 
 const settingsSchema = z.object({
@@ -29,6 +32,7 @@ const settingsSchema = z.object({
     .int()
     .min(1_000)
     .max(3600 * 1000),
+  zeroCopy: z.boolean(),
 });
 
 /** Reads `loco.gateway.*`; durations are seconds (number) or Backstage durations. */
@@ -49,6 +53,8 @@ export function readGatewaySettings(config: Config): GatewaySettings {
       'heartbeatInterval',
       GATEWAY_DEFAULTS.heartbeatIntervalMs,
     ),
+    zeroCopy:
+      gateway?.getOptionalBoolean('zeroCopy') ?? GATEWAY_DEFAULTS.zeroCopy,
   });
   if (!result.success) {
     throw new InputError(
