@@ -8,7 +8,7 @@ import type {
   LocoRuntimes,
   ProvisioningSettings,
 } from '@loco-portal/plugin-loco-node';
-import { HelmProvisioner } from '../helm/HelmProvisioner';
+import { HelmProvisioner, type RunOptions } from '../helm/HelmProvisioner';
 
 /** What the loco:environment:* actions need from the backend. */
 export interface LocoActionDeps {
@@ -44,6 +44,14 @@ export async function authorizeManage(deps: LocoActionDeps, ctx: AnyContext) {
 /** Scratch space for values and CA files: inside the task workspace, removed with it. */
 export function helmWorkDir(ctx: AnyContext) {
   return path.join(ctx.workspacePath, '.loco-helm');
+}
+
+/** How every helm command of an action runs: its wait, its work dir, its log. */
+export function helmRunOptions(
+  ctx: AnyContext,
+  { wait, timeout }: Pick<RunOptions, 'wait' | 'timeout'>,
+): RunOptions {
+  return { wait, timeout, workDir: helmWorkDir(ctx), logger: ctx.logger };
 }
 
 /** Catalog entity ref and Loco tab path of an environment. */

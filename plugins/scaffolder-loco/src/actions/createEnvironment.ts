@@ -4,6 +4,7 @@ import { HelmProvisioner } from '../helm/HelmProvisioner';
 import {
   authorizeManage,
   environmentLinks,
+  helmRunOptions,
   helmWorkDir,
   LocoActionDeps,
 } from './context';
@@ -13,6 +14,7 @@ import {
   environmentOutputs,
   inputSchema,
   validateInput,
+  rejectKubernetesOnlyInputs,
 } from './inputs';
 import { LocalEnvironments } from './localEnvironments';
 
@@ -96,9 +98,11 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
             args.snapshotRegistry ?? deps.settings.helm.snapshotRegistry,
         };
         await authorizeManage(deps, ctx);
-        const workDir = helmWorkDir(ctx);
         if (ctx.isDryRun) {
-          const valuesFile = await helm.writeReleaseValues(spec, workDir);
+          const valuesFile = await helm.writeReleaseValues(
+            spec,
+            helmWorkDir(ctx),
+          );
           ctx.logger.info(
             `Dry run: would run helm ${helm
               .installArgs(name, target, valuesFile, { wait, timeout })
@@ -109,27 +113,20 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
           await ctx.checkpoint({
             key: `loco.helm.install.${location}.${target.namespace}.${name}`,
             fn: async () => {
-              await helm.install(spec, target, {
-                wait,
-                timeout,
-                workDir,
-                logger: ctx.logger,
-              });
+              await helm.install(
+                spec,
+                target,
+                helmRunOptions(ctx, { wait, timeout }),
+              );
             },
           });
         }
       } else {
-        for (const key of [
+        rejectKubernetesOnlyInputs(args, [
           'cluster',
           'namespace',
           'snapshotRegistry',
-        ] as const) {
-          if (args[key] !== undefined) {
-            throw new InputError(
-              `${key} applies to the kubernetes runtime only`,
-            );
-          }
-        }
+        ]);
         local.check({ snapshotTag });
         await authorizeManage(deps, ctx);
         if (ctx.isDryRun) {

@@ -1,9 +1,12 @@
-import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { HelmProvisioner } from '../helm/HelmProvisioner';
-import { authorizeManage, helmWorkDir, LocoActionDeps } from './context';
+import { authorizeManage, helmRunOptions, LocoActionDeps } from './context';
 import { examples } from './destroyEnvironment.examples';
-import { inputSchema, validateInput } from './inputs';
+import {
+  inputSchema,
+  rejectKubernetesOnlyInputs,
+  validateInput,
+} from './inputs';
 import { LocalEnvironments } from './localEnvironments';
 
 const input = inputSchema([
@@ -48,21 +51,16 @@ export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
           await ctx.checkpoint({
             key: `loco.helm.uninstall.${target.cluster.name}.${target.namespace}.${name}`,
             fn: async () => {
-              await helm.uninstall(name, target, {
-                wait,
-                timeout,
-                workDir: helmWorkDir(ctx),
-                logger: ctx.logger,
-              });
+              await helm.uninstall(
+                name,
+                target,
+                helmRunOptions(ctx, { wait, timeout }),
+              );
             },
           });
         }
       } else {
-        if (args.cluster !== undefined || args.namespace !== undefined) {
-          throw new InputError(
-            'cluster and namespace apply to the kubernetes runtime only',
-          );
-        }
+        rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);
         local.check({});
         await authorizeManage(deps, ctx);
         await local.get(name);

@@ -108,6 +108,21 @@ export function inputSchema<K extends FieldName>(
   ) as unknown as { [P in K]: Fields[P] };
 }
 
+/** Inputs that only mean something to a Helm release. */
+type KubernetesOnlyInput = 'cluster' | 'namespace' | 'snapshotRegistry';
+
+/** The local runtime refuses Helm-only inputs instead of silently ignoring them. */
+export function rejectKubernetesOnlyInputs(
+  args: Partial<Record<KubernetesOnlyInput, unknown>>,
+  keys: readonly KubernetesOnlyInput[],
+) {
+  for (const key of keys) {
+    if (args[key] !== undefined) {
+      throw new InputError(`${key} applies to the kubernetes runtime only`);
+    }
+  }
+}
+
 /** Validates raw input with the same schemas; every failure is an InputError. */
 export function validateInput<K extends FieldName>(
   schema: { [P in K]: (zz: Z) => z.ZodTypeAny },

@@ -4,7 +4,7 @@ import { HelmProvisioner } from '../helm/HelmProvisioner';
 import {
   authorizeManage,
   environmentLinks,
-  helmWorkDir,
+  helmRunOptions,
   LocoActionDeps,
 } from './context';
 import { examples } from './updateEnvironment.examples';
@@ -13,6 +13,7 @@ import {
   environmentOutputs,
   inputSchema,
   validateInput,
+  rejectKubernetesOnlyInputs,
 } from './inputs';
 import { LocalEnvironments } from './localEnvironments';
 
@@ -100,21 +101,17 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
               target.namespace
             }.${name}.${instances ?? ''}.${snapshotTag ?? ''}`,
             fn: async () => {
-              await helm.update(name, change, target, {
-                wait,
-                timeout,
-                workDir: helmWorkDir(ctx),
-                logger: ctx.logger,
-              });
+              await helm.update(
+                name,
+                change,
+                target,
+                helmRunOptions(ctx, { wait, timeout }),
+              );
             },
           });
         }
       } else {
-        if (args.cluster !== undefined || args.namespace !== undefined) {
-          throw new InputError(
-            'cluster and namespace apply to the kubernetes runtime only',
-          );
-        }
+        rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);
         local.check({ snapshotTag });
         await authorizeManage(deps, ctx);
         const env = await local.get(name);
