@@ -4,10 +4,9 @@ import type {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { locoEnvironmentReadPermission } from '@loco-portal/plugin-loco-common';
 import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
+import { requirePermission } from './requirePermission';
 
 export interface MetricsRouterOptions {
   runtimes: LocoRuntimes;
@@ -45,18 +44,11 @@ export async function createMetricsRouter(
 
   const router = Router();
   router.get('/metrics', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const [decision] = await permissions.authorize(
-      [{ permission: locoEnvironmentReadPermission }],
-      { credentials },
+    await requirePermission(
+      { httpAuth, permissions },
+      req,
+      locoEnvironmentReadPermission,
     );
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(
-        `Missing permission ${locoEnvironmentReadPermission.name}`,
-      );
-    }
     res.setHeader('Cache-Control', 'no-store');
     res.type(registry.contentType).send(await registry.metrics());
   });

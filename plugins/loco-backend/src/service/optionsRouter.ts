@@ -4,14 +4,13 @@ import type {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { locoEnvironmentReadPermission } from '@loco-portal/plugin-loco-common';
 import {
   LocoRuntimes,
   provisioningOptions,
   ProvisioningSettings,
 } from '@loco-portal/plugin-loco-node';
+import { requirePermission } from './requirePermission';
 
 export interface OptionsRouterOptions {
   runtimes: LocoRuntimes;
@@ -32,18 +31,11 @@ export async function createOptionsRouter(
   const { runtimes, settings, httpAuth, permissions } = options;
   const router = Router();
   router.get('/options', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const [decision] = await permissions.authorize(
-      [{ permission: locoEnvironmentReadPermission }],
-      { credentials },
+    await requirePermission(
+      { httpAuth, permissions },
+      req,
+      locoEnvironmentReadPermission,
     );
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(
-        `Missing permission ${locoEnvironmentReadPermission.name}`,
-      );
-    }
     res.json(provisioningOptions(settings, runtimes.kinds()));
   });
   return router;

@@ -4,11 +4,8 @@ import type {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError } from '@backstage/errors';
-import {
-  AuthorizeResult,
-  BasicPermission,
-} from '@backstage/plugin-permission-common';
+import { InputError } from '@backstage/errors';
+import type { BasicPermission } from '@backstage/plugin-permission-common';
 import {
   locoEnvironmentReadPermission,
   locoEnvironmentManagePermission,
@@ -20,6 +17,7 @@ import type {
 } from '@loco-portal/plugin-loco-node';
 import { z } from 'zod';
 import { environmentParam, instanceParams } from './params';
+import { requirePermission } from './requirePermission';
 
 export interface RouterOptions {
   runtimes: LocoRuntimes;
@@ -50,18 +48,8 @@ export async function createRouter(
   // Explicit `allow`: without it httpAuth returns "none" credentials instead of failing.
   const authenticate = (req: express.Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
-  const authorize = async (
-    req: express.Request,
-    permission: BasicPermission,
-  ) => {
-    const credentials = await authenticate(req);
-    const [decision] = await permissions.authorize([{ permission }], {
-      credentials,
-    });
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`Missing permission ${permission.name}`);
-    }
-  };
+  const authorize = (req: express.Request, permission: BasicPermission) =>
+    requirePermission({ httpAuth, permissions }, req, permission);
 
   router.get('/health', async (req, res) => {
     await authenticate(req);

@@ -5,13 +5,13 @@ import type {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { InputError, NotFoundError } from '@backstage/errors';
 import { locoEnvironmentReadPermission } from '@loco-portal/plugin-loco-common';
 import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
 import { z } from 'zod';
 import { environmentParam } from '../params';
 import { badgeContent, renderBadge } from './renderBadge';
+import { requirePermission } from '../requirePermission';
 
 export interface BadgesRouterOptions {
   runtimes: LocoRuntimes;
@@ -42,19 +42,12 @@ export async function createBadgesRouter(
   const router = Router();
 
   router.get('/badges/environments/:file', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-      allowLimitedAccess: true,
-    });
-    const [decision] = await permissions.authorize(
-      [{ permission: locoEnvironmentReadPermission }],
-      { credentials },
+    await requirePermission(
+      { httpAuth, permissions },
+      req,
+      locoEnvironmentReadPermission,
+      { allowLimitedAccess: true },
     );
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(
-        `Missing permission ${locoEnvironmentReadPermission.name}`,
-      );
-    }
     const parsed = badgeParams.safeParse(req.params);
     if (!parsed.success) throw new InputError(z.prettifyError(parsed.error));
 
