@@ -1,9 +1,11 @@
-import express from 'express';
 import request from 'supertest';
-import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import { LocoRuntimes } from '@loco-portal/plugin-loco-node';
 import { FakeEmulatorRuntime } from '../__testUtils__/FakeEmulatorRuntime';
+import {
+  mockAuthServices,
+  routerTestApp,
+} from '../__testUtils__/routerTestApp';
 import { createMetricsRouter } from './metricsRouter';
 
 async function app(options: { allow?: boolean } = {}) {
@@ -13,31 +15,9 @@ async function app(options: { allow?: boolean } = {}) {
   const runtimes = new LocoRuntimes([runtime]);
   const router = await createMetricsRouter({
     runtimes,
-    httpAuth: mockServices.httpAuth({
-      defaultCredentials: mockCredentials.none(),
-    }),
-    permissions: mockServices.permissions({
-      result:
-        options.allow === false ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
-    }),
+    ...mockAuthServices(options),
   });
-  // The statuses Backstage's error middleware gives these error types.
-  const statusOf: Record<string, number> = {
-    AuthenticationError: 401,
-    NotAllowedError: 403,
-  };
-  const server = express()
-    .use(router)
-    .use(
-      (
-        error: Error,
-        _req: express.Request,
-        res: express.Response,
-        _next: express.NextFunction,
-      ) => {
-        res.status(statusOf[error.name] ?? 500).json({ error: error.name });
-      },
-    );
+  const server = routerTestApp(router);
   return { server, runtimes };
 }
 

@@ -1,12 +1,14 @@
-import express from 'express';
 import request from 'supertest';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   LocoRuntimes,
   readProvisioningSettings,
 } from '@loco-portal/plugin-loco-node';
 import { FakeEmulatorRuntime } from '../__testUtils__/FakeEmulatorRuntime';
+import {
+  mockAuthServices,
+  routerTestApp,
+} from '../__testUtils__/routerTestApp';
 import { createOptionsRouter } from './optionsRouter';
 
 async function app(options: { allow?: boolean } = {}) {
@@ -41,30 +43,9 @@ async function app(options: { allow?: boolean } = {}) {
   const router = await createOptionsRouter({
     runtimes: new LocoRuntimes([new FakeEmulatorRuntime([])]),
     settings,
-    httpAuth: mockServices.httpAuth({
-      defaultCredentials: mockCredentials.none(),
-    }),
-    permissions: mockServices.permissions({
-      result:
-        options.allow === false ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
-    }),
+    ...mockAuthServices(options),
   });
-  const statusOf: Record<string, number> = {
-    AuthenticationError: 401,
-    NotAllowedError: 403,
-  };
-  return express()
-    .use(router)
-    .use(
-      (
-        error: Error,
-        _req: express.Request,
-        res: express.Response,
-        _next: express.NextFunction,
-      ) => {
-        res.status(statusOf[error.name] ?? 500).json({ error: error.name });
-      },
-    );
+  return routerTestApp(router);
 }
 
 describe('GET /options', () => {
