@@ -58,9 +58,9 @@ export class LocoMetrics {
   });
 
   /**
-   * Registers a session whose bytes are counted outside JavaScript (the
-   * zero-copy relay): `report` adds them to {@link vncBytes} and runs before
-   * every scrape. Returns the unregister function.
+   * Registers a VNC session's byte report: sessions count bytes in plain
+   * numbers (and the native relay in C), and `report` adds them to
+   * {@link vncBytes} before every scrape. Returns the unregister function.
    */
   reportVncBytesOnCollect(report: () => void): () => void {
     this.vncBytesSources.add(report);
