@@ -2,9 +2,10 @@
  * The real VncGateway in a process of its own for the bench, so its CPU time
  * can be measured alone. Test doubles: a bearer token check instead of
  * Backstage auth, allow-all permissions, and a runtime whose VNC target is the
- * bench's RFB server over TCP. Everything on the data path is production code.
+ * bench's RFB server over TCP or a unix socket. Everything on the data path is
+ * production code.
  * Run with the Backstage TS loader:
- *   node --require @backstage/cli-node/config/nodeTransform.cjs gatewayHost.ts PORT TARGET_PORT [native|js]
+ *   node --require @backstage/cli-node/config/nodeTransform.cjs gatewayHost.ts PORT TARGET_PORT|TARGET_PATH [native|js]
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -16,7 +17,9 @@ import {
 import { VncGateway } from '../../plugins/loco-backend/src/service/gateway/VncGateway';
 import { GATEWAY_DEFAULTS } from '../../plugins/loco-backend/src/service/gateway/gatewayConfig';
 
-const [port, targetPort] = process.argv.slice(2, 4).map(Number);
+const port = Number(process.argv[2]);
+// A port number (TCP, like a pod) or a unix socket path (like a local instance).
+const target = process.argv[3];
 // `js`: the JavaScript relay even where the native splice relay is built.
 const relay = process.argv[4] ?? 'native';
 
@@ -28,8 +31,9 @@ const runtime = {
   // Like the real runtimes' plain-socket connections: honours `onread`.
   async openVnc(_env: string, _index: number, options?: VncOpenOptions) {
     const socket = net.createConnection({
-      port: targetPort,
-      host: '127.0.0.1',
+      ...(/^\d+$/.test(target)
+        ? { port: Number(target), host: '127.0.0.1' }
+        : { path: target }),
       onread: options?.onread,
     });
     socket.setNoDelay(true);
