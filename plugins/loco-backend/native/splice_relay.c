@@ -29,8 +29,10 @@
 #include <unistd.h>
 #include <uv.h>
 
-// Most bytes per frame: also the pipe's capacity.
-#define FRAME_MAX (1 << 20)
+// Most bytes per frame, and the pipe's capacity. Bigger frames save the relay
+// little (measured: 1 MiB vs 64 KiB, 0.22 vs 0.26 CPU-s per GB) but make the
+// browser wait for, and reassemble, the whole frame before it sees any of it.
+#define FRAME_MAX (1 << 18)
 // Smaller batches are copied: header and payload then leave in one write, one
 // TCP segment, and the browser wakes once (splicing would send two).
 #define INLINE_MAX 4096
