@@ -62,6 +62,9 @@ node_suite() {
 check "type-check (tsc)" npx tsc --noEmit
 check "lint" npx backstage-cli repo lint
 check "format (prettier)" npm run --silent prettier:check
+# Every package's config.d.ts against app-config.yaml; --strict because the
+# backend itself only warns about values that do not match the schema.
+check "config schema (app-config.yaml)" npx backstage-cli config:check --strict --config app-config.yaml
 jest_suite
 node_suite emulator-image tests/emulator-image
 node_suite chart tests/chart
