@@ -118,6 +118,29 @@ describe.each(RELAYS)(
       await waitFor(() => bed.gateway.sessions.size === 0);
     });
 
+    it('ends cleanly when the viewer closes while the screen is streaming', async () => {
+      await start();
+      const client = await bed.open(VIEWER);
+      await client.handshake();
+      const serverSide = bed.rfb.connections[0].socket;
+      const block = Buffer.alloc(64 << 10, 7);
+      let streaming = true;
+      const pump = () => {
+        while (streaming && serverSide.write(block));
+        if (streaming) serverSide.once('drain', pump);
+      };
+      serverSide.once('close', () => (streaming = false));
+      pump();
+      await client.read(1 << 20);
+      // The close handshake completes and the VNC connection is released even
+      // with screen data still coming (SplicedBrowserSocket.test checks that no
+      // data frame follows the close frame on the native relay).
+      client.ws.close(CLOSE.normal);
+      expect(await client.closed).toBe(CLOSE.normal);
+      await waitFor(() => bed.rfb.openConnections() === 0);
+      streaming = false;
+    });
+
     it('closes a viewer that sends nothing for the idle timeout', async () => {
       await start({ idleTimeoutMs: 300, heartbeatIntervalMs: 100 });
       const client = await bed.open(VIEWER);

@@ -99,7 +99,16 @@ export class VncSession {
     // greeting): that goes through ws first, then the relay takes over.
     o.reader?.pipeTo(toBrowser);
     if (o.zeroCopy) {
-      o.zeroCopy.start(failure => {
+      const relay = o.zeroCopy;
+      // No screen data may follow a close frame (RFC 6455 5.5.1), and ws
+      // sends one itself when the viewer closes or misbehaves: every close
+      // goes through ws.close, so the relay stops reading VNC right there.
+      const wsClose = ws.close.bind(ws);
+      ws.close = ((code?: number, reason?: string | Buffer) => {
+        relay.stop();
+        wsClose(code, reason);
+      }) as typeof ws.close;
+      relay.start(failure => {
         if (failure) {
           o.logger.info(`VNC ${environment}/${o.index} relay: ${failure}`);
           this.close(CLOSE.serverError, 'VNC connection failed');
