@@ -276,6 +276,12 @@ static relay_t *unwrap(napi_env env, napi_callback_info info, size_t *argc,
   return r;
 }
 
+// The relay behind `this` of a method without arguments, or return (a JS
+// exception is pending).
+#define RELAY_OR_THROW(r)                                                      \
+  relay_t *r = unwrap(env, info, NULL, NULL);                                  \
+  if (!r) return NULL
+
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -334,9 +340,7 @@ static napi_value relay_new(napi_env env, napi_callback_info info) {
 
 // relay.start(): begin relaying VNC to the browser.
 static napi_value relay_start(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  relay_t *r = unwrap(env, info, &argc, NULL);
-  if (!r) return NULL;
+  RELAY_OR_THROW(r);
   r->started = 1;
   watch(r, r->header_off < r->header_len || r->payload_left || r->queue_head);
   return NULL;
@@ -377,9 +381,7 @@ static napi_value relay_write(napi_env env, napi_callback_info info) {
 
 // relay.onDrained(): emit 'drained' once everything owed is written.
 static napi_value relay_on_drained(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  relay_t *r = unwrap(env, info, &argc, NULL);
-  if (!r) return NULL;
+  RELAY_OR_THROW(r);
   r->notify_drained = 1;
   uv_poll_start(&r->dst_poll, UV_WRITABLE, on_poll);
   return NULL;
@@ -388,9 +390,7 @@ static napi_value relay_on_drained(napi_env env, napi_callback_info info) {
 // relay.stopReading(): no more VNC data; what is owed is still written (a
 // close frame must not follow screen data that was still coming).
 static napi_value relay_stop_reading(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  relay_t *r = unwrap(env, info, &argc, NULL);
-  if (!r) return NULL;
+  RELAY_OR_THROW(r);
   r->src_ended = 1;
   uv_poll_stop(&r->src_poll);
   return NULL;
@@ -398,10 +398,8 @@ static napi_value relay_stop_reading(napi_env env, napi_callback_info info) {
 
 // relay.takeRelayedBytes(): payload bytes spliced since the last call.
 static napi_value relay_take_bytes(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
   napi_value result;
-  relay_t *r = unwrap(env, info, &argc, NULL);
-  if (!r) return NULL;
+  RELAY_OR_THROW(r);
   CHECK(napi_create_double(env, (double)r->relayed, &result));
   r->relayed = 0;
   return result;
