@@ -1,4 +1,4 @@
-// Builds the zero-copy VNC relay (splice_relay.c) into build/splice_relay.node
+// Builds the zero-copy VNC relay (splice_relay.c, relay.c) into build/splice_relay.node
 // with the C compiler and the Node-API headers of the running Node.
 //   node native/build.mjs             build if missing or stale; on failure say
 //                                     why and exit 0 (the gateway falls back to
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const here = import.meta.dirname;
-const source = path.join(here, 'splice_relay.c');
+const sources = ['splice_relay.c', 'relay.c'].map(f => path.join(here, f));
 const output = path.join(here, 'build', 'splice_relay.node');
 const required = process.argv.includes('--required');
 // Official Node builds ship their headers next to bin/.
@@ -30,8 +30,9 @@ if (!fs.existsSync(path.join(headers, 'node_api.h'))) {
   giveUp(`no Node-API headers at ${headers}`);
 }
 const newest = Math.max(
-  fs.statSync(source).mtimeMs,
-  fs.statSync(import.meta.filename).mtimeMs,
+  ...[...sources, path.join(here, 'relay.h'), import.meta.filename].map(
+    f => fs.statSync(f).mtimeMs,
+  ),
 );
 if (fs.existsSync(output) && fs.statSync(output).mtimeMs >= newest) {
   process.exit(0);
@@ -50,7 +51,7 @@ const result = spawnSync(
     '-fvisibility=hidden',
     '-I',
     headers,
-    source,
+    ...sources,
     '-o',
     `${output}.tmp`,
   ],
