@@ -1,4 +1,3 @@
-import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { HelmProvisioner } from '../helm/HelmProvisioner';
 import {
@@ -15,6 +14,7 @@ import {
   inputSchema,
   validateInput,
   rejectKubernetesOnlyInputs,
+  checkHelmSnapshotTag,
 } from './inputs';
 import { LocalEnvironments } from './localEnvironments';
 
@@ -75,18 +75,7 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
 
       if (runtime === 'kubernetes') {
         const target = helm.resolveTarget(args.cluster, args.namespace);
-        const tags = deps.settings.helm.snapshotTags;
-        if (
-          snapshotTag !== undefined &&
-          tags.length > 0 &&
-          !tags.includes(snapshotTag)
-        ) {
-          throw new InputError(
-            `Unknown snapshot tag "${snapshotTag}" (configured: ${tags.join(
-              ', ',
-            )})`,
-          );
-        }
+        checkHelmSnapshotTag(snapshotTag, deps.settings.helm.snapshotTags);
         location = target.cluster.name;
         const spec = {
           name,

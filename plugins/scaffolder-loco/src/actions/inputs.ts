@@ -123,6 +123,24 @@ export function rejectKubernetesOnlyInputs(
   }
 }
 
+/** A Helm release may only use a configured snapshot tag (when tags are configured). */
+export function checkHelmSnapshotTag(
+  snapshotTag: string | undefined,
+  configured: readonly string[],
+) {
+  if (
+    snapshotTag !== undefined &&
+    configured.length > 0 &&
+    !configured.includes(snapshotTag)
+  ) {
+    throw new InputError(
+      `Unknown snapshot tag "${snapshotTag}" (configured: ${configured.join(
+        ', ',
+      )})`,
+    );
+  }
+}
+
 /** Validates raw input with the same schemas; every failure is an InputError. */
 export function validateInput<K extends FieldName>(
   schema: { [P in K]: (zz: Z) => z.ZodTypeAny },

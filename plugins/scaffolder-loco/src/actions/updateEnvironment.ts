@@ -14,6 +14,7 @@ import {
   inputSchema,
   validateInput,
   rejectKubernetesOnlyInputs,
+  checkHelmSnapshotTag,
 } from './inputs';
 import { LocalEnvironments } from './localEnvironments';
 
@@ -78,18 +79,7 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
 
       if (runtime === 'kubernetes') {
         const target = helm.resolveTarget(args.cluster, args.namespace);
-        const tags = deps.settings.helm.snapshotTags;
-        if (
-          snapshotTag !== undefined &&
-          tags.length > 0 &&
-          !tags.includes(snapshotTag)
-        ) {
-          throw new InputError(
-            `Unknown snapshot tag "${snapshotTag}" (configured: ${tags.join(
-              ', ',
-            )})`,
-          );
-        }
+        checkHelmSnapshotTag(snapshotTag, deps.settings.helm.snapshotTags);
         await authorizeManage(deps, ctx);
         if (ctx.isDryRun) {
           ctx.logger.info(
