@@ -7,35 +7,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+// Writes the header of an n-byte frame so that it ends where the payload
+// begins (frame + FRAME_HEADROOM); the payload is spliced unless copied.
 static void set_header(relay_t *r, size_t n) {
-  r->header[0] = 0x82; // FIN, binary
+  uint8_t header[FRAME_HEADROOM];
+  size_t len;
+  header[0] = 0x82; // FIN, binary
   if (n < 126) {
-    r->header[1] = (uint8_t)n;
-    r->header_len = 2;
+    header[1] = (uint8_t)n;
+    len = 2;
   } else if (n < 65536) {
-    r->header[1] = 126;
-    r->header[2] = (uint8_t)(n >> 8);
-    r->header[3] = (uint8_t)n;
-    r->header_len = 4;
+    header[1] = 126;
+    header[2] = (uint8_t)(n >> 8);
+    header[3] = (uint8_t)n;
+    len = 4;
   } else {
-    r->header[1] = 127;
+    header[1] = 127;
     for (int i = 0; i < 8; i++)
-      r->header[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
-    r->header_len = 10;
+      header[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+    len = 10;
   }
-  r->header_off = 0;
+  r->frame_off = FRAME_HEADROOM - len;
+  memcpy(r->frame + r->frame_off, header, len);
+  r->frame_len = FRAME_HEADROOM;
   r->payload_left = n;
 }
 
-// A frame whose payload was read into header + 10: moves the payload to just
-// after the header, so the whole frame is one write.
-static void set_inline_frame(relay_t *r, size_t n) {
+// A frame whose payload was read to frame + FRAME_HEADROOM: header and
+// payload leave in one write.
+static void set_copied_frame(relay_t *r, size_t n) {
   set_header(r, n);
-  if (r->header_len < 10)
-    memmove(r->header + r->header_len, r->header + 10, n);
-  r->header_len += n;
+  r->frame_len += n;
   r->payload_left = 0;
   r->relayed += (uint64_t)n;
 }
@@ -60,11 +65,11 @@ static void watch(relay_t *r, int want_out) {
 // queued frames. Returns 1 when all is written, 0 when the socket is full,
 // -1 (errno set) on failure.
 static int flush(relay_t *r) {
-  while (r->header_off < r->header_len) {
-    ssize_t n = write(r->dst, r->header + r->header_off,
-                      r->header_len - r->header_off);
+  while (r->frame_off < r->frame_len) {
+    ssize_t n = write(r->dst, r->frame + r->frame_off,
+                      r->frame_len - r->frame_off);
     if (n < 0) return errno == EAGAIN ? 0 : -1;
-    r->header_off += (size_t)n;
+    r->frame_off += (size_t)n;
   }
   while (r->payload_left > 0) {
     ssize_t n = splice(r->pipe_r, NULL, r->dst, NULL, r->payload_left,
@@ -113,17 +118,26 @@ static void pump(relay_t *r) {
     }
     if (!r->started || r->src_ended || frames >= FRAMES_PER_WAKE)
       return watch(r, 0);
-    int available = 0;
-    if (ioctl(r->src, FIONREAD, &available) == 0 && available > 0 &&
-        available <= INLINE_MAX) {
-      ssize_t n = read(r->src, r->header + 10, (size_t)available);
+    ssize_t n;
+    if (r->copy_batches) {
+      n = read(r->src, r->frame + FRAME_HEADROOM, FRAME_MAX);
       if (n > 0) {
-        set_inline_frame(r, (size_t)n);
+        set_copied_frame(r, (size_t)n);
         continue;
       }
+    } else {
+      int available = 0;
+      if (ioctl(r->src, FIONREAD, &available) == 0 && available > 0 &&
+          available <= INLINE_MAX) {
+        n = read(r->src, r->frame + FRAME_HEADROOM, (size_t)available);
+        if (n > 0) {
+          set_copied_frame(r, (size_t)n);
+          continue;
+        }
+      }
+      n = splice(r->src, NULL, r->pipe_w, NULL, FRAME_MAX,
+                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     }
-    ssize_t n = splice(r->src, NULL, r->pipe_w, NULL, FRAME_MAX,
-                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0 && errno == EAGAIN) return watch(r, 0);
     if (n < 0) return fail(r, "read from VNC");
     if (n == 0) {
@@ -153,6 +167,7 @@ static void free_relay(relay_t *r) {
     r->queue_head = q->next;
     free(q);
   }
+  free(r->frame);
   free(r);
 }
 
@@ -182,12 +197,22 @@ void relay_close(relay_t *r) {
 
 int relay_init(relay_t *r, uv_loop_t *loop, int src_fd, int dst_fd) {
   int pipefd[2];
+  int domain = 0;
+  socklen_t domain_len = sizeof domain;
+  getsockopt(src_fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len);
+  // Splicing from a unix socket saves CPU but halves throughput (measured
+  // with bench/gateway: 1.06x websockify spliced, 1.35x copied); from TCP
+  // it is the fastest path (1.44x, at half the CPU of copying).
+  r->copy_batches = domain == AF_UNIX;
+  r->frame = malloc(FRAME_HEADROOM + (r->copy_batches ? FRAME_MAX : INLINE_MAX));
+  if (!r->frame) return -1;
   r->src = fcntl(src_fd, F_DUPFD_CLOEXEC, 0);
   r->dst = fcntl(dst_fd, F_DUPFD_CLOEXEC, 0);
   if (r->src < 0 || r->dst < 0 || pipe2(pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
     int error = errno;
     if (r->src >= 0) close(r->src);
     if (r->dst >= 0) close(r->dst);
+    free(r->frame);
     errno = error;
     return -1;
   }
@@ -204,7 +229,7 @@ int relay_init(relay_t *r, uv_loop_t *loop, int src_fd, int dst_fd) {
 
 void relay_start(relay_t *r) {
   r->started = 1;
-  watch(r, r->header_off < r->header_len || r->payload_left || r->queue_head);
+  watch(r, r->frame_off < r->frame_len || r->payload_left || r->queue_head);
 }
 
 int relay_enqueue(relay_t *r, const void *data, size_t len) {

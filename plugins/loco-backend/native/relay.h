@@ -20,6 +20,8 @@
 // Frames per wake-up before yielding to the event loop, so one busy screen
 // cannot starve input and other sessions.
 #define FRAMES_PER_WAKE 4
+// Room for the longest frame header (RFC 6455: 2 + 8 length bytes).
+#define FRAME_HEADROOM 10
 
 typedef struct queued {
   struct queued *next;
@@ -32,10 +34,14 @@ typedef struct {
   uv_poll_t src_poll, dst_poll;
   // The two poll handles and the JS object each hold the memory.
   int holders;
-  // The current frame's header, followed by its payload when it was copied.
-  uint8_t header[10 + INLINE_MAX];
-  size_t header_len, header_off;
+  // The current frame: its header ends at frame + FRAME_HEADROOM, followed
+  // by its payload when that was copied (frame_len covers both). A spliced
+  // payload (payload_left bytes) waits in the pipe.
+  uint8_t *frame;
+  size_t frame_len, frame_off;
   size_t payload_left;
+  // Copy every batch instead of splicing (VNC over a unix socket).
+  int copy_batches;
   queued_t *queue_head, *queue_tail;
   size_t queued_bytes;
   uint64_t relayed;

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { loadSpliceRelay, plainSocketFd } from './spliceRelay';
 import { SplicedBrowserSocket } from './SplicedBrowserSocket';
 
@@ -31,23 +34,33 @@ function parseFrames(bytes: Buffer): Frame[] {
   return frames;
 }
 
-const listen = async (onConnection: (socket: net.Socket) => void) => {
+const listen = async (
+  onConnection: (socket: net.Socket) => void,
+  unixPath?: string,
+) => {
   const server = net.createServer(onConnection);
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>(resolve =>
+    unixPath
+      ? server.listen(unixPath, resolve)
+      : server.listen(0, '127.0.0.1', resolve),
+  );
   return { server, port: (server.address() as net.AddressInfo).port };
 };
 
+type VncTransport = 'tcp' | 'unix';
+
 /** A VNC server, a browser, and the relay between them as the gateway sets it up. */
-async function relayBetween() {
+async function relayBetween(vncOver: VncTransport) {
   const support = loadSpliceRelay();
   if (!support.available) throw new Error(support.reason);
   let vncServerSide!: net.Socket;
-  const vnc = await listen(s => (vncServerSide = s));
-  const vncSocket = net.connect({
-    port: vnc.port,
-    host: '127.0.0.1',
-    onread: { buffer: Buffer.alloc(1024), callback: () => true },
-  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-relay-'));
+  const unixPath = vncOver === 'unix' ? path.join(dir, 'vnc.sock') : undefined;
+  const vnc = await listen(s => (vncServerSide = s), unixPath);
+  const onread = { buffer: Buffer.alloc(1024), callback: () => true };
+  const vncSocket = unixPath
+    ? net.connect({ path: unixPath, onread })
+    : net.connect({ port: vnc.port, host: '127.0.0.1', onread });
   await new Promise(resolve => vncSocket.once('connect', resolve));
   vncSocket.pause(); // as the gateway does: the relay reads from here on
   let gatewaySide!: net.Socket;
@@ -69,6 +82,7 @@ async function relayBetween() {
     for (const s of [vncSocket, vncServerSide, browser, relayed]) s.destroy();
     vnc.server.close();
     browserServer.server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   };
   return { vncServerSide, relayed, received, ended, cleanup };
 }
@@ -77,52 +91,57 @@ const until = async (condition: () => boolean) => {
   while (!condition()) await new Promise(r => setTimeout(r, 5));
 };
 
-describe('SplicedBrowserSocket over the native relay', () => {
-  it('carries VNC bytes in order as binary frames, with written frames whole between them', async () => {
-    const r = await relayBetween();
-    r.relayed.start(() => undefined);
-    const screen = Buffer.alloc(3 << 20);
-    for (let i = 0; i < screen.length; i++) screen[i] = (i * 7919) >> 3;
-    r.vncServerSide.write(screen.subarray(0, 1 << 20));
-    const ping = Buffer.from([0x89, 0x04, 1, 2, 3, 4]);
-    r.relayed.write(ping);
-    r.vncServerSide.write(screen.subarray(1 << 20));
-    const total = () => r.received.reduce((n, b) => n + b.length, 0);
-    await until(() => total() >= screen.length + ping.length);
-    await new Promise(resolve => setTimeout(resolve, 50)); // nothing more comes
+// The relay splices from TCP (pods) and copies from unix sockets (local
+// QEMU), where splicing is slow; both must frame the same way.
+describe.each<VncTransport>(['tcp', 'unix'])(
+  'SplicedBrowserSocket over the native relay, VNC over %s',
+  vncOver => {
+    it('carries VNC bytes in order as binary frames, with written frames whole between them', async () => {
+      const r = await relayBetween(vncOver);
+      r.relayed.start(() => undefined);
+      const screen = Buffer.alloc(3 << 20);
+      for (let i = 0; i < screen.length; i++) screen[i] = (i * 7919) >> 3;
+      r.vncServerSide.write(screen.subarray(0, 1 << 20));
+      const ping = Buffer.from([0x89, 0x04, 1, 2, 3, 4]);
+      r.relayed.write(ping);
+      r.vncServerSide.write(screen.subarray(1 << 20));
+      const total = () => r.received.reduce((n, b) => n + b.length, 0);
+      await until(() => total() >= screen.length + ping.length);
+      await new Promise(resolve => setTimeout(resolve, 50)); // nothing more comes
 
-    const frames = parseFrames(Buffer.concat(r.received));
-    const data = frames.filter(f => f.opcode === 2);
-    expect(Buffer.concat(data.map(f => f.payload)).equals(screen)).toBe(true);
-    expect(frames.filter(f => f.opcode === 9)).toEqual([
-      { opcode: 9, payload: Buffer.from([1, 2, 3, 4]) },
-    ]);
-    expect(r.relayed.takeRelayedBytes()).toBe(screen.length);
-    r.cleanup();
-  });
-
-  it('after stop() sends only what it owed: the close frame is the last frame', async () => {
-    const r = await relayBetween();
-    r.relayed.start(() => undefined);
-    const block = Buffer.alloc(64 << 10, 1);
-    let streaming = true;
-    const pump = () => {
-      while (streaming && r.vncServerSide.write(block));
-      if (streaming) r.vncServerSide.once('drain', pump);
-    };
-    pump();
-    await until(() => r.received.length > 4);
-    r.relayed.stop();
-    r.relayed.end(Buffer.from([0x88, 0x02, 0x03, 0xe8])); // close 1000
-    await r.ended; // the relay wrote everything owed, then the FIN
-    streaming = false;
-
-    const frames = parseFrames(Buffer.concat(r.received));
-    expect(frames.at(-1)).toEqual({
-      opcode: 8,
-      payload: Buffer.from([0x03, 0xe8]),
+      const frames = parseFrames(Buffer.concat(r.received));
+      const data = frames.filter(f => f.opcode === 2);
+      expect(Buffer.concat(data.map(f => f.payload)).equals(screen)).toBe(true);
+      expect(frames.filter(f => f.opcode === 9)).toEqual([
+        { opcode: 9, payload: Buffer.from([1, 2, 3, 4]) },
+      ]);
+      expect(r.relayed.takeRelayedBytes()).toBe(screen.length);
+      r.cleanup();
     });
-    expect(frames.slice(0, -1).every(f => f.opcode === 2)).toBe(true);
-    r.cleanup();
-  });
-});
+
+    it('after stop() sends only what it owed: the close frame is the last frame', async () => {
+      const r = await relayBetween(vncOver);
+      r.relayed.start(() => undefined);
+      const block = Buffer.alloc(64 << 10, 1);
+      let streaming = true;
+      const pump = () => {
+        while (streaming && r.vncServerSide.write(block));
+        if (streaming) r.vncServerSide.once('drain', pump);
+      };
+      pump();
+      await until(() => r.received.length > 4);
+      r.relayed.stop();
+      r.relayed.end(Buffer.from([0x88, 0x02, 0x03, 0xe8])); // close 1000
+      await r.ended; // the relay wrote everything owed, then the FIN
+      streaming = false;
+
+      const frames = parseFrames(Buffer.concat(r.received));
+      expect(frames.at(-1)).toEqual({
+        opcode: 8,
+        payload: Buffer.from([0x03, 0xe8]),
+      });
+      expect(frames.slice(0, -1).every(f => f.opcode === 2)).toBe(true);
+      r.cleanup();
+    });
+  },
+);
