@@ -7,11 +7,11 @@ import {
 } from '@loco-portal/plugin-loco-common';
 import { deriveInstanceHealth } from '../health/deriveInstanceHealth';
 import { EnvironmentStorage, StorageRoots } from './instanceStorage';
-import {
+import { LocalInstance } from './LocalInstance';
+import type {
   InstanceContext,
-  LocalInstance,
   LocalInstanceOptions,
-} from './LocalInstance';
+} from './localInstanceOptions';
 import { instanceMac, lanEndpoint } from './lanAddress';
 import type { SoundCard } from './localConfig';
 import { multicastNetdev } from './qemuArgs';

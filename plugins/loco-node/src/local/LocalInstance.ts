@@ -1,44 +1,19 @@
 import net from 'node:net';
-import type { LoggerService } from '@backstage/backend-plugin-api';
 import type {
   BootMode,
   ExitRecord,
   HealthFacts,
 } from '@loco-portal/plugin-loco-common';
-import { BootLimiter } from './BootLimiter';
+import { afterExit } from './afterExit';
+import { ColdBootSlot } from './coldBootSlot';
 import { connectVnc, InstanceProbe } from './instanceProbe';
 import { InstanceControls } from './instanceControls';
 import { readProcStat } from './procStat';
-import { buildQemuArgs, QemuLaunchSpec } from './qemuArgs';
+import { buildQemuArgs } from './qemuArgs';
+import type { LocalInstanceOptions } from './localInstanceOptions';
 import { QemuProcess, spawnQemu, stopQemu } from './qemuProcess';
 import { RestartBackoff } from './restartBackoff';
 import { StartupCheck } from './startupCheck';
-
-/** Shared by every instance of one runtime. */
-export interface InstanceContext {
-  qemuBinary: string;
-  logger: LoggerService;
-  coldBoots: BootLimiter;
-  /** The accelerator asked for, and why KVM was given up (once for the whole host). */
-  accel: { requested: 'tcg' | 'kvm'; kvmFailure: string | null };
-}
-
-export interface LocalInstanceOptions {
-  launch: Omit<QemuLaunchSpec, 'accel' | 'loadSnapshot'>;
-  context: InstanceContext;
-  /** The environment's snapshot: reset returns to it, starts resume from it. */
-  bootSnapshot: string;
-  /** Save `bootSnapshot` after the first cold boot (false when the image brings its own). */
-  autoSaveBootSnapshot: boolean;
-  /** False when the instance has a disk QEMU cannot snapshot (hybrid's shared vvfat disk). */
-  snapshotsPossible: boolean;
-  /** Between probes of a running, settled instance (default 5 s; 1 s while starting). */
-  probeIntervalMs?: number;
-  /** Graceful stop: how long the guest gets to power off before `quit`. */
-  powerdownTimeoutMs?: number;
-  /** How long a KVM guest may show an unchanged screen before we give KVM up. */
-  kvmTimeoutMs?: number;
-}
 
 /** A cold boot gives its slot back after this long whatever happens (see startupCheck). */
 const MAX_SLOT_MS = 90_000;
@@ -63,8 +38,7 @@ export class LocalInstance {
   private probeTimer?: NodeJS.Timeout;
   private restartTimer?: NodeJS.Timeout;
   private exited?: Promise<void>;
-  private waitingForSlot?: AbortController;
-  private releaseSlot?: () => void;
+  private readonly coldBootSlot: ColdBootSlot;
   private probing = false;
   private accelInUse: 'tcg' | 'kvm' | null = null;
   private resumedFrom: string | null = null;
@@ -74,6 +48,10 @@ export class LocalInstance {
   constructor(private readonly options: LocalInstanceOptions) {
     const { launch } = options;
     this.probe = new InstanceProbe(launch.runDir);
+    this.coldBootSlot = new ColdBootSlot(
+      options.context.coldBoots,
+      MAX_SLOT_MS,
+    );
     this.controls = new InstanceControls({
       name: launch.name,
       diskPath: launch.diskPath,
@@ -143,7 +121,9 @@ export class LocalInstance {
       );
     }
     return {
-      waiting: this.waitingForSlot ? 'waiting for a cold-boot slot' : undefined,
+      waiting: this.coldBootSlot.isWaiting
+        ? 'waiting for a cold-boot slot'
+        : undefined,
       notes,
     };
   }
@@ -164,7 +144,7 @@ export class LocalInstance {
   /** Stops for good: ACPI power button, then `quit`, then SIGKILL. */
   async stop(): Promise<void> {
     this.wanted = false;
-    this.waitingForSlot?.abort();
+    this.coldBootSlot.cancelWait();
     clearTimeout(this.restartTimer);
     clearTimeout(this.probeTimer);
     const qemu = this.qemu;
@@ -193,31 +173,17 @@ export class LocalInstance {
     const snapshot = this.brokenSnapshot
       ? undefined
       : await this.controls.resumePoint();
-    let release: (() => void) | undefined;
     if (!snapshot) {
-      const { coldBoots } = this.options.context;
-      if (coldBoots.running >= coldBoots.limit) onQueued?.();
-      const waiting = new AbortController();
-      this.waitingForSlot = waiting;
-      try {
-        release = await coldBoots.acquire(waiting.signal, MAX_SLOT_MS);
-      } catch {
-        return; // stopped while queued
-      } finally {
-        this.waitingForSlot = undefined;
-      }
+      if (!(await this.coldBootSlot.take(onQueued))) return; // stopped while queued
       if (!this.wanted) {
-        release();
+        this.coldBootSlot.giveBack();
         return;
       }
     }
-    this.spawnQemu(snapshot, release);
+    this.spawnQemu(snapshot);
   }
 
-  private spawnQemu(
-    snapshot: string | undefined,
-    release: (() => void) | undefined,
-  ): void {
+  private spawnQemu(snapshot: string | undefined): void {
     const { launch, context } = this.options;
     const { logger, accel } = context;
     this.accelInUse =
@@ -230,7 +196,6 @@ export class LocalInstance {
     });
     const qemu = spawnQemu(context.qemuBinary, args, launch.runDir);
     this.qemu = qemu;
-    this.releaseSlot = release;
     this.startedAt = new Date().toISOString();
     this.startup = new StartupCheck({
       accel: this.accelInUse,
@@ -242,27 +207,30 @@ export class LocalInstance {
     this.exited = qemu.exited.then(exit => {
       this.lastExit = exit;
       clearTimeout(this.probeTimer);
-      this.giveSlotBack();
+      this.coldBootSlot.giveBack();
       this.probe.close();
-      const uptime = Date.now() - Date.parse(this.startedAt!);
-      if (this.expectedExit) {
-        this.expectedExit = false;
-        if (this.wanted) void this.launch();
-      } else if (this.wanted) {
+      const next = afterExit({
+        wanted: this.wanted,
+        expected: this.expectedExit,
+        resumedFrom: this.resumedFrom,
+        exit,
+        uptimeMs: Date.now() - Date.parse(this.startedAt!),
+      });
+      this.expectedExit = false;
+      if (next === 'relaunch') void this.launch();
+      if (next !== 'restart' && next !== 'restart-cold') return;
+      logger.warn(
+        `${this.name}: QEMU exited (code ${exit.code}, signal ${
+          exit.signal
+        }) ${qemu.stderrTail()}`,
+      );
+      if (next === 'restart-cold') {
         logger.warn(
-          `${this.name}: QEMU exited (code ${exit.code}, signal ${
-            exit.signal
-          }) ${qemu.stderrTail()}`,
+          `${this.name}: snapshot ${snapshot} did not load; next start is a cold boot`,
         );
-        if (snapshot && exit.code !== 0 && !exit.signal && uptime < 15_000) {
-          // A snapshot QEMU cannot load (other devices, other QEMU) would fail forever.
-          logger.warn(
-            `${this.name}: snapshot ${snapshot} did not load; next start is a cold boot`,
-          );
-          this.brokenSnapshot = true;
-        }
-        this.scheduleRestart();
+        this.brokenSnapshot = true;
       }
+      this.scheduleRestart();
     });
     qemu.child.once('error', err =>
       logger.error(`${this.name}: ${err.message}`),
@@ -286,11 +254,6 @@ export class LocalInstance {
       starting ? 1000 : this.options.probeIntervalMs ?? 5000,
     );
     this.probeTimer.unref();
-  }
-
-  private giveSlotBack() {
-    this.releaseSlot?.();
-    this.releaseSlot = undefined;
   }
 
   private scheduleRestart() {
@@ -353,7 +316,7 @@ export class LocalInstance {
         `${this.name}: could not save the boot snapshot: ${String(error)}`,
       );
     } finally {
-      this.giveSlotBack();
+      this.coldBootSlot.giveBack();
     }
   }
 

@@ -20,7 +20,8 @@ import {
   LocalEnvironmentOptions,
   ResolvedImage,
 } from './LocalEnvironment';
-import { InstanceContext, LocalInstance } from './LocalInstance';
+import { LocalInstance } from './LocalInstance';
+import type { InstanceContext } from './localInstanceOptions';
 import type { LocalRuntimeConfig } from './localConfig';
 import { cleanStaleRuns } from './staleRuns';
 
