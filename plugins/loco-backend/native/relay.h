@@ -8,6 +8,7 @@
 #include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 // Most bytes per frame, and the pipe's capacity. Bigger frames save the relay
@@ -58,6 +59,9 @@ int relay_init(relay_t *r, uv_loop_t *loop, int src_fd, int dst_fd);
 void relay_start(relay_t *r);
 /** Queues bytes written between data frames; -1 when out of memory. */
 int relay_enqueue(relay_t *r, const void *data, size_t len);
+/** Writes the viewer's input to VNC now: the bytes written (0 when the
+ * socket is full), or -1 with errno set. */
+ssize_t relay_write_to_vnc(relay_t *r, const void *data, size_t len);
 /** Asks for one 'drained' event once nothing is owed. */
 void relay_want_drained(relay_t *r);
 /** No more VNC data; what is owed is still written. */

@@ -20,8 +20,11 @@
 // server through TCP flow control instead of growing a buffer.
 //
 // Both file descriptors are dup()ed: Node keeps its own handles (reading the
-// browser's input, writing the viewer's input to VNC), and libuv allows only
-// one poll watcher per descriptor.
+// browser's input, writing to VNC what did not fit at once), and libuv allows
+// only one poll watcher per descriptor. The viewer's input, once ws has
+// unmasked it and the RFB filter has passed it, is written to VNC through
+// the relay's duplicate (writeToVnc): Node's stream machinery costs a few
+// microseconds per keystroke.
 //
 // This file is the Node-API side (the Relay class); relay.c is the core.
 #define _GNU_SOURCE
@@ -154,6 +157,23 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// relay.writeToVnc(buffer): bytes written now (0 when the socket is full),
+// or -1 when the write failed (the caller's own socket reports the error).
+static napi_value js_write_to_vnc(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  relay_t *r = unwrap(env, info, &argc, argv);
+  if (!r) return NULL;
+  void *data;
+  size_t len;
+  if (argc < 1 || napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "relay.writeToVnc(buffer)");
+    return NULL;
+  }
+  CHECK(napi_create_int64(env, relay_write_to_vnc(r, data, len), &result));
+  return result;
+}
+
 // relay.onDrained(): emit 'drained' once everything owed is written.
 static napi_value js_on_drained(napi_env env, napi_callback_info info) {
   RELAY_OR_THROW(r);
@@ -191,6 +211,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor methods[] = {
       {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
       {"write", NULL, js_write, NULL, NULL, NULL, napi_default, NULL},
+      {"writeToVnc", NULL, js_write_to_vnc, NULL, NULL, NULL, napi_default,
+       NULL},
       {"stopReading", NULL, js_stop_reading, NULL, NULL, NULL,
        napi_default, NULL},
       {"onDrained", NULL, js_on_drained, NULL, NULL, NULL, napi_default,

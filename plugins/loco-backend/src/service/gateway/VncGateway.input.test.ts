@@ -112,6 +112,68 @@ describe.each(RELAYS)(
       await player.close();
     });
 
+    it("holds a player's input while the server does not read, then delivers it whole and in order", async () => {
+      await start();
+      const player = await bed.open(PLAYER);
+      await player.handshake();
+      const server = bed.rfb.connections[0];
+      server.socket.pause();
+      // 4 MiB: far more than the socket buffers take, so the gateway's
+      // writes to VNC come up short and the rest must queue behind them.
+      const sent: Buffer[] = [];
+      for (let i = 0; i < 8; i++) {
+        const text = Buffer.alloc(512 * 1024, 0x41 + (i % 26)).toString();
+        sent.push(msg.cutText(text), msg.keyEvent(true, 0x61 + (i % 26)));
+        player.send(Buffer.concat(sent.slice(-2)));
+      }
+      await new Promise(resolve => setTimeout(resolve, 200));
+      server.socket.resume();
+      // A message out of order breaks the server's parse and ends the wait.
+      await waitFor(
+        () => server.messages.length === sent.length || Boolean(server.error),
+      );
+      expect(server.error).toBeUndefined();
+      const received = Buffer.concat(server.messages.map(m => m.bytes));
+      // (Buffer.equals: jest's toEqual walks 4 MiB byte by byte for minutes.)
+      expect(received.equals(Buffer.concat(sent))).toBe(true);
+      await player.close();
+    });
+
+    it("keeps a player's input in order while the server reads in bursts", async () => {
+      await start();
+      const player = await bed.open(PLAYER);
+      await player.handshake();
+      const server = bed.rfb.connections[0];
+      // The VNC socket keeps filling and draining, so the gateway's writes
+      // meet a socket with room while earlier input still waits in Node.
+      const bursts = setInterval(
+        () =>
+          server.socket.isPaused()
+            ? server.socket.resume()
+            : server.socket.pause(),
+        2,
+      );
+      const sent: Buffer[] = [];
+      for (let i = 0; i < 400; i++) {
+        const text = 'x'.repeat(((i * 7919) % 97) * 1024);
+        sent.push(
+          msg.cutText(text),
+          msg.keyEvent(i % 2 === 0, 0x61 + (i % 26)),
+        );
+        player.send(Buffer.concat(sent.slice(-2)));
+        if (i % 20 === 0) await new Promise(resolve => setTimeout(resolve, 3));
+      }
+      // A message out of order breaks the server's parse and ends the wait.
+      await waitFor(
+        () => server.messages.length === sent.length || Boolean(server.error),
+      );
+      expect(server.error).toBeUndefined();
+      clearInterval(bursts);
+      const received = Buffer.concat(server.messages.map(m => m.bytes));
+      expect(received.equals(Buffer.concat(sent))).toBe(true);
+      await player.close();
+    });
+
     it('lets a player choose to watch only with ?viewOnly=true', async () => {
       await start();
       const player = await bed.open(PLAYER, '?viewOnly=true');

@@ -119,6 +119,28 @@ describe.each<VncTransport>(['tcp', 'unix'])(
       r.cleanup();
     });
 
+    it('writes input to VNC at once, says how much the full socket took, and nothing once closed', async () => {
+      const r = await relayBetween(vncOver);
+      r.relayed.start(() => undefined);
+      const arrived: Buffer[] = [];
+      r.vncServerSide.on('data', (chunk: Buffer) => arrived.push(chunk));
+      expect(r.relayed.writeToVnc(Buffer.from('key'))).toBe(3);
+      await until(() => arrived.length > 0);
+      expect(Buffer.concat(arrived).toString()).toBe('key');
+
+      r.vncServerSide.pause(); // the VNC server stops reading
+      const big = Buffer.alloc(1 << 20, 7);
+      let written = r.relayed.writeToVnc(big);
+      while (written === big.length) written = r.relayed.writeToVnc(big);
+      expect(written).toBeGreaterThanOrEqual(0);
+      expect(written).toBeLessThan(big.length);
+      expect(r.relayed.writeToVnc(big)).toBe(0);
+
+      r.relayed.destroy();
+      expect(r.relayed.writeToVnc(Buffer.from('late'))).toBe(-1);
+      r.cleanup();
+    });
+
     it('after stop() sends only what it owed: the close frame is the last frame', async () => {
       const r = await relayBetween(vncOver);
       r.relayed.start(() => undefined);

@@ -10,6 +10,13 @@ export interface ZeroCopyRelay {
   stop(): void;
   /** Bytes relayed to the browser since the last call. */
   takeRelayedBytes(): number;
+  /**
+   * Writes the viewer's input to VNC straight to the kernel, past Node's
+   * stream: the bytes written (0 when the socket is full), -1 when the write
+   * failed or the relay is closed. The caller writes the rest through the
+   * VNC socket, whose errors and backpressure then apply as usual.
+   */
+  writeToVnc(data: Buffer): number;
 }
 
 /**
@@ -61,6 +68,10 @@ export class SplicedBrowserSocket extends Duplex implements ZeroCopyRelay {
     const bytes = this.lastRelayedBytes;
     this.lastRelayedBytes = 0;
     return bytes;
+  }
+
+  writeToVnc(data: Buffer): number {
+    return this.relayClosed ? -1 : this.relay.writeToVnc(data);
   }
 
   private endOfVnc(failure?: string) {

@@ -13,6 +13,8 @@ export interface NativeRelay {
   stopReading(): void;
   /** Queues whole WebSocket frames, written between data frames. */
   write(frames: Buffer): void;
+  /** Writes to VNC now: bytes written (0 when the socket is full), -1 on failure. */
+  writeToVnc(data: Buffer): number;
   /** Asks for one 'drained' event once nothing is owed to the browser. */
   onDrained(): void;
   /** Payload bytes spliced since the last call. */
