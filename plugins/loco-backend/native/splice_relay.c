@@ -140,18 +140,28 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// relay.write(buffer): whole WebSocket frames from ws, sent between data frames.
-static napi_value js_write(napi_env env, napi_callback_info info) {
+// The relay behind `this` of a method taking one Buffer, and that buffer; or
+// NULL (a JS exception is pending).
+static relay_t *unwrap_with_buffer(napi_env env, napi_callback_info info,
+                                   const char *usage, void **data,
+                                   size_t *len) {
   size_t argc = 1;
   napi_value argv[1];
   relay_t *r = unwrap(env, info, &argc, argv);
   if (!r) return NULL;
-  void *data;
-  size_t len;
-  if (argc < 1 || napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "relay.write(buffer)");
+  if (argc < 1 || napi_get_buffer_info(env, argv[0], data, len) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
+  return r;
+}
+
+// relay.write(buffer): whole WebSocket frames from ws, sent between data frames.
+static napi_value js_write(napi_env env, napi_callback_info info) {
+  void *data;
+  size_t len;
+  relay_t *r = unwrap_with_buffer(env, info, "relay.write(buffer)", &data, &len);
+  if (!r) return NULL;
   if (relay_enqueue(r, data, len) < 0)
     napi_throw_error(env, NULL, "splice relay: out of memory");
   return NULL;
@@ -160,16 +170,12 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
 // relay.writeToVnc(buffer): bytes written now (0 when the socket is full),
 // or -1 when the write failed (the caller's own socket reports the error).
 static napi_value js_write_to_vnc(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  relay_t *r = unwrap(env, info, &argc, argv);
-  if (!r) return NULL;
   void *data;
   size_t len;
-  if (argc < 1 || napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "relay.writeToVnc(buffer)");
-    return NULL;
-  }
+  napi_value result;
+  relay_t *r =
+      unwrap_with_buffer(env, info, "relay.writeToVnc(buffer)", &data, &len);
+  if (!r) return NULL;
   CHECK(napi_create_int64(env, relay_write_to_vnc(r, data, len), &result));
   return result;
 }

@@ -1,5 +1,8 @@
 import { CLOSE } from './VncSession';
-import { INPUT_MESSAGE } from './__testUtils__/RecordingRfbServer';
+import {
+  INPUT_MESSAGE,
+  type RecordedConnection,
+} from './__testUtils__/RecordingRfbServer';
 import { randomChunks, randomMessages } from './__testUtils__/randomRfb';
 import * as msg from './__testUtils__/rfbClientMessages';
 import {
@@ -112,11 +115,28 @@ describe.each(RELAYS)(
       await player.close();
     });
 
-    it("holds a player's input while the server does not read, then delivers it whole and in order", async () => {
+    /** A player's session and the recording server's end of it. */
+    const playerSession = async () => {
       await start();
       const player = await bed.open(PLAYER);
       await player.handshake();
-      const server = bed.rfb.connections[0];
+      return { player, server: bed.rfb.connections[0] };
+    };
+
+    /**
+     * What the server received once `count` messages arrived. A message out
+     * of order breaks the server's parse: that fails here, without waiting.
+     */
+    const received = async (server: RecordedConnection, count: number) => {
+      await waitFor(
+        () => server.messages.length === count || Boolean(server.error),
+      );
+      if (server.error) throw new Error(`VNC server: ${server.error}`);
+      return Buffer.concat(server.messages.map(m => m.bytes));
+    };
+
+    it("holds a player's input while the server does not read, then delivers it whole and in order", async () => {
+      const { player, server } = await playerSession();
       server.socket.pause();
       // 4 MiB: far more than the socket buffers take, so the gateway's
       // writes to VNC come up short and the rest must queue behind them.
@@ -128,22 +148,14 @@ describe.each(RELAYS)(
       }
       await new Promise(resolve => setTimeout(resolve, 200));
       server.socket.resume();
-      // A message out of order breaks the server's parse and ends the wait.
-      await waitFor(
-        () => server.messages.length === sent.length || Boolean(server.error),
-      );
-      expect(server.error).toBeUndefined();
-      const received = Buffer.concat(server.messages.map(m => m.bytes));
-      // (Buffer.equals: jest's toEqual walks 4 MiB byte by byte for minutes.)
-      expect(received.equals(Buffer.concat(sent))).toBe(true);
+      // (Buffer.equals: jest's toEqual walks megabytes byte by byte, slowly.)
+      const bytes = await received(server, sent.length);
+      expect(bytes.equals(Buffer.concat(sent))).toBe(true);
       await player.close();
     });
 
     it("keeps a player's input in order while the server reads in bursts", async () => {
-      await start();
-      const player = await bed.open(PLAYER);
-      await player.handshake();
-      const server = bed.rfb.connections[0];
+      const { player, server } = await playerSession();
       // The VNC socket keeps filling and draining, so the gateway's writes
       // meet a socket with room while earlier input still waits in Node.
       const bursts = setInterval(
@@ -163,14 +175,10 @@ describe.each(RELAYS)(
         player.send(Buffer.concat(sent.slice(-2)));
         if (i % 20 === 0) await new Promise(resolve => setTimeout(resolve, 3));
       }
-      // A message out of order breaks the server's parse and ends the wait.
-      await waitFor(
-        () => server.messages.length === sent.length || Boolean(server.error),
+      const bytes = await received(server, sent.length).finally(() =>
+        clearInterval(bursts),
       );
-      expect(server.error).toBeUndefined();
-      clearInterval(bursts);
-      const received = Buffer.concat(server.messages.map(m => m.bytes));
-      expect(received.equals(Buffer.concat(sent))).toBe(true);
+      expect(bytes.equals(Buffer.concat(sent))).toBe(true);
       await player.close();
     });
 
