@@ -18,12 +18,18 @@ export interface Channel {
   close(): void;
 }
 
-export interface PathFigures {
-  name: string;
-  mbPerS: number;
-  cpuSecondsPerGb: number | null;
+export interface LatencyFigures {
   p50: number;
   p99: number;
+}
+
+export interface BulkFigures {
+  mbPerS: number;
+  cpuSecondsPerGb: number | null;
+}
+
+export interface PathFigures extends LatencyFigures, BulkFigures {
+  name: string;
 }
 
 /** CPU ticks of a process and all its descendants, including reaped children. */
@@ -163,7 +169,7 @@ async function handshake(channel: Channel) {
 export async function measureLatency(
   channel: Channel,
   roundTrips: number,
-): Promise<Pick<PathFigures, 'p50' | 'p99'>> {
+): Promise<LatencyFigures> {
   const r = await handshake(channel);
   const samples: number[] = [];
   for (let i = 0; i < roundTrips; i++) {
@@ -185,7 +191,7 @@ export async function measureThroughput(
   channel: Channel,
   proxyPid: number | undefined,
   bytes: number,
-): Promise<Pick<PathFigures, 'mbPerS' | 'cpuSecondsPerGb'>> {
+): Promise<BulkFigures> {
   const r = await handshake(channel);
   const cpu0 = proxyPid ? treeTicks(proxyPid) : 0;
   const t0 = process.hrtime.bigint();

@@ -7,16 +7,14 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** One figure per path: the median of every round's measurement. */
-export function medianOf(rounds: PathFigures[]): PathFigures {
-  const cpu = rounds.map(r => r.cpuSecondsPerGb);
-  return {
-    name: rounds[0].name,
-    mbPerS: median(rounds.map(r => r.mbPerS)),
-    cpuSecondsPerGb: cpu.includes(null) ? null : median(cpu as number[]),
-    p50: median(rounds.map(r => r.p50)),
-    p99: median(rounds.map(r => r.p99)),
-  };
+/** Each figure's median over the rounds (null when any round had none). */
+export function medianOf<T extends object>(rounds: T[]): T {
+  const result: Record<string, number | null> = {};
+  for (const key of Object.keys(rounds[0])) {
+    const values = rounds.map(r => (r as Record<string, number | null>)[key]);
+    result[key] = values.includes(null) ? null : median(values as number[]);
+  }
+  return result as T;
 }
 
 const f = (n: number | null, digits = 1) =>
@@ -25,11 +23,10 @@ const f = (n: number | null, digits = 1) =>
 /** The table of one leg, then the issue's targets and the JavaScript fallback. */
 export function printLeg(
   title: string,
-  rounds: number,
   [direct, websockify, gateway, jsGateway]: PathFigures[],
 ) {
   console.log(
-    `\n${title}, medians of ${rounds} rounds\npath           MB/s    x direct  proxy CPU-s/GB  p50 us  p99 us  added p50 us`,
+    `\n${title}, medians over the rounds\npath           MB/s    x direct  proxy CPU-s/GB  p50 us  p99 us  added p50 us`,
   );
   for (const r of [direct, websockify, gateway, jsGateway]) {
     console.log(

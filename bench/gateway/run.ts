@@ -7,9 +7,11 @@
 // The proxies reach the server two ways, each a leg of its own: over a unix
 // socket, as the local runtime reaches QEMU's VNC, and over TCP, as the
 // gateway reaches a Kubernetes pod. The browser side is always TCP.
-// Environment: BENCH_LEGS (default "unix,tcp"), BENCH_ROUNDS (default 5:
-// every path once per round, medians printed), BENCH_BYTES (512 MiB per path
-// and round), BENCH_ROUND_TRIPS (10000); diagnostics: BENCH_SYS_ONLY=1 counts
+// Environment: BENCH_LEGS (default "unix,tcp"), BENCH_ROUNDS (default 5 bulk
+// rounds: every path once per round, medians printed), BENCH_LATENCY_ROUNDS
+// (default 15: a latency round takes about a second per path, so more of
+// them cost little), BENCH_BYTES (512 MiB per path and round),
+// BENCH_ROUND_TRIPS (10000 per latency round); diagnostics: BENCH_SYS_ONLY=1 counts
 // kernel time only, BENCH_CPU_PROF=DIR writes CPU profiles of the gateway
 // processes, BENCH_CHUNKS=1 shows the proxies' stderr. The bench client runs
 // in this process and the RFB server in a child; only the proxy's process
@@ -23,6 +25,8 @@ import {
   measureThroughput,
   tcpChannel,
   wsChannel,
+  type BulkFigures,
+  type LatencyFigures,
   type PathFigures,
 } from './measure.ts';
 import { start, stop, stopAll, waitForPort } from './processes.ts';
@@ -34,6 +38,7 @@ const require = createRequire(path.join(root, 'package.json'));
 const BYTES = Number(process.env.BENCH_BYTES ?? 1 << 29);
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 10000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const LATENCY_ROUNDS = Number(process.env.BENCH_LATENCY_ROUNDS ?? 15);
 const LEGS = (process.env.BENCH_LEGS ?? 'unix,tcp').split(',');
 const PORTS = {
   server: 7110,
@@ -113,26 +118,29 @@ async function measureLeg(vncTarget: string): Promise<PathFigures[]> {
   // machine hits all of them, and the medians drop the outliers. Latency
   // rounds come first, on a quiet machine: right after a bulk transfer the
   // client's garbage collection and the freed socket memory would be measured.
-  const latencies = paths.map(() => [] as Pick<PathFigures, 'p50' | 'p99'>[]);
+  const latencies = paths.map(() => [] as LatencyFigures[]);
   // One unmeasured round first: the proxies' code paths get compiled (JIT)
   // and their buffers allocated, as in a backend that has served a while.
   for (const p of paths) await measureLatency(await p.open(), ROUND_TRIPS);
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < LATENCY_ROUNDS; round++) {
     for (const [i, p] of paths.entries()) {
       latencies[i].push(await measureLatency(await p.open(), ROUND_TRIPS));
     }
   }
-  const rounds: PathFigures[][] = paths.map(() => []);
+  const bulks = paths.map(() => [] as BulkFigures[]);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, p] of paths.entries()) {
-      const bulk = await measureThroughput(await p.open(), p.pid, BYTES);
-      rounds[i].push({ name: p.name, ...latencies[i][round], ...bulk });
+      bulks[i].push(await measureThroughput(await p.open(), p.pid, BYTES));
     }
   }
   for (const child of [websockify, gateway, jsGateway]) stop(child);
   // Let the port go before the next leg's websockify binds it.
   await new Promise(r => setTimeout(r, 300));
-  return rounds.map(medianOf);
+  return paths.map((p, i) => ({
+    name: p.name,
+    ...medianOf(latencies[i]),
+    ...medianOf(bulks[i]),
+  }));
 }
 
 async function main() {
@@ -141,7 +149,7 @@ async function main() {
     .map(l => l.toFixed(2))
     .join(' ');
   console.log(
-    `gateway bench: ${ROUNDS} rounds of ${BYTES} bytes and ${ROUND_TRIPS} round trips per path, loopback, ${
+    `gateway bench: per path ${ROUNDS} rounds of ${BYTES} bytes and ${LATENCY_ROUNDS} rounds of ${ROUND_TRIPS} round trips, loopback, ${
       os.cpus().length
     } cores, load average ${load}`,
   );
@@ -171,7 +179,7 @@ async function main() {
     for (const leg of LEGS) {
       if (!legs[leg]) throw new Error(`unknown leg ${leg} (unix, tcp)`);
       const [target, title] = legs[leg];
-      printLeg(title, ROUNDS, await measureLeg(target));
+      printLeg(title, await measureLeg(target));
     }
   } finally {
     stopAll();
