@@ -1,6 +1,14 @@
 import http from 'node:http';
-import net, { type AddressInfo, type Socket } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import {
+  failureStatus,
+  parsePath,
+  parseSelector,
+  type Resource,
+} from './fakeApiProtocol';
+import { FakeObjectStore, type StoreEvent } from './FakeObjectStore';
+import { forwardPort } from './fakePortForward';
 
 /**
  * TEST DOUBLE of a Kubernetes API server, for pods and StatefulSets only, that
@@ -15,21 +23,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
  * the port number) dials the pod IP, as the kubelet dials the pod. Controls let a test drop watches, go
  * down (connection refused) and come back on the same port, and count requests.
  */
-export type Resource = 'pods' | 'statefulsets';
-
-interface Event {
-  rv: number;
-  type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  resource: Resource;
-  object: any;
-}
-
 interface OpenWatch {
   resource: Resource;
   namespace: string | null;
   selector: (labels: Record<string, string>) => boolean;
+  bookmarks: boolean;
   res: http.ServerResponse;
 }
+
+type Route = NonNullable<ReturnType<typeof parsePath>>;
 
 export interface RequestLog {
   method: string;
@@ -39,16 +41,10 @@ export interface RequestLog {
 
 export class FakeKubernetesApiServer {
   readonly requests: RequestLog[] = [];
-  private readonly objects = {
-    pods: new Map<string, any>(),
-    statefulsets: new Map<string, any>(),
-  };
-  private readonly events: Event[] = [];
+  private readonly store = new FakeObjectStore();
   private readonly watches = new Set<OpenWatch>();
   private readonly sockets = new Set<Socket>();
   private readonly watchListeners = new Set<() => void>();
-  private rv = 100;
-  private compactedBelow = 0;
   private server: http.Server | undefined;
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private readonly wss = new WebSocketServer({
@@ -64,7 +60,11 @@ export class FakeKubernetesApiServer {
       bookmarkIntervalMs?: number;
       port?: number;
     } = {},
-  ) {}
+  ) {
+    this.store.subscribe(event => {
+      for (const w of this.watches) this.deliver(w, event);
+    });
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -112,8 +112,7 @@ export class FakeKubernetesApiServer {
 
   /** Forgets history: watches from any resourceVersion seen so far get `410 Gone`. */
   compact(): void {
-    // Like etcd compaction: a new revision, and nothing older can be resumed.
-    this.compactedBelow = ++this.rv;
+    this.store.compact();
   }
 
   openWatchCount(resource?: Resource): number {
@@ -136,43 +135,18 @@ export class FakeKubernetesApiServer {
 
   /** Creates or replaces an object and tells the watchers. */
   apply(resource: Resource, object: any): any {
-    const key = `${object.metadata.namespace}/${object.metadata.name}`;
-    const existing = this.objects[resource].get(key);
-    const stored = structuredClone(object);
-    // A re-created object gets a new uid, as in Kubernetes.
-    stored.metadata.uid =
-      existing?.metadata.uid ?? `uid-${resource}-${key}-${this.rv + 1}`;
-    stored.metadata.resourceVersion = String(++this.rv);
-    this.objects[resource].set(key, stored);
-    this.emit({
-      rv: this.rv,
-      type: existing ? 'MODIFIED' : 'ADDED',
-      resource,
-      object: stored,
-    });
-    return stored;
+    return this.store.apply(resource, object);
   }
 
   remove(resource: Resource, namespace: string, name: string): void {
-    const key = `${namespace}/${name}`;
-    const existing = this.objects[resource].get(key);
-    if (!existing) return;
-    this.objects[resource].delete(key);
-    const gone = structuredClone(existing);
-    gone.metadata.resourceVersion = String(++this.rv);
-    this.emit({ rv: this.rv, type: 'DELETED', resource, object: gone });
+    this.store.remove(resource, namespace, name);
   }
 
   list(resource: Resource): any[] {
-    return [...this.objects[resource].values()];
+    return this.store.list(resource);
   }
 
-  private emit(event: Event): void {
-    this.events.push(event);
-    for (const w of this.watches) this.deliver(w, event);
-  }
-
-  private deliver(w: OpenWatch, event: Event): void {
+  private deliver(w: OpenWatch, event: StoreEvent): void {
     const meta = event.object.metadata;
     if (w.resource !== event.resource) return;
     if (w.namespace && meta.namespace !== w.namespace) return;
@@ -184,7 +158,7 @@ export class FakeKubernetesApiServer {
 
   private sendBookmarks(): void {
     for (const w of this.watches) {
-      if (!(w as any).bookmarks) continue;
+      if (!w.bookmarks) continue;
       const kind = w.resource === 'pods' ? 'Pod' : 'StatefulSet';
       const apiVersion = w.resource === 'pods' ? 'v1' : 'apps/v1';
       w.res.write(
@@ -193,7 +167,7 @@ export class FakeKubernetesApiServer {
           object: {
             kind,
             apiVersion,
-            metadata: { resourceVersion: String(this.rv) },
+            metadata: { resourceVersion: String(this.store.resourceVersion) },
           },
         })}\n`,
       );
@@ -226,61 +200,73 @@ export class FakeKubernetesApiServer {
       return;
     }
     if (req.method === 'DELETE' && route.name) {
-      const key = `${route.namespace}/${route.name}`;
-      const existing = this.objects[route.resource].get(key);
-      if (!existing) {
-        this.status(
-          res,
-          404,
-          'NotFound',
-          `${route.resource} "${route.name}" not found`,
-        );
-        return;
-      }
-      this.remove(route.resource, route.namespace!, route.name);
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(existing));
-      return;
-    }
-    if (req.method !== 'GET' || route.name) {
+      this.deleteObject(res, route.resource, route.namespace!, route.name);
+    } else if (req.method !== 'GET' || route.name) {
       this.status(res, 405, 'MethodNotAllowed', 'not supported by the fake');
+    } else if (watch) {
+      this.serveWatch(res, route, url.searchParams);
+    } else {
+      this.serveList(res, route, url.searchParams);
+    }
+  }
+
+  private deleteObject(
+    res: http.ServerResponse,
+    resource: Resource,
+    namespace: string,
+    name: string,
+  ): void {
+    const existing = this.store.remove(resource, namespace, name);
+    if (!existing) {
+      this.status(res, 404, 'NotFound', `${resource} "${name}" not found`);
       return;
     }
-    const selector = parseSelector(url.searchParams.get('labelSelector') ?? '');
-    const matches = (o: any) =>
-      (!route.namespace || o.metadata.namespace === route.namespace) &&
-      selector(o.metadata.labels ?? {});
-    if (!watch) {
-      const kind = route.resource === 'pods' ? 'PodList' : 'StatefulSetList';
-      res.setHeader('content-type', 'application/json');
-      res.end(
-        JSON.stringify({
-          kind,
-          apiVersion: route.resource === 'pods' ? 'v1' : 'apps/v1',
-          metadata: { resourceVersion: String(this.rv) },
-          items: this.list(route.resource).filter(matches),
-        }),
-      );
-      return;
-    }
-    const from = Number(url.searchParams.get('resourceVersion') || this.rv);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(existing));
+  }
+
+  private serveList(
+    res: http.ServerResponse,
+    route: Route,
+    params: URLSearchParams,
+  ): void {
+    const selector = parseSelector(params.get('labelSelector') ?? '');
+    const items = this.list(route.resource).filter(
+      o =>
+        (!route.namespace || o.metadata.namespace === route.namespace) &&
+        selector(o.metadata.labels ?? {}),
+    );
+    res.setHeader('content-type', 'application/json');
+    res.end(
+      JSON.stringify({
+        kind: route.resource === 'pods' ? 'PodList' : 'StatefulSetList',
+        apiVersion: route.resource === 'pods' ? 'v1' : 'apps/v1',
+        metadata: { resourceVersion: String(this.store.resourceVersion) },
+        items,
+      }),
+    );
+  }
+
+  private serveWatch(
+    res: http.ServerResponse,
+    route: Route,
+    params: URLSearchParams,
+  ): void {
+    const { compactedBelow } = this.store;
+    const from = Number(
+      params.get('resourceVersion') || this.store.resourceVersion,
+    );
     res.writeHead(200, {
       'content-type': 'application/json',
       'transfer-encoding': 'chunked',
     });
     res.flushHeaders();
-    if (from < this.compactedBelow) {
+    if (from < compactedBelow) {
+      const message = `too old resource version: ${from} (${compactedBelow})`;
       res.end(
         `${JSON.stringify({
           type: 'ERROR',
-          object: {
-            kind: 'Status',
-            apiVersion: 'v1',
-            status: 'Failure',
-            message: `too old resource version: ${from} (${this.compactedBelow})`,
-            reason: 'Expired',
-            code: 410,
-          },
+          object: failureStatus(410, 'Expired', message),
         })}\n`,
       );
       return;
@@ -288,16 +274,14 @@ export class FakeKubernetesApiServer {
     const w: OpenWatch = {
       resource: route.resource,
       namespace: route.namespace,
-      selector,
+      selector: parseSelector(params.get('labelSelector') ?? ''),
+      bookmarks: params.get('allowWatchBookmarks') === 'true',
       res,
     };
-    (w as any).bookmarks =
-      url.searchParams.get('allowWatchBookmarks') === 'true';
-    for (const event of this.events)
-      if (event.rv > from) this.deliver(w, event);
+    for (const event of this.store.since(from)) this.deliver(w, event);
     this.watches.add(w);
     res.on('close', () => this.watches.delete(w));
-    const timeout = Number(url.searchParams.get('timeoutSeconds') || 0);
+    const timeout = Number(params.get('timeoutSeconds') || 0);
     if (timeout > 0) setTimeout(() => res.end(), timeout * 1000).unref();
     for (const listener of [...this.watchListeners]) listener();
   }
@@ -313,7 +297,7 @@ export class FakeKubernetesApiServer {
       /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(
         url.pathname,
       );
-    const pod = m ? this.objects.pods.get(`${m[1]}/${m[2]}`) : undefined;
+    const pod = m ? this.store.get('pods', m[1], m[2]) : undefined;
     const port = Number(url.searchParams.get('ports'));
     const authorized =
       !this.options.token ||
@@ -327,33 +311,8 @@ export class FakeKubernetesApiServer {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, ws =>
-      this.forward(ws, pod.status.podIP, port),
+      forwardPort(ws, pod.status.podIP, port),
     );
-  }
-
-  private forward(ws: WebSocket, host: string, port: number): void {
-    const portBytes = Buffer.alloc(2);
-    portBytes.writeUInt16LE(port);
-    ws.send(Buffer.concat([Buffer.from([0]), portBytes]));
-    ws.send(Buffer.concat([Buffer.from([1]), portBytes]));
-    const target = net.connect({ host, port });
-    target.on('data', (data: Buffer) =>
-      ws.send(Buffer.concat([Buffer.from([0]), data])),
-    );
-    target.on('error', error => {
-      ws.send(
-        Buffer.concat([
-          Buffer.from([1]),
-          Buffer.from(`error forwarding port ${port}: ${error.message}`),
-        ]),
-      );
-      ws.close();
-    });
-    target.on('end', () => ws.close());
-    ws.on('message', (data: Buffer) => {
-      if (data[0] === 0) target.write(data.subarray(1));
-    });
-    ws.on('close', () => target.destroy());
   }
 
   private status(
@@ -363,49 +322,6 @@ export class FakeKubernetesApiServer {
     message: string,
   ) {
     res.writeHead(code, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        kind: 'Status',
-        apiVersion: 'v1',
-        status: 'Failure',
-        message,
-        reason,
-        code,
-      }),
-    );
+    res.end(JSON.stringify(failureStatus(code, reason, message)));
   }
-}
-
-function parsePath(
-  pathname: string,
-): { resource: Resource; namespace: string | null; name?: string } | null {
-  const m =
-    /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(pods)(?:\/([^/]+))?$/.exec(
-      pathname,
-    ) ??
-    /^\/apis\/apps\/v1(?:\/namespaces\/([^/]+))?\/(statefulsets)(?:\/([^/]+))?$/.exec(
-      pathname,
-    );
-  if (!m) return null;
-  return { namespace: m[1] ?? null, resource: m[2] as Resource, name: m[3] };
-}
-
-/** Equality-based selectors, as kube-apiserver reads them. */
-export function parseSelector(
-  raw: string,
-): (labels: Record<string, string>) => boolean {
-  const terms = raw
-    .split(',')
-    .map(t => t.trim())
-    .filter(Boolean)
-    .map(term => {
-      let m = /^([^!=]+)!=(.*)$/.exec(term);
-      if (m) return (l: Record<string, string>) => l[m![1]] !== m![2];
-      m = /^([^!=]+)==?(.*)$/.exec(term);
-      if (m) return (l: Record<string, string>) => l[m![1]] === m![2];
-      if (term.startsWith('!'))
-        return (l: Record<string, string>) => !(term.slice(1) in l);
-      return (l: Record<string, string>) => term in l;
-    });
-  return labels => terms.every(t => t(labels));
 }
