@@ -10,45 +10,49 @@ import { z } from 'zod';
  * resources, object types), and our clusters need two settings it has no
  * place for: the namespaces to watch and how to reach emulator ports.
  */
-const clusterSchema = z
-  .object({
-    name: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be [a-z0-9-]+'),
-    url: z.string().url().optional(),
-    caData: z.string().optional(),
-    caFile: z.string().optional(),
-    skipTLSVerify: z.boolean().default(false),
-    authProvider: z
-      .enum(['serviceAccount', 'kubeconfig'])
-      .default('serviceAccount'),
-    serviceAccountToken: z.string().optional(),
-    kubeconfigPath: z.string().optional(),
-    kubeconfigContext: z.string().optional(),
-    namespaces: z.array(z.string().min(1)).default([]),
+/**
+ * How to reach and authenticate to one cluster: shared by discovery (below)
+ * and Helm provisioning, which read the same `loco.kubernetes.clusters`.
+ */
+export const clusterConnectionSchema = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be [a-z0-9-]+'),
+  url: z.string().url().optional(),
+  caData: z.string().optional(),
+  caFile: z.string().optional(),
+  skipTLSVerify: z.boolean().default(false),
+  authProvider: z
+    .enum(['serviceAccount', 'kubeconfig'])
+    .default('serviceAccount'),
+  serviceAccountToken: z.string().optional(),
+  kubeconfigPath: z.string().optional(),
+  kubeconfigContext: z.string().optional(),
+  namespaces: z.array(z.string().min(1)).default([]),
+});
+
+/** The settings each authProvider cannot do without. */
+export function requireClusterCredentials(
+  c: z.infer<typeof clusterConnectionSchema>,
+  ctx: z.RefinementCtx,
+) {
+  const missing = (key: string) =>
+    ctx.addIssue({
+      code: 'custom',
+      message: `${key} is required for authProvider ${c.authProvider}`,
+    });
+  if (c.authProvider === 'serviceAccount' && !c.url) missing('url');
+  if (c.authProvider === 'serviceAccount' && !c.serviceAccountToken)
+    missing('serviceAccountToken');
+  if (c.authProvider === 'kubeconfig' && !c.kubeconfigPath)
+    missing('kubeconfigPath');
+}
+
+const clusterSchema = clusterConnectionSchema
+  .extend({
     emulatorAccess: z.enum(['direct', 'portForward']).default('direct'),
   })
-  .superRefine((c, ctx) => {
-    if (c.authProvider === 'serviceAccount' && !c.url) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'url is required for authProvider serviceAccount',
-      });
-    }
-    if (c.authProvider === 'serviceAccount' && !c.serviceAccountToken) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          'serviceAccountToken is required for authProvider serviceAccount',
-      });
-    }
-    if (c.authProvider === 'kubeconfig' && !c.kubeconfigPath) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'kubeconfigPath is required for authProvider kubeconfig',
-      });
-    }
-  });
+  .superRefine(requireClusterCredentials);
 
 const kubernetesSchema = z.object({
   clusters: z.array(clusterSchema).default([]),

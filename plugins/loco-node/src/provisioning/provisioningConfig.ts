@@ -1,6 +1,10 @@
 import path from 'node:path';
 import type { Config } from '@backstage/config';
 import { z } from 'zod';
+import {
+  clusterConnectionSchema,
+  requireClusterCredentials,
+} from '../kubernetes/kubernetesConfig';
 
 /**
  * What self-service provisioning may offer and use, read from config:
@@ -19,23 +23,10 @@ export const helmTimeoutSchema = z
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
 const snapshotTag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);
 
-const clusterSchema = z
-  .object({
-    name: dnsLabel,
-    url: z.string().url().optional(),
-    caData: z.string().optional(),
-    caFile: z.string().optional(),
-    skipTLSVerify: z.boolean().default(false),
-    authProvider: z
-      .enum(['serviceAccount', 'kubeconfig'])
-      .default('serviceAccount'),
-    serviceAccountToken: z.string().optional(),
-    kubeconfigPath: z.string().optional(),
-    kubeconfigContext: z.string().optional(),
-    namespaces: z.array(z.string().min(1)).default([]),
-  })
-  // Other keys (emulatorAccess, ...) belong to the Kubernetes runtime.
-  .loose();
+// Other keys (emulatorAccess, ...) belong to the Kubernetes runtime.
+const clusterSchema = clusterConnectionSchema
+  .loose()
+  .superRefine(requireClusterCredentials);
 
 const helmSchema = z.object({
   binary: z.string().min(1).default('helm'),
