@@ -25,9 +25,10 @@ export interface Config {
        */
       heartbeatInterval?: number | string | HumanDuration;
       /**
-       * Carry screens from VNC to the browser with the native splice(2) relay
-       * (no copies through user space; about a quarter of the CPU per GB), when
-       * it was built on install (Linux, a C compiler). Plain sockets only: TLS
+       * Carry screens from VNC to the browser with the native relay - splice(2)
+       * from pod TCP, one read/write per batch from local QEMU's unix socket;
+       * a quarter to half of websockify's CPU per GB - when it was built on
+       * install (Linux, a C compiler). It also writes the viewer's input to VNC. Plain sockets only: TLS
        * browser connections and port-forwarded targets always use the
        * JavaScript relay. Default true; false forces the JavaScript relay.
        * @visibility backend

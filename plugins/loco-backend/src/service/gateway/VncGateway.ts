@@ -77,7 +77,7 @@ export class VncGateway {
       : { available: false, reason: 'loco.gateway.zeroCopy is false' };
     options.logger.info(
       this.spliceRelay.available
-        ? 'VNC gateway relays screens with splice(2) where both ends are plain sockets'
+        ? 'VNC gateway relays screens natively (splice(2) from TCP) where both ends are plain sockets'
         : `VNC gateway relays screens in JavaScript: ${this.spliceRelay.reason}`,
     );
   }
