@@ -156,11 +156,13 @@ static relay_t *unwrap_with_buffer(napi_env env, napi_callback_info info,
   return r;
 }
 
-// relay.write(buffer): whole WebSocket frames from ws, sent between data frames.
+// relay.write(buffer): whole WebSocket frames from ws, sent between data
+// frames.
 static napi_value js_write(napi_env env, napi_callback_info info) {
   void *data;
   size_t len;
-  relay_t *r = unwrap_with_buffer(env, info, "relay.write(buffer)", &data, &len);
+  relay_t *r =
+      unwrap_with_buffer(env, info, "relay.write(buffer)", &data, &len);
   if (!r) return NULL;
   if (relay_enqueue(r, data, len) < 0)
     napi_throw_error(env, NULL, "splice relay: out of memory");
