@@ -179,8 +179,8 @@ static void on_poll_closed(uv_handle_t *handle) {
   relay_release(handle->data);
 }
 
-// Stops watching, closes the duplicated descriptors and the pipe. Node's own
-// sockets stay open; their owners close them. uv_close invalidates the poll's
+// Stops watching, closes the duplicated descriptors and the pipe (if any).
+// Node's own sockets stay open; their owners close them. uv_close invalidates the poll's
 // descriptor at once, so closing the descriptor right after is safe.
 void relay_close(relay_t *r) {
   if (r->closed) return;
@@ -191,12 +191,12 @@ void relay_close(relay_t *r) {
   uv_close((uv_handle_t *)&r->dst_poll, on_poll_closed);
   close(r->src);
   close(r->dst);
-  close(r->pipe_r);
-  close(r->pipe_w);
+  if (r->pipe_r >= 0) close(r->pipe_r);
+  if (r->pipe_w >= 0) close(r->pipe_w);
 }
 
 int relay_init(relay_t *r, uv_loop_t *loop, int src_fd, int dst_fd) {
-  int pipefd[2];
+  int pipefd[2] = {-1, -1};
   int domain = 0;
   socklen_t domain_len = sizeof domain;
   getsockopt(src_fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len);
@@ -209,7 +209,9 @@ int relay_init(relay_t *r, uv_loop_t *loop, int src_fd, int dst_fd) {
   if (!r->frame) return -1;
   r->src = fcntl(src_fd, F_DUPFD_CLOEXEC, 0);
   r->dst = fcntl(dst_fd, F_DUPFD_CLOEXEC, 0);
-  if (r->src < 0 || r->dst < 0 || pipe2(pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
+  // Only a splicing relay needs the pipe.
+  if (r->src < 0 || r->dst < 0 ||
+      (!r->copy_batches && pipe2(pipefd, O_NONBLOCK | O_CLOEXEC) < 0)) {
     int error = errno;
     if (r->src >= 0) close(r->src);
     if (r->dst >= 0) close(r->dst);
@@ -220,7 +222,7 @@ int relay_init(relay_t *r, uv_loop_t *loop, int src_fd, int dst_fd) {
   r->pipe_r = pipefd[0];
   r->pipe_w = pipefd[1];
   // A smaller pipe only means smaller frames.
-  fcntl(r->pipe_w, F_SETPIPE_SZ, FRAME_MAX);
+  if (r->pipe_w >= 0) fcntl(r->pipe_w, F_SETPIPE_SZ, FRAME_MAX);
   uv_poll_init(loop, &r->src_poll, r->src);
   uv_poll_init(loop, &r->dst_poll, r->dst);
   r->src_poll.data = r->dst_poll.data = r;

@@ -31,6 +31,7 @@ typedef struct queued {
 } queued_t;
 
 typedef struct {
+  // pipe_r and pipe_w are -1 for a copying relay (no pipe).
   int src, dst, pipe_r, pipe_w;
   uv_poll_t src_poll, dst_poll;
   // The two poll handles and the JS object each hold the memory.
