@@ -12,6 +12,7 @@ import {
   LocoRuntimes,
   locoRuntimeServiceRef,
 } from '@loco-portal/plugin-loco-node';
+import net from 'node:net';
 import request from 'supertest';
 import WebSocket from 'ws';
 import { locoPlugin } from './plugin';
@@ -55,7 +56,7 @@ async function startLoco(options: { allow?: boolean; control?: boolean } = {}) {
   const runtime = new FakeEmulatorRuntime([
     { name: 'loco-demo', instances: 2, storageMode: 'ephemeral' },
   ]);
-  const { server } = await startTestBackend({
+  const backend = await startTestBackend({
     features: [
       locoPlugin,
       fakeRuntimes(runtime),
@@ -69,7 +70,7 @@ async function startLoco(options: { allow?: boolean; control?: boolean } = {}) {
       }),
     ],
   });
-  return { server, runtime };
+  return { server: backend.server, backend, runtime };
 }
 
 /** Every route the router declares, with its parameters filled in. */
@@ -258,6 +259,31 @@ describe('loco backend plugin', () => {
       }
       ws.close();
       expect(Buffer.concat(runtime.vncReceived)).toEqual(expected);
+    });
+
+    it('answers upgrades to other paths once its listener is attached, and stops cleanly', async () => {
+      const { server, backend } = await startLoco();
+      const port = (server.address() as any).port;
+      const token = mockCredentials.user.token();
+      // Attaches the gateway's upgrade listener to the backend's server.
+      await connect(port, ['binary', `backstage-token.${token}`]);
+      const stray = await new Promise<string>(resolve => {
+        const socket = net.connect(port, '127.0.0.1', () =>
+          socket.write(
+            'GET /api/catalog/entities HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n' +
+              'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+          ),
+        );
+        const timer = setTimeout(() => resolve('no answer'), 3_000);
+        socket.once('data', chunk => {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(chunk.toString('latin1').split('\r\n')[0]);
+        });
+      });
+      expect(stray).toMatch(/^HTTP\/1\.1 404 /);
+      await backend.stop();
+      expect(server.listening).toBe(false);
     });
 
     it('refuses with 403 when the user may not read the environment', async () => {

@@ -16,6 +16,11 @@ import { authorizeUpgrade } from './authorizeUpgrade';
 import { PooledVncReader, ReadBufferPool } from './pooledReads';
 import type { GatewaySettings } from './gatewayConfig';
 import { SessionRegistry } from './SessionRegistry';
+import {
+  emitUpgradesOnlyWhenOwned,
+  rejectUpgrade,
+  UnownedUpgrades,
+} from './strayUpgrades';
 import { CLOSE, VncSession } from './VncSession';
 import { SplicedBrowserSocket } from './zeroCopy/SplicedBrowserSocket';
 import {
@@ -36,21 +41,14 @@ export interface VncGatewayOptions {
   permissions: PermissionsService;
   logger: LoggerService;
   settings: GatewaySettings;
+  /** How long an upgrade that no listener answers stays open (tests shorten it). */
+  unclaimedUpgradeTimeoutMs?: number;
 }
 
 /** `?viewOnly=true` lets a user with control watch without being able to type. */
 const queryParams = z.object({
   viewOnly: z.enum(['true', 'false']).optional(),
 });
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  429: 'Too Many Requests',
-  502: 'Bad Gateway',
-};
 
 /**
  * The authenticated WebSocket-to-VNC gateway. Owns one `upgrade` listener on the
@@ -67,11 +65,15 @@ export class VncGateway {
   });
   private readonly servers = new WeakSet<Server>();
   private readonly readBuffers = new ReadBufferPool();
+  private readonly unowned: UnownedUpgrades;
+  /** Our upgrades between request and session (authorizing, opening VNC). */
+  private readonly upgrading = new Set<Duplex>();
   readonly sessions: SessionRegistry;
   readonly spliceRelay: SpliceRelaySupport;
 
   constructor(private readonly options: VncGatewayOptions) {
     this.sessions = new SessionRegistry(options.settings.maxSessionsPerUser);
+    this.unowned = new UnownedUpgrades(options.unclaimedUpgradeTimeoutMs);
     this.spliceRelay = options.settings.zeroCopy
       ? loadSpliceRelay()
       : { available: false, reason: 'loco.gateway.zeroCopy is false' };
@@ -100,26 +102,43 @@ export class VncGateway {
     };
   }
 
-  /** Subscribes to a server's upgrades (idempotent). */
+  /**
+   * Subscribes to a server's upgrades (idempotent). Every upgrade that reaches
+   * the listener is answered: ours here, others by their owner or, failing
+   * that, by {@link UnownedUpgrades}.
+   */
   attach(server: Server) {
     if (this.servers.has(server)) return;
     this.servers.add(server);
-    server.on('upgrade', (r, s, h) => void this.handleUpgrade(r, s, h));
+    emitUpgradesOnlyWhenOwned(server, req => this.owns(req));
+    server.on('upgrade', (req, socket, head) => {
+      if (this.owns(req)) void this.handleUpgrade(req, socket, head);
+      else this.unowned.handle(server, socket);
+    });
   }
 
-  /** Closes every session (backend shutdown). */
+  /** Closes every session and answers every open upgrade (backend shutdown). */
   close() {
     this.sessions.closeAll('backend shutting down');
+    for (const socket of this.upgrading) socket.destroy();
+    this.unowned.closeAll();
     this.wss.close();
   }
 
+  /** Upgrades below the plugin's base path are this gateway's to answer. */
+  private owns(req: IncomingMessage): boolean {
+    return pathOf(req).startsWith(`${this.options.basePath}/`);
+  }
+
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-    // Inside the express router req.url is relative to the mount point; the
-    // original URL is the full path either way.
-    const rawUrl = (req as Partial<Request>).originalUrl ?? req.url ?? '/';
-    const url = new URL(rawUrl, 'http://localhost');
-    if (!url.pathname.startsWith(`${this.options.basePath}/`)) return;
+    if (!this.owns(req)) {
+      this.reject(socket, 404);
+      return;
+    }
+    const url = urlOf(req);
     socket.on('error', () => socket.destroy());
+    this.upgrading.add(socket);
+    socket.once('close', () => this.upgrading.delete(socket));
 
     const match = VNC_PATH.exec(
       url.pathname.slice(this.options.basePath.length),
@@ -180,6 +199,7 @@ export class VncGateway {
     const spliced = this.spliceBetween(target, socket);
     this.wss.handleUpgrade(req, spliced ?? socket, head, ws => {
       socket.off('close', abandon);
+      this.upgrading.delete(socket);
       const allowInput = decision.allowInput && query.data.viewOnly !== 'true';
       let unregister = () => {};
       const session = new VncSession({
@@ -232,16 +252,29 @@ export class VncGateway {
     );
   }
 
-  /** A plain HTTP answer on a socket that asked to upgrade, then close it. */
+  /** Refuses one of our upgrades with a plain HTTP answer, counted. */
   private reject(socket: Duplex, status: number) {
+    this.upgrading.delete(socket);
     this.options.runtimes.metrics.vncRejectedUpgrades
       .labels(String(status))
       .inc();
-    const text = STATUS_TEXT[status] ?? 'Error';
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
-    );
-    // Destroy once the answer is flushed: a client that never closes must not hold the socket.
-    socket.once('finish', () => socket.destroy());
+    rejectUpgrade(socket, status);
+  }
+}
+
+/**
+ * The request's full URL: inside the express router req.url is relative to
+ * the mount point, the original URL is the full path either way.
+ */
+function urlOf(req: IncomingMessage): URL {
+  const rawUrl = (req as Partial<Request>).originalUrl ?? req.url ?? '/';
+  return new URL(rawUrl, 'http://localhost');
+}
+
+function pathOf(req: IncomingMessage): string {
+  try {
+    return urlOf(req).pathname;
+  } catch {
+    return '';
   }
 }

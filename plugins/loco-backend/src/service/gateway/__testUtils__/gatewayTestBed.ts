@@ -61,10 +61,14 @@ export function gatewayTestBed() {
     rfb: undefined as unknown as RecordingRfbServer,
     runtimes: undefined as unknown as LocoRuntimes,
     gateway: undefined as unknown as VncGateway,
+    server: undefined as unknown as http.Server,
     /** The VNC URL of instance 0 (each test file's server has its own port). */
     url: '',
 
-    async start(settings: Partial<GatewaySettings> = {}) {
+    async start(
+      settings: Partial<GatewaySettings> = {},
+      options: { unclaimedUpgradeTimeoutMs?: number } = {},
+    ) {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-gw-'));
       bed.rfb = new RecordingRfbServer();
       await bed.rfb.listen(path.join(dir, 'vnc.sock'));
@@ -93,8 +97,11 @@ export function gatewayTestBed() {
         }),
         logger: mockServices.logger.mock(),
         settings: { ...GATEWAY_DEFAULTS, ...settings },
+        ...options,
       });
+      // Like Backstage's router: paths nobody serves are answered 404.
       server = http.createServer((_req, res) => res.writeHead(404).end());
+      bed.server = server;
       bed.gateway.attach(server);
       await new Promise<void>(resolve =>
         server!.listen(0, '127.0.0.1', resolve),
