@@ -108,6 +108,25 @@ async function declaredRoutes() {
   );
 }
 
+/** Opens a VNC WebSocket: the refusal's status, or the server's greeting. */
+function connectTo(
+  url: string,
+  protocols: string[],
+  headers: Record<string, string> = {},
+) {
+  return new Promise<{ status?: number; greeting?: string }>(resolve => {
+    const ws = new WebSocket(url, protocols, { headers });
+    ws.once('unexpected-response', (_req, res) =>
+      resolve({ status: res.statusCode }),
+    );
+    ws.once('message', data => {
+      resolve({ greeting: data.toString() });
+      ws.close();
+    });
+    ws.once('error', () => undefined);
+  });
+}
+
 describe('loco backend plugin', () => {
   it('lists environments with each instance, its state and the facts behind it', async () => {
     const { server } = await startLoco();
@@ -158,6 +177,54 @@ describe('loco backend plugin', () => {
     expect(runtime.actions).toEqual([]);
   });
 
+  it('answers a caller without credentials 401 before it looks at the action or the body', async () => {
+    const { server, runtime } = await startLoco();
+    const unknownAction = await request(server).post(
+      '/api/loco/environments/loco-demo/instances/0/actions/format-disk',
+    );
+    expect(unknownAction.status).toBe(401);
+    expect(JSON.stringify(unknownAction.body)).not.toMatch(/restart|reset/);
+    const malformedBody = await request(server)
+      .post('/api/loco/environments/loco-demo/instances/0/actions/restart')
+      .set('Content-Type', 'application/json')
+      .send('{"probe": <script>');
+    expect(malformedBody.status).toBe(401);
+    expect(malformedBody.text).not.toContain('<script>');
+    expect(runtime.actions).toEqual([]);
+  });
+
+  it.each(['0x1', '1e0', '+1', '%20', '01', '1.0', '-0'])(
+    'refuses the instance index %j on HTTP routes and the VNC upgrade alike',
+    async index => {
+      const { server, runtime } = await startLoco();
+      const base = '/api/loco/environments/loco-demo/instances';
+      const action = await request(server)
+        .post(`${base}/${index}/actions/restart`)
+        .set('Authorization', mockCredentials.user.header());
+      expect(action.status).toBe(400);
+      const screenshot = await request(server)
+        .get(`${base}/${index}/screenshot`)
+        .set('Authorization', mockCredentials.user.header());
+      expect(screenshot.status).toBe(400);
+      expect(runtime.actions).toEqual([]);
+      const token = mockCredentials.user.token();
+      const port = (server.address() as any).port;
+      expect(
+        await connectTo(`ws://localhost:${port}${base}/${index}/vnc`, [
+          'binary',
+          `backstage-token.${token}`,
+        ]),
+      ).toEqual({ status: 404 });
+      // The same instance written plainly is found by both.
+      expect(
+        await connectTo(`ws://localhost:${port}${base}/1/vnc`, [
+          'binary',
+          `backstage-token.${token}`,
+        ]),
+      ).toEqual({ greeting: 'RFB 003.008\n' });
+    },
+  );
+
   it('lets only users with control reset or restore an instance', async () => {
     const watcher = await startLoco({ control: false });
     for (const action of ['reset', 'restore']) {
@@ -182,21 +249,11 @@ describe('loco backend plugin', () => {
       protocols: string[],
       headers: Record<string, string> = {},
     ) =>
-      new Promise<{ status?: number; greeting?: string }>(resolve => {
-        const ws = new WebSocket(
-          `ws://localhost:${port}/api/loco/environments/loco-demo/instances/0/vnc`,
-          protocols,
-          { headers },
-        );
-        ws.once('unexpected-response', (_req, res) =>
-          resolve({ status: res.statusCode }),
-        );
-        ws.once('message', data => {
-          resolve({ greeting: data.toString() });
-          ws.close();
-        });
-        ws.once('error', () => undefined);
-      });
+      connectTo(
+        `ws://localhost:${port}/api/loco/environments/loco-demo/instances/0/vnc`,
+        protocols,
+        headers,
+      );
 
     it('refuses an upgrade without a token with a plain 401', async () => {
       const { server } = await startLoco();

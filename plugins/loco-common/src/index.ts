@@ -8,3 +8,4 @@ export * from './permissions';
 export * from './health';
 export * from './types';
 export * from './summary';
+export * from './limits';

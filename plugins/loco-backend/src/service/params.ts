@@ -1,3 +1,7 @@
+import {
+  MAX_INSTANCES,
+  parseInstanceIndex,
+} from '@loco-portal/plugin-loco-common';
 import { z } from 'zod';
 
 /** Path parameters shared by the HTTP routes and the VNC upgrade. */
@@ -8,9 +12,45 @@ export const environmentParam = z.object({
     .max(40),
 });
 
-export const instanceParams = environmentParam.extend({
-  index: z.coerce.number().int().min(0).max(31),
+/** One rule for every route: see `parseInstanceIndex` (no `0x1`, `1e0`, `+1`, `%20`). */
+const instanceIndex = z.string().transform((text, ctx) => {
+  const index = parseInstanceIndex(text);
+  if (index === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `instance index must be a whole number from 0 to ${
+        MAX_INSTANCES - 1
+      }`,
+    });
+    return z.NEVER;
+  }
+  return index;
 });
 
+export const instanceParams = environmentParam.extend({ index: instanceIndex });
+
 /** `/environments/:env/instances/:index/vnc` below the plugin's base path. */
-export const VNC_PATH = /^\/environments\/([^/]+)\/instances\/([^/]+)\/vnc$/;
+const VNC_PATH = /^\/environments\/([^/]+)\/instances\/([^/]+)\/vnc$/;
+
+/**
+ * The instance a VNC upgrade's path (below the base path) names, decoded and
+ * validated exactly like express decodes the HTTP routes' parameters, so both
+ * accept and refuse the same paths. Undefined when it names none.
+ */
+export function parseVncPath(path: string) {
+  const match = VNC_PATH.exec(path);
+  if (!match) return undefined;
+  const parsed = instanceParams.safeParse({
+    env: decodeSegment(match[1]),
+    index: decodeSegment(match[2]),
+  });
+  return parsed.success ? parsed.data : undefined;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return ''; // malformed escapes name nothing
+  }
+}

@@ -43,7 +43,8 @@ export async function createRouter(
 ): Promise<express.Router> {
   const { runtimes, httpAuth, permissions } = options;
   const router = Router();
-  router.use(express.json());
+  // No route reads a body, so none is parsed: a malformed one is never
+  // echoed back, least of all to a caller who has not signed in.
 
   // Explicit `allow`: without it httpAuth returns "none" credentials instead of failing.
   const authenticate = (req: express.Request) =>
@@ -80,6 +81,9 @@ export async function createRouter(
   router.post(
     '/environments/:env/instances/:index/actions/:action',
     async (req, res) => {
+      // Who is asking comes first: the valid action names are no business of
+      // a caller without credentials (401 before any 400).
+      await authenticate(req);
       const { action } = parse(actionParams, { action: req.params.action });
       await authorize(req, ACTION_PERMISSIONS[action]);
       const { env, index } = parse(instanceParams, req.params);

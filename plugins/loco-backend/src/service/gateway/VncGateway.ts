@@ -11,7 +11,7 @@ import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
 import type { Request, RequestHandler } from 'express';
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
-import { instanceParams, VNC_PATH } from '../params';
+import { parseVncPath } from '../params';
 import { authorizeUpgrade } from './authorizeUpgrade';
 import { PooledVncReader, ReadBufferPool } from './pooledReads';
 import type { GatewaySettings } from './gatewayConfig';
@@ -140,13 +140,11 @@ export class VncGateway {
     this.upgrading.add(socket);
     socket.once('close', () => this.upgrading.delete(socket));
 
-    const match = VNC_PATH.exec(
+    const params = parseVncPath(
       url.pathname.slice(this.options.basePath.length),
     );
-    const params =
-      match && instanceParams.safeParse({ env: match[1], index: match[2] });
     const query = queryParams.safeParse(Object.fromEntries(url.searchParams));
-    if (!params?.success) {
+    if (!params) {
       this.reject(socket, 404);
       return;
     }
@@ -154,7 +152,7 @@ export class VncGateway {
       this.reject(socket, 400);
       return;
     }
-    const { env, index } = params.data;
+    const { env, index } = params;
 
     const decision = await authorizeUpgrade(req, this.options);
     if (decision.status !== 200) {
