@@ -8,4 +8,9 @@ export { createLocoEnvironmentAction } from './actions/createEnvironment';
 export { updateLocoEnvironmentAction } from './actions/updateEnvironment';
 export { destroyLocoEnvironmentAction } from './actions/destroyEnvironment';
 export type { LocoActionDeps } from './actions/context';
+export {
+  readActionSettings,
+  type LocoActionSettings,
+} from './actions/settings';
+export { AUDIT_EVENTS } from './actions/audit';
 export { HelmProvisioner } from './helm/HelmProvisioner';

@@ -3,12 +3,10 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
-import {
-  locoRuntimeServiceRef,
-  readProvisioningSettings,
-} from '@loco-portal/plugin-loco-node';
+import { locoRuntimeServiceRef } from '@loco-portal/plugin-loco-node';
 import { createLocoEnvironmentAction } from './actions/createEnvironment';
 import { destroyLocoEnvironmentAction } from './actions/destroyEnvironment';
+import { readActionSettings } from './actions/settings';
 import { updateLocoEnvironmentAction } from './actions/updateEnvironment';
 
 /**
@@ -26,12 +24,14 @@ export const scaffolderModuleLoco = createBackendModule({
         runtimes: locoRuntimeServiceRef,
         config: coreServices.rootConfig,
         permissions: coreServices.permissions,
+        auditor: coreServices.auditor,
       },
-      async init({ scaffolder, runtimes, config, permissions }) {
+      async init({ scaffolder, runtimes, config, permissions, auditor }) {
         const deps = {
           runtimes,
           permissions,
-          settings: readProvisioningSettings(config),
+          auditor,
+          settings: readActionSettings(config),
         };
         scaffolder.addActions(
           createLocoEnvironmentAction(deps),

@@ -40,8 +40,10 @@ afterEach(async () => {
 /** The real scaffolder backend with our module, a fake local runtime and the fake helm. */
 async function startScaffolder() {
   const local = new FakeLocalRuntime();
+  const auditor = mockServices.auditor.mock();
   const backend = await startTestBackend({
     features: [
+      auditor.factory,
       scaffolderPlugin,
       scaffolderModuleLoco,
       catalogServiceMock.factory({
@@ -92,7 +94,12 @@ async function startScaffolder() {
       await new Promise(resolve => setTimeout(resolve, 200));
     }
   };
-  return { dryRun, runTask, local };
+  /** The events our actions recorded (the scaffolder records its own too). */
+  const locoEvents = () =>
+    auditor.createEvent.mock.calls
+      .map(([options]) => options)
+      .filter(options => options.eventId.startsWith('loco-'));
+  return { dryRun, runTask, local, locoEvents };
 }
 
 const logOf = (body: any) =>
@@ -124,7 +131,7 @@ describe('templates through the scaffolder dry run', () => {
     expect(local.calls).toEqual([]);
   });
 
-  it('create-loco-environment: a kubernetes environment shows the helm command and never runs helm', async () => {
+  it('create-loco-environment: a kubernetes environment shows the helm command and changes nothing', async () => {
     const { dryRun } = await startScaffolder();
     const res = await dryRun('create-loco-environment', {
       name: 'prov-k8s',
@@ -141,7 +148,9 @@ describe('templates through the scaffolder dry run', () => {
     expect(logOf(res.body)).toMatch(
       /Dry run: would run helm upgrade --install prov-k8s \S+\/chart --namespace loco --create-namespace --values \S+prov-k8s-values.yaml --wait --timeout 5m on cluster prod-eu/,
     );
-    expect(helm.calls()).toEqual([]);
+    // Only the read-only check the real run makes first.
+    expect(helm.commands()).toEqual(['history']);
+    expect(helm.releases()).toEqual({});
   });
 
   it.each([
@@ -182,6 +191,24 @@ describe('templates through the scaffolder dry run', () => {
       message: expect.stringMatching(/Unknown cluster "nope"/),
     });
     expect(helm.calls()).toEqual([]);
+  });
+
+  it('create-loco-environment: hostpath without loco.local.hostPath fails the dry run as the real run would', async () => {
+    const { dryRun, local } = await startScaffolder();
+    const res = await dryRun('create-loco-environment', {
+      name: 'prov-dry',
+      owner: 'group:default/guests',
+      runtime: 'local',
+      instances: 2,
+      storageMode: 'hostpath',
+    });
+    expect({ status: res.status, message: res.body.error?.message }).toEqual({
+      status: 400,
+      message: expect.stringContaining(
+        'storageMode hostpath needs loco.local.hostPath in the backend config',
+      ),
+    });
+    expect(local.calls).toEqual([]);
   });
 
   it('destroy-loco-environment: checks the environment exists and destroys nothing', async () => {
@@ -230,6 +257,25 @@ describe('the create template as a real scaffolder task on kubernetes', () => {
     expect(log).toContain('STATUS: deployed');
     expect(helm.releases()['loco/prov-k8s'].map(r => r.status)).toEqual([
       'deployed',
+    ]);
+  });
+
+  it("records the run in Backstage's audit log with the task's user", async () => {
+    const { runTask, locoEvents } = await startScaffolder();
+    const { status } = await runTask('create-loco-environment', values);
+    expect(status).toBe('completed');
+    expect(locoEvents()).toEqual([
+      {
+        eventId: 'loco-environment-create',
+        severityLevel: 'medium',
+        meta: expect.objectContaining({
+          actor: mockCredentials.user().principal.userEntityRef,
+          environment: 'prov-k8s',
+          cluster: 'prod-eu',
+          dryRun: false,
+          template: 'template:default/create-loco-environment',
+        }),
+      },
     ]);
   });
 

@@ -11,9 +11,9 @@ import {
   EnvironmentChange,
   EnvironmentSpec,
   LocoRuntimes,
-  readProvisioningSettings,
 } from '@loco-portal/plugin-loco-node';
 import type { LocoActionDeps } from '../actions/context';
+import { readActionSettings } from '../actions/settings';
 import type { FakeHelm } from './fakeHelm';
 
 export const CHART = path.resolve(__dirname, '../../../../chart');
@@ -70,10 +70,14 @@ export class FakeLocalRuntime implements Partial<EmulatorRuntime> {
 export const CA_PEM =
   '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
 
+export type TestConfig = ReturnType<typeof testConfig>;
+
 export function testConfig(helmBinary: string) {
   return {
     loco: {
-      local: { images: { demo: { path: '/tmp/demo.qcow2' } } },
+      local: {
+        images: { demo: { path: '/tmp/demo.qcow2' } },
+      } as { images: object; hostPath?: string },
       helm: {
         binary: helmBinary,
         chart: CHART,
@@ -114,18 +118,23 @@ export function fakePermissions(
   } as unknown as PermissionsService;
 }
 
-export function makeDeps(helm: FakeHelm, options: { deny?: boolean } = {}) {
+export function makeDeps(
+  helm: FakeHelm,
+  options: { deny?: boolean; config?: (c: TestConfig) => void } = {},
+) {
   const local = new FakeLocalRuntime();
+  const auditor = mockServices.auditor.mock();
+  const config = testConfig(helm.binary);
+  options.config?.(config);
   const deps: LocoActionDeps = {
     runtimes: new LocoRuntimes([local as unknown as EmulatorRuntime]),
-    settings: readProvisioningSettings(
-      mockServices.rootConfig({ data: testConfig(helm.binary) }),
-    ),
+    settings: readActionSettings(mockServices.rootConfig({ data: config })),
     permissions: fakePermissions(
       options.deny ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
     ),
+    auditor,
   };
-  return { deps, local };
+  return { deps, local, auditor };
 }
 
 /** An action context with a real workspace directory and a user ref. */

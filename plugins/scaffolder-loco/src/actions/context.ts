@@ -1,27 +1,31 @@
 import path from 'node:path';
-import type { PermissionsService } from '@backstage/backend-plugin-api';
+import type {
+  AuditorService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
 import { NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { ActionContext } from '@backstage/plugin-scaffolder-node';
 import { locoEnvironmentManagePermission } from '@loco-portal/plugin-loco-common';
-import type {
-  LocoRuntimes,
-  ProvisioningSettings,
-} from '@loco-portal/plugin-loco-node';
+import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
 import { HelmProvisioner, type RunOptions } from '../helm/HelmProvisioner';
+import type { LocoActionSettings } from './settings';
 
 /** What the loco:environment:* actions need from the backend. */
 export interface LocoActionDeps {
   runtimes: LocoRuntimes;
-  settings: ProvisioningSettings;
+  /** From `readActionSettings(config)`. */
+  settings: LocoActionSettings;
   /** Checks loco.environment.manage for the user running the template. */
   permissions: PermissionsService;
+  /** Records every run (dry runs included) as one audit event. */
+  auditor: AuditorService;
   /** Defaults to one built from `settings`. */
   helm?: HelmProvisioner;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyContext = ActionContext<any, any>;
+export type AnyContext = ActionContext<any, any>;
 
 /**
  * The user who started the task must hold loco.environment.manage: the

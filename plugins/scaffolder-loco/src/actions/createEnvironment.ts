@@ -1,57 +1,168 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { nameTakenError } from '../environmentNames';
 import { HelmProvisioner } from '../helm/HelmProvisioner';
+import { AUDIT_EVENTS, audited, AuditRecord } from './audit';
+import { carryOut } from './carryOut';
 import {
+  AnyContext,
   authorizeManage,
   environmentLinks,
   helmRunOptions,
-  helmWorkDir,
   LocoActionDeps,
 } from './context';
 import { examples } from './createEnvironment.examples';
 import {
+  checkHelmSnapshotTag,
   durationMs,
   environmentOutputs,
   inputSchema,
-  validateInput,
+  ParsedInput,
   rejectKubernetesOnlyInputs,
-  checkHelmSnapshotTag,
+  validateInput,
 } from './inputs';
 import { LocalEnvironments } from './localEnvironments';
 
-const input = inputSchema(
-  [
-    'name',
-    'runtime',
-    'instances',
-    'storageMode',
-    'snapshotTag',
-    'snapshotRegistry',
-    'cluster',
-    'namespace',
-    'owner',
-    'wait',
-    'timeout',
-  ] as const,
-  {
-    instances: z =>
-      z
-        .number()
-        .int()
-        .min(1)
-        .max(32)
-        .default(4)
-        .describe('Number of emulators (1-32)'),
-  },
-);
+const KEYS = [
+  'name',
+  'runtime',
+  'instances',
+  'storageMode',
+  'snapshotTag',
+  'snapshotRegistry',
+  'cluster',
+  'namespace',
+  'owner',
+  'wait',
+  'timeout',
+] as const;
+
+const input = inputSchema(KEYS, {
+  instances: z =>
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(32)
+      .default(4)
+      .describe('Number of emulators (1-32)'),
+});
+
+/** The validated input, with the owner and timeout defaults applied. */
+type CreateArgs = ParsedInput<(typeof KEYS)[number]> & {
+  owner: string;
+  timeout: string;
+};
 
 /**
  * `loco:environment:create`: N emulators joined as one LAN, either in the
  * backend's local runtime or as a Helm release of the project's chart on a
- * configured cluster. Fails cleanly: nothing half-made remains.
+ * configured cluster. Fails cleanly: nothing half-made remains. A dry run
+ * makes every check the real run makes (see carryOut) and changes nothing.
  */
 export function createLocoEnvironmentAction(deps: LocoActionDeps) {
   const helm = deps.helm ?? new HelmProvisioner(deps.settings);
   const local = new LocalEnvironments(deps.runtimes, deps.settings);
+
+  /** Returns the cluster name the release went to. */
+  async function createOnHelm(
+    ctx: AnyContext,
+    args: CreateArgs,
+    audit: AuditRecord,
+  ): Promise<string> {
+    const { name, wait, timeout } = args;
+    const target = helm.resolveTarget(args.cluster, args.namespace);
+    checkHelmSnapshotTag(args.snapshotTag, deps.settings.helm.snapshotTags);
+    const cluster = target.cluster.name;
+    audit.record({ cluster, namespace: target.namespace });
+    const spec = {
+      name,
+      owner: args.owner,
+      instances: args.instances,
+      storageMode: args.storageMode,
+      snapshotTag: args.snapshotTag ?? '',
+      snapshotRegistry:
+        args.snapshotRegistry ?? deps.settings.helm.snapshotRegistry,
+    };
+    await authorizeManage(deps, ctx);
+    await carryOut(
+      ctx,
+      `loco.helm.install.${cluster}.${target.namespace}.${name}`,
+      async () => {
+        const plan = await helm.prepareInstall(
+          spec,
+          target,
+          helmRunOptions(ctx, { wait, timeout }),
+        );
+        // Unless this is our own release, the name must be free everywhere.
+        if (!plan.existing && (await local.find(name))) {
+          throw nameTakenError(name);
+        }
+        return {
+          description: `run helm ${plan.command.join(
+            ' ',
+          )} on cluster ${cluster}`,
+          apply: plan.apply,
+        };
+      },
+    );
+    return cluster;
+  }
+
+  async function createLocally(ctx: AnyContext, args: CreateArgs) {
+    const { name, instances, storageMode, snapshotTag } = args;
+    rejectKubernetesOnlyInputs(args, [
+      'cluster',
+      'namespace',
+      'snapshotRegistry',
+    ]);
+    local.checkCreate({ snapshotTag, storageMode });
+    await authorizeManage(deps, ctx);
+    const spec = {
+      name,
+      instances,
+      storageMode,
+      snapshotTag,
+      owner: args.owner || undefined,
+    };
+    await carryOut(ctx, `loco.local.create.${name}`, async () => {
+      const existing = await local.existsAlready(spec);
+      return {
+        description: existing
+          ? `leave local environment ${name} as it is (it exists with this spec)`
+          : `create local environment ${name} with ${instances} instances (${storageMode})`,
+        apply: async () => {
+          if (!existing) await deps.runtimes.createEnvironment('local', spec);
+          if (args.wait) await waitOrRemove(ctx, args, !existing);
+        },
+      };
+    });
+  }
+
+  /**
+   * Waits until every instance is healthy. Nothing half-made remains: an
+   * environment this run created that never gets healthy is destroyed again.
+   */
+  async function waitOrRemove(
+    ctx: AnyContext,
+    { name, instances, timeout }: CreateArgs,
+    created: boolean,
+  ) {
+    try {
+      await local.waitHealthy(
+        name,
+        instances,
+        durationMs(timeout),
+        ctx.logger,
+        ctx.signal,
+      );
+    } catch (error) {
+      if (!created) throw error;
+      ctx.logger.warn(`Destroying ${name}: ${(error as Error).message}`);
+      await deps.runtimes.destroyEnvironment(name).catch(() => undefined);
+      throw error;
+    }
+  }
+
   return createTemplateAction({
     id: 'loco:environment:create',
     description:
@@ -67,109 +178,31 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
       },
     },
     async handler(ctx) {
-      const args = validateInput(input, ctx.input);
-      const { name, runtime, instances, storageMode, snapshotTag, wait } = args;
-      const owner = args.owner ?? ctx.user?.ref ?? '';
-      const timeout = args.timeout ?? deps.settings.helm.timeout;
-      let location = 'local';
-
-      if (runtime === 'kubernetes') {
-        const target = helm.resolveTarget(args.cluster, args.namespace);
-        checkHelmSnapshotTag(snapshotTag, deps.settings.helm.snapshotTags);
-        location = target.cluster.name;
-        const spec = {
-          name,
-          owner,
-          instances,
-          storageMode,
-          snapshotTag: snapshotTag ?? '',
-          snapshotRegistry:
-            args.snapshotRegistry ?? deps.settings.helm.snapshotRegistry,
+      await audited(deps.auditor, ctx, AUDIT_EVENTS.create, async audit => {
+        const parsed = validateInput(input, ctx.input);
+        const args: CreateArgs = {
+          ...parsed,
+          owner: parsed.owner ?? ctx.user?.ref ?? '',
+          timeout: parsed.timeout ?? deps.settings.helm.timeout,
         };
-        await authorizeManage(deps, ctx);
-        if (ctx.isDryRun) {
-          const valuesFile = await helm.writeReleaseValues(
-            spec,
-            helmWorkDir(ctx),
-          );
-          ctx.logger.info(
-            `Dry run: would run helm ${helm
-              .installArgs(name, target, valuesFile, { wait, timeout })
-              .join(' ')} on cluster ${location}`,
-          );
-        } else {
-          // A recovered task skips a step that already succeeded.
-          await ctx.checkpoint({
-            key: `loco.helm.install.${location}.${target.namespace}.${name}`,
-            fn: async () => {
-              await helm.install(
-                spec,
-                target,
-                helmRunOptions(ctx, { wait, timeout }),
-              );
-            },
-          });
-        }
-      } else {
-        rejectKubernetesOnlyInputs(args, [
-          'cluster',
-          'namespace',
-          'snapshotRegistry',
-        ]);
-        local.check({ snapshotTag });
-        await authorizeManage(deps, ctx);
-        if (ctx.isDryRun) {
-          ctx.logger.info(
-            `Dry run: would create local environment ${name} with ${instances} instances (${storageMode})`,
-          );
-        } else {
-          await ctx.checkpoint({
-            key: `loco.local.create.${name}`,
-            fn: async () => {
-              ctx.logger.info(
-                `Creating local environment ${name} with ${instances} instances (${storageMode})`,
-              );
-              const created = await local.create(
-                {
-                  name,
-                  instances,
-                  storageMode,
-                  snapshotTag,
-                  owner: owner || undefined,
-                },
-                ctx.logger,
-              );
-              if (!wait) return;
-              try {
-                await local.waitHealthy(
-                  name,
-                  instances,
-                  durationMs(timeout),
-                  ctx.logger,
-                  ctx.signal,
-                );
-              } catch (error) {
-                if (!created) throw error;
-                // Nothing half-made remains: an environment that never got healthy goes.
-                ctx.logger.warn(
-                  `Destroying ${name}: ${(error as Error).message}`,
-                );
-                await deps.runtimes
-                  .destroyEnvironment(name)
-                  .catch(() => undefined);
-                throw error;
-              }
-            },
-          });
-        }
-      }
+        const { name, runtime, instances, storageMode, snapshotTag } = args;
+        audit.record({ environment: name, runtime, instances, storageMode });
+        audit.record({ snapshotTag, owner: args.owner || undefined });
 
-      const links = environmentLinks(name);
-      ctx.output('environment', name);
-      ctx.output('entityRef', links.entityRef);
-      ctx.output('locoUrl', links.locoUrl);
-      ctx.output('runtime', runtime);
-      ctx.output('location', location);
+        let location = 'local';
+        if (runtime === 'kubernetes') {
+          location = await createOnHelm(ctx, args, audit);
+        } else {
+          await createLocally(ctx, args);
+        }
+
+        const links = environmentLinks(name);
+        ctx.output('environment', name);
+        ctx.output('entityRef', links.entityRef);
+        ctx.output('locoUrl', links.locoUrl);
+        ctx.output('runtime', runtime);
+        ctx.output('location', location);
+      });
     },
   });
 }

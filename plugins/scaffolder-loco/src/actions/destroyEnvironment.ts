@@ -1,5 +1,7 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { HelmProvisioner } from '../helm/HelmProvisioner';
+import { AUDIT_EVENTS, audited } from './audit';
+import { carryOut } from './carryOut';
 import { authorizeManage, helmRunOptions, LocoActionDeps } from './context';
 import { examples } from './destroyEnvironment.examples';
 import {
@@ -20,7 +22,8 @@ const input = inputSchema([
 
 /**
  * `loco:environment:destroy`: stops every emulator of an environment and
- * removes it (Helm: `helm uninstall --wait`; local: LocoRuntimes).
+ * removes it (Helm: `helm uninstall --wait`; local: LocoRuntimes). A dry
+ * run makes every check the real run makes (see carryOut).
  */
 export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
   const helm = deps.helm ?? new HelmProvisioner(deps.settings);
@@ -37,46 +40,48 @@ export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
       },
     },
     async handler(ctx) {
-      const args = validateInput(input, ctx.input);
-      const { name, runtime, wait } = args;
-      const timeout = args.timeout ?? deps.settings.helm.timeout;
-      if (runtime === 'kubernetes') {
-        const target = helm.resolveTarget(args.cluster, args.namespace);
-        await authorizeManage(deps, ctx);
-        if (ctx.isDryRun) {
-          ctx.logger.info(
-            `Dry run: would helm uninstall ${name} on ${target.cluster.name}/${target.namespace}`,
-          );
-        } else {
-          await ctx.checkpoint({
-            key: `loco.helm.uninstall.${target.cluster.name}.${target.namespace}.${name}`,
-            fn: async () => {
-              await helm.uninstall(
+      await audited(deps.auditor, ctx, AUDIT_EVENTS.destroy, async audit => {
+        const args = validateInput(input, ctx.input);
+        const { name, runtime, wait } = args;
+        const timeout = args.timeout ?? deps.settings.helm.timeout;
+        audit.record({ environment: name, runtime });
+        if (runtime === 'kubernetes') {
+          const target = helm.resolveTarget(args.cluster, args.namespace);
+          const where = `${target.cluster.name}/${target.namespace}`;
+          audit.record({
+            cluster: target.cluster.name,
+            namespace: target.namespace,
+          });
+          await authorizeManage(deps, ctx);
+          await carryOut(
+            ctx,
+            `loco.helm.uninstall.${target.cluster.name}.${target.namespace}.${name}`,
+            async () => {
+              const plan = await helm.prepareUninstall(
                 name,
                 target,
                 helmRunOptions(ctx, { wait, timeout }),
               );
+              return {
+                description: `helm uninstall ${name} on ${where}`,
+                apply: plan.apply,
+              };
             },
-          });
-        }
-      } else {
-        rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);
-        local.check({});
-        await authorizeManage(deps, ctx);
-        await local.get(name);
-        if (ctx.isDryRun) {
-          ctx.logger.info(`Dry run: would destroy local environment ${name}`);
+          );
         } else {
-          await ctx.checkpoint({
-            key: `loco.local.destroy.${name}`,
-            fn: async () => {
-              ctx.logger.info(`Destroying local environment ${name}`);
-              await deps.runtimes.destroyEnvironment(name);
-            },
+          rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);
+          local.check({});
+          await authorizeManage(deps, ctx);
+          await carryOut(ctx, `loco.local.destroy.${name}`, async () => {
+            await local.get(name);
+            return {
+              description: `destroy local environment ${name}`,
+              apply: () => deps.runtimes.destroyEnvironment(name),
+            };
           });
         }
-      }
-      ctx.output('environment', name);
+        ctx.output('environment', name);
+      });
     },
   });
 }

@@ -1,11 +1,15 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
-import type { LocoEnvironment } from '@loco-portal/plugin-loco-common';
+import { InputError, NotFoundError } from '@backstage/errors';
+import type {
+  LocoEnvironment,
+  StorageMode,
+} from '@loco-portal/plugin-loco-common';
 import type {
   EnvironmentSpec,
   LocoRuntimes,
-  ProvisioningSettings,
 } from '@loco-portal/plugin-loco-node';
+import { nameTakenError } from '../environmentNames';
+import type { LocoActionSettings } from './settings';
 
 /**
  * The local path of the actions: calls the shared LocoRuntimes service in the
@@ -14,7 +18,7 @@ import type {
 export class LocalEnvironments {
   constructor(
     private readonly runtimes: LocoRuntimes,
-    private readonly settings: ProvisioningSettings,
+    private readonly settings: LocoActionSettings,
   ) {}
 
   /** Refuses what the local runtime cannot do before anything starts. */
@@ -34,6 +38,23 @@ export class LocalEnvironments {
     }
   }
 
+  /** check() plus what a create needs: a place for the storage mode, an image to boot. */
+  checkCreate(spec: { snapshotTag?: string; storageMode: StorageMode }) {
+    this.check(spec);
+    if (spec.storageMode === 'hostpath' && !this.settings.localHostPath) {
+      throw new InputError(
+        'storageMode hostpath needs loco.local.hostPath in the backend config',
+      );
+    }
+    if (
+      spec.snapshotTag === undefined &&
+      this.settings.localSnapshotTags.length === 0
+    ) {
+      throw new InputError('No local image is configured (loco.local.images)');
+    }
+  }
+
+  /** The environment of that name in any runtime (names are unique across them). */
   async find(name: string): Promise<LocoEnvironment | undefined> {
     const { items } = await this.runtimes.listEnvironments();
     return items.find(e => e.name === name);
@@ -49,30 +70,20 @@ export class LocalEnvironments {
   }
 
   /**
-   * Creates the environment. An existing one with the same spec counts as
-   * created (a re-run of the same step); a different one is a conflict.
-   * Returns whether this call created it.
+   * Whether a create of `spec` may go ahead, without changing anything: the
+   * name is free (false), or holds this very environment (true: a re-run of
+   * the same step, nothing to create). Anything else by that name is a conflict.
    */
-  async create(spec: EnvironmentSpec, logger: LoggerService): Promise<boolean> {
+  async existsAlready(spec: EnvironmentSpec): Promise<boolean> {
     const existing = await this.find(spec.name);
-    if (existing) {
-      const same =
-        existing.runtime === 'local' &&
-        existing.desiredInstances === spec.instances &&
-        existing.storageMode === spec.storageMode &&
-        (spec.snapshotTag === undefined ||
-          existing.snapshotTag === spec.snapshotTag);
-      if (!same) {
-        throw new ConflictError(
-          `A Loco environment named ${spec.name} already exists`,
-        );
-      }
-      logger.info(
-        `Environment ${spec.name} already exists with this spec; leaving it as it is`,
-      );
-      return false;
-    }
-    await this.runtimes.createEnvironment('local', spec);
+    if (!existing) return false;
+    const same =
+      existing.runtime === 'local' &&
+      existing.desiredInstances === spec.instances &&
+      existing.storageMode === spec.storageMode &&
+      (spec.snapshotTag === undefined ||
+        existing.snapshotTag === spec.snapshotTag);
+    if (!same) throw nameTakenError(spec.name);
     return true;
   }
 

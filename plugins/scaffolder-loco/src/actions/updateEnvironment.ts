@@ -1,6 +1,8 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { HelmProvisioner } from '../helm/HelmProvisioner';
+import { AUDIT_EVENTS, audited } from './audit';
+import { carryOut } from './carryOut';
 import {
   authorizeManage,
   environmentLinks,
@@ -45,6 +47,7 @@ const input = inputSchema(
  * `loco:environment:update`: scales an environment or moves it to another
  * snapshot tag. Helm: `helm upgrade --reuse-values` with only the changed
  * values, rolled back on failure. Local: LocoRuntimes.updateEnvironment.
+ * A dry run makes every check the real run makes (see carryOut).
  */
 export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
   const helm = deps.helm ?? new HelmProvisioner(deps.settings);
@@ -61,79 +64,81 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
       },
     },
     async handler(ctx) {
-      const args = validateInput(input, ctx.input);
-      const { name, runtime, instances, snapshotTag, wait } = args;
-      const timeout = args.timeout ?? deps.settings.helm.timeout;
-      if (instances === undefined && snapshotTag === undefined) {
-        throw new InputError(
-          'Nothing to change: give instances and/or snapshotTag',
-        );
-      }
-      const change = { instances, snapshotTag };
-      const what = [
-        instances !== undefined ? `${instances} instances` : '',
-        snapshotTag !== undefined ? `snapshot ${snapshotTag}` : '',
-      ]
-        .filter(Boolean)
-        .join(', ');
-
-      if (runtime === 'kubernetes') {
-        const target = helm.resolveTarget(args.cluster, args.namespace);
-        checkHelmSnapshotTag(snapshotTag, deps.settings.helm.snapshotTags);
-        await authorizeManage(deps, ctx);
-        if (ctx.isDryRun) {
-          ctx.logger.info(
-            `Dry run: would helm upgrade ${name} on ${target.cluster.name}/${target.namespace} to ${what}`,
+      await audited(deps.auditor, ctx, AUDIT_EVENTS.update, async audit => {
+        const args = validateInput(input, ctx.input);
+        const { name, runtime, instances, snapshotTag, wait } = args;
+        const timeout = args.timeout ?? deps.settings.helm.timeout;
+        audit.record({ environment: name, runtime, instances, snapshotTag });
+        if (instances === undefined && snapshotTag === undefined) {
+          throw new InputError(
+            'Nothing to change: give instances and/or snapshotTag',
           );
-        } else {
-          await ctx.checkpoint({
-            key: `loco.helm.update.${target.cluster.name}.${
-              target.namespace
-            }.${name}.${instances ?? ''}.${snapshotTag ?? ''}`,
-            fn: async () => {
-              await helm.update(
+        }
+        const change = { instances, snapshotTag };
+        const what = [
+          instances !== undefined ? `${instances} instances` : '',
+          snapshotTag !== undefined ? `snapshot ${snapshotTag}` : '',
+        ]
+          .filter(Boolean)
+          .join(', ');
+        const changeKey = `${instances ?? ''}.${snapshotTag ?? ''}`;
+
+        if (runtime === 'kubernetes') {
+          const target = helm.resolveTarget(args.cluster, args.namespace);
+          checkHelmSnapshotTag(snapshotTag, deps.settings.helm.snapshotTags);
+          const where = `${target.cluster.name}/${target.namespace}`;
+          audit.record({
+            cluster: target.cluster.name,
+            namespace: target.namespace,
+          });
+          await authorizeManage(deps, ctx);
+          await carryOut(
+            ctx,
+            `loco.helm.update.${target.cluster.name}.${target.namespace}.${name}.${changeKey}`,
+            async () => {
+              const plan = await helm.prepareUpdate(
                 name,
                 change,
                 target,
                 helmRunOptions(ctx, { wait, timeout }),
               );
+              return {
+                description: `helm upgrade ${name} on ${where} to ${what}`,
+                apply: plan.apply,
+              };
             },
-          });
-        }
-      } else {
-        rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);
-        local.check({ snapshotTag });
-        await authorizeManage(deps, ctx);
-        const env = await local.get(name);
-        if (ctx.isDryRun) {
-          ctx.logger.info(
-            `Dry run: would change local environment ${name} to ${what}`,
           );
         } else {
-          await ctx.checkpoint({
-            key: `loco.local.update.${name}.${instances ?? ''}.${
-              snapshotTag ?? ''
-            }`,
-            fn: async () => {
-              ctx.logger.info(`Changing local environment ${name} to ${what}`);
-              await deps.runtimes.updateEnvironment(name, change);
-              if (wait) {
-                await local.waitHealthy(
-                  name,
-                  instances ?? env.desiredInstances,
-                  durationMs(timeout),
-                  ctx.logger,
-                  ctx.signal,
-                );
-              }
+          rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);
+          local.check({ snapshotTag });
+          await authorizeManage(deps, ctx);
+          await carryOut(
+            ctx,
+            `loco.local.update.${name}.${changeKey}`,
+            async () => {
+              const env = await local.get(name);
+              return {
+                description: `change local environment ${name} to ${what}`,
+                apply: async () => {
+                  await deps.runtimes.updateEnvironment(name, change);
+                  if (!wait) return;
+                  await local.waitHealthy(
+                    name,
+                    instances ?? env.desiredInstances,
+                    durationMs(timeout),
+                    ctx.logger,
+                    ctx.signal,
+                  );
+                },
+              };
             },
-          });
+          );
         }
-      }
-      const links = environmentLinks(name);
-      ctx.output('environment', name);
-      ctx.output('entityRef', links.entityRef);
-      ctx.output('locoUrl', links.locoUrl);
+        const links = environmentLinks(name);
+        ctx.output('environment', name);
+        ctx.output('entityRef', links.entityRef);
+        ctx.output('locoUrl', links.locoUrl);
+      });
     },
   });
 }

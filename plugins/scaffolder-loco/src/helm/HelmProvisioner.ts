@@ -1,11 +1,16 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { InputError, NotFoundError } from '@backstage/errors';
-import type {
-  ClusterSettings,
-  ProvisioningSettings,
-} from '@loco-portal/plugin-loco-node';
+import { NotFoundError } from '@backstage/errors';
+import type { ProvisioningSettings } from '@loco-portal/plugin-loco-node';
+import { nameTakenError } from '../environmentNames';
 import { clusterAccess } from './clusterAccess';
 import { HelmCli, HelmError } from './HelmCli';
+import {
+  readReleaseState,
+  readReleaseValues,
+  ReleaseState,
+} from './releaseState';
+import { ReleaseTarget, resolveReleaseTarget } from './releaseTarget';
 import {
   changeValues,
   releaseValues,
@@ -13,11 +18,7 @@ import {
   writeValuesFile,
 } from './helmValues';
 
-/** Where a release lives. */
-export interface ReleaseTarget {
-  cluster: ClusterSettings;
-  namespace: string;
-}
+export type { ReleaseTarget };
 
 export interface RunOptions {
   wait: boolean;
@@ -27,10 +28,14 @@ export interface RunOptions {
   logger: LoggerService;
 }
 
-/** What `helm history` says about a release before we change it. */
-type ReleaseState =
-  | { exists: false }
-  | { exists: true; deployedRevision: number | null };
+/** A change that passed every check; nothing has run yet. */
+export interface HelmPlan {
+  /** The helm command line `apply` runs (cluster flags excluded), for the log. */
+  command: string[];
+  /** Whether the release existed before (a create re-run of the same release). */
+  existing: boolean;
+  apply(): Promise<void>;
+}
 
 /**
  * Installs, changes and removes one Loco environment as a Helm release of the
@@ -43,43 +48,11 @@ export class HelmProvisioner {
 
   /** Picks the cluster and namespace; unknown or unwatched ones are input errors. */
   resolveTarget(clusterName?: string, namespace?: string): ReleaseTarget {
-    const { clusters, helm } = this.settings;
-    if (clusters.length === 0) {
-      throw new InputError(
-        'No Kubernetes clusters are configured (loco.kubernetes.clusters)',
-      );
-    }
-    let cluster: ClusterSettings | undefined;
-    if (clusterName) {
-      cluster = clusters.find(c => c.name === clusterName);
-      if (!cluster) {
-        throw new InputError(
-          `Unknown cluster "${clusterName}" (configured: ${clusters
-            .map(c => c.name)
-            .join(', ')})`,
-        );
-      }
-    } else if (clusters.length === 1) {
-      cluster = clusters[0];
-    } else {
-      throw new InputError(
-        `Choose a cluster: ${clusters.map(c => c.name).join(', ')}`,
-      );
-    }
-    const ns = namespace ?? cluster.namespaces[0] ?? helm.defaultNamespace;
-    // Discovery only watches the listed namespaces: a release elsewhere would be invisible.
-    if (cluster.namespaces.length > 0 && !cluster.namespaces.includes(ns)) {
-      throw new InputError(
-        `Namespace "${ns}" is not watched on cluster ${
-          cluster.name
-        } (watched: ${cluster.namespaces.join(', ')})`,
-      );
-    }
-    return { cluster, namespace: ns };
+    return resolveReleaseTarget(this.settings, clusterName, namespace);
   }
 
-  /** The helm command lines a create would run (for dry runs and the log). */
-  installArgs(
+  /** The helm command line of a create. */
+  private installArgs(
     name: string,
     target: ReleaseTarget,
     valuesFile: string,
@@ -101,76 +74,114 @@ export class HelmProvisioner {
     ];
   }
 
-  async writeReleaseValues(spec: ReleaseSpec, workDir: string) {
-    return writeValuesFile(
-      workDir,
-      `${spec.name}-values.yaml`,
-      releaseValues(spec),
-    );
-  }
-
-  /** `helm upgrade --install`; rolls back or uninstalls when it fails. */
-  async install(spec: ReleaseSpec, target: ReleaseTarget, opts: RunOptions) {
+  /**
+   * Every check a create makes before it changes anything, read-only: the
+   * cluster answers, and the name is free or holds this very release (same
+   * values: a re-run converges). Writes the values file into the workspace.
+   * A dry run stops here; `apply` runs `helm upgrade --install`, and uninstalls
+   * or rolls back when it fails.
+   */
+  async prepareInstall(
+    spec: ReleaseSpec,
+    target: ReleaseTarget,
+    opts: RunOptions,
+  ): Promise<HelmPlan> {
     const cli = await this.cli(target, opts.workDir);
-    const before = await this.releaseState(cli, spec.name, target.namespace);
-    const valuesFile = await this.writeReleaseValues(spec, opts.workDir);
-    await this.changeOrRestore(cli, spec.name, target, before, opts, () =>
-      cli.run(
-        this.installArgs(spec.name, target, valuesFile, opts),
-        opts.logger,
-      ),
+    const before = await readReleaseState(cli, spec.name, target.namespace);
+    const values = releaseValues(spec);
+    const sameRelease =
+      before.exists &&
+      isDeepStrictEqual(
+        await readReleaseValues(cli, spec.name, target.namespace),
+        values,
+      );
+    if (before.exists && !sameRelease) {
+      throw nameTakenError(spec.name);
+    }
+    const valuesFile = await writeValuesFile(
+      opts.workDir,
+      `${spec.name}-values.yaml`,
+      values,
     );
+    const command = this.installArgs(spec.name, target, valuesFile, opts);
+    return {
+      command,
+      existing: sameRelease,
+      apply: () =>
+        this.changeOrRestore(cli, spec.name, target, before, opts, () =>
+          cli.run(command, opts.logger),
+        ),
+    };
   }
 
-  /** `helm upgrade --reuse-values` with only the changed values; rolls back on failure. */
-  async update(
+  /**
+   * Checks an update (the release exists), writes a values file holding only
+   * the change; `apply` runs `helm upgrade --reuse-values` and rolls back on failure.
+   */
+  async prepareUpdate(
     name: string,
     change: { instances?: number; snapshotTag?: string },
     target: ReleaseTarget,
     opts: RunOptions,
-  ) {
+  ): Promise<HelmPlan> {
     const cli = await this.cli(target, opts.workDir);
-    const before = await this.releaseState(cli, name, target.namespace);
-    if (!before.exists) {
-      throw new NotFoundError(
-        `No Helm release ${name} in namespace ${target.namespace} on ${target.cluster.name}`,
-      );
-    }
+    const before = await this.existingRelease(cli, name, target);
     const valuesFile = await writeValuesFile(
       opts.workDir,
       `${name}-change.yaml`,
       changeValues(change),
     );
-    await this.changeOrRestore(cli, name, target, before, opts, () =>
-      cli.run(
-        [
-          'upgrade',
-          name,
-          this.settings.helm.chart,
-          '--namespace',
-          target.namespace,
-          '--reuse-values',
-          '--values',
-          valuesFile,
-          ...(opts.wait ? ['--wait'] : []),
-          '--timeout',
-          opts.timeout,
-        ],
-        opts.logger,
-      ),
-    );
+    const command = [
+      'upgrade',
+      name,
+      this.settings.helm.chart,
+      '--namespace',
+      target.namespace,
+      '--reuse-values',
+      '--values',
+      valuesFile,
+      ...(opts.wait ? ['--wait'] : []),
+      '--timeout',
+      opts.timeout,
+    ];
+    return {
+      command,
+      existing: true,
+      apply: () =>
+        this.changeOrRestore(cli, name, target, before, opts, () =>
+          cli.run(command, opts.logger),
+        ),
+    };
   }
 
-  /** `helm uninstall --wait`. */
-  async uninstall(name: string, target: ReleaseTarget, opts: RunOptions) {
+  /** Checks a destroy (the release exists); `apply` runs `helm uninstall`. */
+  async prepareUninstall(
+    name: string,
+    target: ReleaseTarget,
+    opts: RunOptions,
+  ): Promise<HelmPlan> {
     const cli = await this.cli(target, opts.workDir);
-    const before = await this.releaseState(cli, name, target.namespace);
-    if (!before.exists) {
+    await this.existingRelease(cli, name, target);
+    const command = this.uninstallArgs(name, target, opts);
+    return {
+      command,
+      existing: true,
+      apply: () => cli.run(command, opts.logger),
+    };
+  }
+
+  private async existingRelease(
+    cli: HelmCli,
+    name: string,
+    target: ReleaseTarget,
+  ): Promise<ReleaseState> {
+    const state = await readReleaseState(cli, name, target.namespace);
+    if (!state.exists) {
       throw new NotFoundError(
         `No Helm release ${name} in namespace ${target.namespace} on ${target.cluster.name}`,
       );
     }
-    await cli.run(this.uninstallArgs(name, target, opts), opts.logger);
+    return state;
   }
 
   private uninstallArgs(
@@ -244,42 +255,6 @@ export class HelmProvisioner {
         (cleanupError as Error).message
       }`;
     }
-  }
-
-  private async releaseState(
-    cli: HelmCli,
-    name: string,
-    namespace: string,
-  ): Promise<ReleaseState> {
-    let stdout: string;
-    try {
-      stdout = await cli.query([
-        'history',
-        name,
-        '--namespace',
-        namespace,
-        '--output',
-        'json',
-      ]);
-    } catch (error) {
-      // Only "not found" means a first install; an unreachable cluster must fail.
-      if (
-        error instanceof HelmError &&
-        /release: not found/.test(error.message)
-      ) {
-        return { exists: false };
-      }
-      throw error;
-    }
-    const history = JSON.parse(stdout) as Array<{
-      revision: number;
-      status: string;
-    }>;
-    const deployed = history
-      .filter(h => h.status === 'deployed')
-      .map(h => h.revision)
-      .sort((a, b) => b - a);
-    return { exists: true, deployedRevision: deployed[0] ?? null };
   }
 
   private async cli(target: ReleaseTarget, workDir: string) {
