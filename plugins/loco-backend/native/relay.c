@@ -96,12 +96,15 @@ static int flush(relay_t *r) {
   return 1;
 }
 
-static void fail(relay_t *r, const char *where) {
+// kind: "viewer-gone" when the browser's socket failed (the viewer left,
+// often right after its close frame: nothing owed can be written any more),
+// "error" for the VNC side or the poll.
+static void fail(relay_t *r, const char *kind, const char *where) {
   r->failed = 1;
   char detail[160];
   snprintf(detail, sizeof detail, "%s: %s", where, strerror(errno));
   watch(r, 0);
-  relay_emit(r, "error", detail);
+  relay_emit(r, kind, detail);
 }
 
 // Moves data until the browser socket is full, the VNC socket is empty, or
@@ -109,7 +112,7 @@ static void fail(relay_t *r, const char *where) {
 static void pump(relay_t *r) {
   for (int frames = 0; !r->closed && !r->failed; frames++) {
     int flushed = flush(r);
-    if (flushed < 0) return fail(r, "write to browser");
+    if (flushed < 0) return fail(r, "viewer-gone", "write to browser");
     if (flushed == 0) return watch(r, 1);
     if (r->notify_drained) {
       r->notify_drained = 0;
@@ -139,7 +142,7 @@ static void pump(relay_t *r) {
                  SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     }
     if (n < 0 && errno == EAGAIN) return watch(r, 0);
-    if (n < 0) return fail(r, "read from VNC");
+    if (n < 0) return fail(r, "error", "read from VNC");
     if (n == 0) {
       r->src_ended = 1;
       watch(r, 0);
@@ -156,7 +159,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   if (r->closed) return;
   if (status < 0) {
     errno = -status;
-    return fail(r, "poll");
+    return fail(r, "error", "poll");
   }
   pump(r);
 }
@@ -272,4 +275,9 @@ void relay_want_drained(relay_t *r) {
 void relay_stop_reading(relay_t *r) {
   r->src_ended = 1;
   uv_poll_stop(&r->src_poll);
+  // The session is over: end the VNC connection now. Node closing its own
+  // descriptor would not, while this duplicate keeps the socket open until
+  // the browser side is done too (up to ws's close timeout). shutdown(2)
+  // acts on the socket, whoever holds descriptors of it.
+  if (!r->closed) shutdown(r->src, SHUT_RDWR);
 }

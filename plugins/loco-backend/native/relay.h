@@ -65,7 +65,8 @@ int relay_enqueue(relay_t *r, const void *data, size_t len);
 ssize_t relay_write_to_vnc(relay_t *r, const void *data, size_t len);
 /** Asks for one 'drained' event once nothing is owed. */
 void relay_want_drained(relay_t *r);
-/** No more VNC data; what is owed is still written. */
+/** No more VNC data, and the VNC connection is shut down (the session is
+ * over); what is owed to the browser is still written. */
 void relay_stop_reading(relay_t *r);
 /** Stops the polls and closes the relay's own descriptors (idempotent). */
 void relay_close(relay_t *r);

@@ -99,16 +99,20 @@ export class VncSession {
     // With a native relay the reader holds only what arrived before it (the
     // greeting): that goes through ws first, then the relay takes over.
     o.reader?.pipeTo(toBrowser);
+    // Every close goes through ws.close, also ws's own answer to the viewer's
+    // close frame. No screen data may follow a close frame (RFC 6455 5.5.1),
+    // so the relay stops reading VNC right there. And a viewer that sent its
+    // close frame has left: the session ends now, not when (or if) its socket
+    // closes - a reloading browser may stop reading first, leaving ws to wait
+    // 30 s for the handshake and the slot counted against the user's cap.
+    const wsClose = ws.close.bind(ws);
+    ws.close = ((code?: number, reason?: string | Buffer) => {
+      o.zeroCopy?.stop();
+      wsClose(code, reason);
+      this.close(CLOSE.normal, 'viewer left');
+    }) as typeof ws.close;
     if (o.zeroCopy) {
       const relay = o.zeroCopy;
-      // No screen data may follow a close frame (RFC 6455 5.5.1), and ws
-      // sends one itself when the viewer closes or misbehaves: every close
-      // goes through ws.close, so the relay stops reading VNC right there.
-      const wsClose = ws.close.bind(ws);
-      ws.close = ((code?: number, reason?: string | Buffer) => {
-        relay.stop();
-        wsClose(code, reason);
-      }) as typeof ws.close;
       relay.start(failure => {
         if (failure) {
           o.logger.info(`VNC ${environment}/${o.index} relay: ${failure}`);
@@ -209,11 +213,12 @@ export class VncSession {
     this.reportBytes();
     this.stopReportingBytes();
     target.destroy();
-    if (ws.readyState === ws.OPEN) {
-      ws.close(code, reason);
-      // ws waits 30 s for the viewer's close frame; a stuck viewer gets less.
+    if (ws.readyState === ws.OPEN) ws.close(code, reason);
+    if (ws.readyState === ws.CONNECTING) ws.terminate();
+    else if (ws.readyState === ws.CLOSING) {
+      // ws waits 30 s for the close handshake; a stuck viewer gets less.
       setTimeout(() => ws.terminate(), 2_000).unref();
-    } else if (ws.readyState === ws.CONNECTING) ws.terminate();
+    }
     metrics.vncSessions
       .labels(environment, this.o.allowInput ? 'control' : 'view')
       .dec();

@@ -83,11 +83,17 @@ describe.each<VncTransport>(['tcp', 'unix'])(
       r.cleanup();
     });
 
-    it('after stop() sends only what it owed: the close frame is the last frame', async () => {
+    it('after stop() sends only what it owed: the close frame is the last frame, and the VNC connection ends at once', async () => {
       const r = await relayBetween(vncOver);
       r.relayed.start(() => undefined);
       const block = Buffer.alloc(64 << 10, 1);
       let streaming = true;
+      // stop() shuts the VNC connection down: the server's writes then fail.
+      r.vncServerSide.on('error', () => (streaming = false));
+      const vncEnded = new Promise(resolve =>
+        r.vncServerSide.once('end', resolve).once('error', resolve),
+      );
+      r.vncServerSide.resume();
       const pump = () => {
         while (streaming && r.vncServerSide.write(block));
         if (streaming) r.vncServerSide.once('drain', pump);
@@ -96,6 +102,8 @@ describe.each<VncTransport>(['tcp', 'unix'])(
       await until(() => r.received.length > 4);
       r.relayed.stop();
       r.relayed.end(Buffer.from([0x88, 0x02, 0x03, 0xe8])); // close 1000
+      // The VNC server sees the end while the browser is still owed bytes.
+      await vncEnded;
       await r.ended; // the relay wrote everything owed, then the FIN
       streaming = false;
 

@@ -43,6 +43,9 @@ export class SplicedBrowserSocket extends Duplex implements ZeroCopyRelay {
     super({ allowHalfOpen: true });
     this.relay = new Relay(vncFd, browserFd, (event, detail) => {
       if (event === 'drained') this.onDrained?.();
+      // Nothing owed can reach a viewer that is gone, so no 'drained' will
+      // come: a pending end() would wait forever, and ws with it.
+      else if (event === 'viewer-gone') this.destroy();
       else this.endOfVnc(event === 'error' ? detail : undefined);
     });
     socket.on('data', chunk => {

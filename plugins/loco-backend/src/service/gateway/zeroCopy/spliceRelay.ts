@@ -2,8 +2,11 @@ import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 
-/** Events of a native relay: the VNC side ended, failed, or all owed bytes were written. */
-export type RelayEvent = 'end' | 'error' | 'drained';
+/**
+ * Events of a native relay: the VNC side ended or failed, writing to the
+ * browser failed (the viewer is gone), or all owed bytes were written.
+ */
+export type RelayEvent = 'end' | 'error' | 'viewer-gone' | 'drained';
 
 /** The native relay of `native/splice_relay.c` (one per session). */
 export interface NativeRelay {
