@@ -20,9 +20,12 @@ function assertAllValid(objects: ReturnType<typeof render>, label: string) {
   assert.deepEqual(errors, [], `${label}: invalid Kubernetes objects`);
 }
 
-test('renderer in use', () => {
-  // Not an assertion: tells the reader of the test log which renderer ran.
-  console.log(
+test('renders with real helm when it is on PATH, else with tools/helm-render', t => {
+  // Every other test here renders through this choice; the log says which ran.
+  const r = renderChart();
+  assert.equal(r.ok, true, r.stderr);
+  assert.equal(r.renderer, HELM ? 'helm' : 'helm-render');
+  t.diagnostic(
     HELM
       ? `using helm at ${HELM}`
       : 'helm not on PATH: using tools/helm-render',
