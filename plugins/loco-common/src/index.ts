@@ -9,3 +9,4 @@ export * from './health';
 export * from './types';
 export * from './summary';
 export * from './limits';
+export * from './vnc';

@@ -59,6 +59,29 @@ export function environment(
   };
 }
 
+/**
+ * Stands in for the browser's WebSocket to the gateway (test double): records
+ * the URL it was opened with, and can be closed by the "server" with a code
+ * and reason, as a real close frame would.
+ */
+export class FakeVncSocket extends EventTarget {
+  readyState = 0;
+  binaryType = 'arraybuffer';
+  constructor(readonly url: string) {
+    super();
+  }
+  close() {
+    this.readyState = 3;
+  }
+  /** The server's close frame arriving. */
+  serverCloses(code: number, reason: string) {
+    this.readyState = 3;
+    this.dispatchEvent(
+      Object.assign(new Event('close'), { code, reason, wasClean: true }),
+    );
+  }
+}
+
 export function fakeLocoApi(
   env: LocoEnvironment | Error,
 ): jest.Mocked<LocoApi> {
@@ -68,11 +91,14 @@ export function fakeLocoApi(
       if (env instanceof Error) throw env;
       return env;
     }),
-    vncUrl: jest.fn(
-      async (e, i) =>
-        `ws://localhost/api/loco/environments/${e}/instances/${i}/vnc`,
+    openVnc: jest.fn(
+      async (e, i, { viewOnly }) =>
+        new FakeVncSocket(
+          `ws://localhost/api/loco/environments/${e}/instances/${i}/vnc${
+            viewOnly ? '?viewOnly=true' : ''
+          }`,
+        ) as unknown as WebSocket,
     ),
-    vncProtocols: jest.fn(async () => ['binary', 'backstage-token.abc']),
     runAction: jest.fn(async (e, index, action) => ({
       environment: e,
       index,
@@ -92,6 +118,17 @@ export function fakeLocoApi(
 /** The FakeRfb sessions setupTests' noVNC stand-in has created, oldest first. */
 export const fakeRfbs = () =>
   (RFB as unknown as { instances: any[] }).instances;
+
+/**
+ * The open session of tile `index` (the newest not disconnected): playing on
+ * a tile and leaving it open new sessions, since input is allowed per session.
+ */
+export const liveRfb = (index: number) => {
+  const open = fakeRfbs().filter(
+    rfb => !rfb.disconnected && rfb.url.url.includes(`/instances/${index}/vnc`),
+  );
+  return open[open.length - 1];
+};
 
 export function renderWithLoco(
   node: ReactNode,

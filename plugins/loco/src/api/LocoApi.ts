@@ -19,10 +19,16 @@ export interface LocoActionResult {
 export interface LocoApi {
   listEnvironments(): Promise<ListEnvironmentsResponse>;
   getEnvironment(name: string): Promise<LocoEnvironment>;
-  /** WebSocket URL of an instance's VNC stream, on the backend's own origin. */
-  vncUrl(environment: string, index: number): Promise<string>;
-  /** Subprotocols for the VNC WebSocket; carry the user's Backstage token. */
-  vncProtocols(): Promise<string[]>;
+  /**
+   * Opens the WebSocket of an instance's VNC stream, on the backend's own
+   * origin, authenticated with the user's Backstage token. `viewOnly` asks
+   * the gateway for a session that cannot type, even for a user who may.
+   */
+  openVnc(
+    environment: string,
+    index: number,
+    options: { viewOnly: boolean },
+  ): Promise<WebSocket>;
   /** Restart, reset to snapshot or save a snapshot of one instance. */
   runAction(
     environment: string,

@@ -4,14 +4,14 @@ import type {
   IdentityApi,
 } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import type {
-  ListEnvironmentsResponse,
-  LocoEnvironment,
+import {
+  type ListEnvironmentsResponse,
+  type LocoEnvironment,
+  VNC_TOKEN_PROTOCOL_PREFIX,
+  VNC_VIEW_ONLY_PARAM,
+  vncPath,
 } from '@loco-portal/plugin-loco-common';
 import type { LocoActionResult, LocoApi, LocoInstanceAction } from './LocoApi';
-
-/** Must match the gateway's TOKEN_PROTOCOL_PREFIX. */
-const TOKEN_PROTOCOL_PREFIX = 'backstage-token.';
 
 export class LocoClient implements LocoApi {
   constructor(
@@ -30,17 +30,21 @@ export class LocoClient implements LocoApi {
     return this.json(`/environments/${encodeURIComponent(name)}`);
   }
 
-  async vncUrl(environment: string, index: number): Promise<string> {
-    const url = new URL(
-      `${await this.base()}${instancePath(environment, index)}/vnc`,
-    );
+  async openVnc(
+    environment: string,
+    index: number,
+    options: { viewOnly: boolean },
+  ): Promise<WebSocket> {
+    const url = new URL(`${await this.base()}${vncPath(environment, index)}`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    return url.toString();
-  }
-
-  async vncProtocols(): Promise<string[]> {
+    if (options.viewOnly) url.searchParams.set(VNC_VIEW_ONLY_PARAM, 'true');
     const { token } = await this.deps.identityApi.getCredentials();
-    return token ? ['binary', `${TOKEN_PROTOCOL_PREFIX}${token}`] : ['binary'];
+    const protocols = token
+      ? ['binary', `${VNC_TOKEN_PROTOCOL_PREFIX}${token}`]
+      : ['binary'];
+    const socket = new WebSocket(url.toString(), protocols);
+    socket.binaryType = 'arraybuffer';
+    return socket;
   }
 
   runAction(

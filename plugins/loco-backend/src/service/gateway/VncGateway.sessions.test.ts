@@ -92,11 +92,17 @@ describe.each(RELAYS)(
       expect(bed.rfb.connections).toHaveLength(1);
     });
 
-    it('caps sessions per user with 429 and frees the slot when a session ends', async () => {
+    it('caps sessions per user, says why in the close frame a browser can read, and frees the slot when a session ends', async () => {
       await start({ maxSessionsPerUser: 2 });
       const a = await bed.open(VIEWER);
       const b = await bed.open(VIEWER);
-      expect(await statusOf(bed.open(VIEWER))).toBe(429);
+      const refused = await bed.open(VIEWER);
+      expect(await refused.closed).toBe(CLOSE.tooManySessions);
+      expect(refused.closeReason).toBe(
+        'too many screens open: at most 2 per user',
+      );
+      // No VNC connection was opened for it.
+      expect(bed.rfb.connections).toHaveLength(2);
       const other = await bed.open(PLAYER);
       await a.close();
       await waitFor(() => bed.gateway.sessions.sessionsOf(VIEWER) === 1);

@@ -21,15 +21,13 @@ import {
   rejectUpgrade,
   UnownedUpgrades,
 } from './strayUpgrades';
-import { CLOSE, VncSession } from './VncSession';
+import { CLOSE, terminateIfStuck, VncSession } from './VncSession';
 import { SplicedBrowserSocket } from './zeroCopy/SplicedBrowserSocket';
 import {
   loadSpliceRelay,
   plainSocketFd,
   type SpliceRelaySupport,
 } from './zeroCopy/spliceRelay';
-
-export { TOKEN_PROTOCOL_PREFIX } from './authorizeUpgrade';
 
 export interface VncGatewayOptions {
   /** Public path of the plugin, e.g. `/api/loco`. */
@@ -164,7 +162,7 @@ export class VncGateway {
     }
     const release = this.sessions.reserve(decision.user);
     if (!release) {
-      this.reject(socket, 429);
+      this.refuseOverCap(req, socket, head);
       return;
     }
 
@@ -248,6 +246,25 @@ export class VncGateway {
       browserFd,
       this.spliceRelay.Relay,
     );
+  }
+
+  /**
+   * A user at the session cap: a browser never sees the HTTP status of a
+   * refused upgrade (only "connection lost"), so the handshake completes and
+   * the session closes at once with a code and a reason the tile shows.
+   * No VNC connection is opened.
+   */
+  private refuseOverCap(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    this.upgrading.delete(socket);
+    this.options.runtimes.metrics.vncRejectedUpgrades.labels('429').inc();
+    const max = this.options.settings.maxSessionsPerUser;
+    this.wss.handleUpgrade(req, socket, head, ws => {
+      ws.close(
+        CLOSE.tooManySessions,
+        `too many screens open: at most ${max} per user`,
+      );
+      terminateIfStuck(ws);
+    });
   }
 
   /** Refuses one of our upgrades with a plain HTTP answer, counted. */

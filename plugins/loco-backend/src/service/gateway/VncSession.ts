@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import { VNC_CLOSE } from '@loco-portal/plugin-loco-common';
 import type { LocoMetrics } from '@loco-portal/plugin-loco-node';
 import type { RawData, WebSocket } from 'ws';
 import type { PooledVncReader } from './pooledReads';
@@ -10,16 +11,8 @@ import { writeInputToVnc } from './zeroCopy/writeInputToVnc';
 /** Stop reading VNC while this much is queued for a slow browser. */
 export const HIGH_WATER_BYTES = 1 << 20;
 
-/** WebSocket close codes the viewer sees. */
-export const CLOSE = {
-  normal: 1000,
-  goingAway: 1001,
-  protocolError: 1002,
-  unsupportedData: 1003,
-  serverError: 1011,
-  /** Application range: no message from the viewer for the idle timeout. */
-  idle: 4000,
-} as const;
+/** WebSocket close codes the viewer sees (the contract with the tile, in loco-common). */
+export const CLOSE = VNC_CLOSE;
 
 export interface VncSessionOptions {
   ws: WebSocket;
@@ -215,13 +208,20 @@ export class VncSession {
     target.destroy();
     if (ws.readyState === ws.OPEN) ws.close(code, reason);
     if (ws.readyState === ws.CONNECTING) ws.terminate();
-    else if (ws.readyState === ws.CLOSING) {
-      // ws waits 30 s for the close handshake; a stuck viewer gets less.
-      setTimeout(() => ws.terminate(), 2_000).unref();
-    }
+    else if (ws.readyState === ws.CLOSING) terminateIfStuck(ws);
     metrics.vncSessions
       .labels(environment, this.o.allowInput ? 'control' : 'view')
       .dec();
     this.o.onClosed();
   }
+}
+
+/**
+ * ws waits 30 s for the viewer's answer to a close frame; a stuck viewer gets
+ * less. The timer goes with the socket, so a closed session holds no memory.
+ */
+export function terminateIfStuck(ws: WebSocket, afterMs = 2_000) {
+  const stuck = setTimeout(() => ws.terminate(), afterMs);
+  stuck.unref();
+  ws.once('close', () => clearTimeout(stuck));
 }

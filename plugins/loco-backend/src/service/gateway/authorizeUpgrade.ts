@@ -7,11 +7,9 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   locoEnvironmentReadPermission,
   locoInstanceControlPermission,
+  VNC_TOKEN_PROTOCOL_PREFIX,
 } from '@loco-portal/plugin-loco-common';
 import type { Request } from 'express';
-
-/** Browsers cannot set headers on WebSockets, so the token rides in a subprotocol. */
-export const TOKEN_PROTOCOL_PREFIX = 'backstage-token.';
 
 export type UpgradeDecision =
   | { status: 200; user: string; allowInput: boolean }
@@ -41,10 +39,10 @@ export async function authorizeUpgrade(
   const token = String(req.headers['sec-websocket-protocol'] ?? '')
     .split(',')
     .map(p => p.trim())
-    .find(p => p.startsWith(TOKEN_PROTOCOL_PREFIX));
+    .find(p => p.startsWith(VNC_TOKEN_PROTOCOL_PREFIX));
   if (token) {
     req.headers.authorization = `Bearer ${token.slice(
-      TOKEN_PROTOCOL_PREFIX.length,
+      VNC_TOKEN_PROTOCOL_PREFIX.length,
     )}`;
   }
   const hasToken = Boolean(req.headers.authorization);

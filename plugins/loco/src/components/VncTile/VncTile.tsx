@@ -1,6 +1,7 @@
 import { MutableRefObject, useEffect, useRef, useState } from 'react';
 import { useApi } from '@backstage/core-plugin-api';
 import type RFB from '@novnc/novnc';
+import { VNC_CLOSE } from '@loco-portal/plugin-loco-common';
 import { locoApiRef } from '../../api/LocoApi';
 import { Connection, reconnectDelayMs } from './connection';
 import { useInView } from './useInView';
@@ -54,6 +55,7 @@ export function VncTile(props: VncTileProps) {
   // Out of view → disconnect: noVNC cannot stop requesting updates on a live
   // session, and a closed session costs neither bandwidth nor server CPU.
   const inView = useInView(container);
+  const { interactive } = props;
 
   useEffect(() => {
     if (!inView) {
@@ -74,16 +76,22 @@ export function VncTile(props: VncTileProps) {
     };
     notify.current?.({ state: 'connecting' });
     (async () => {
-      const [{ default: Rfb }, url, wsProtocols] = await Promise.all([
+      const [{ default: Rfb }, socket] = await Promise.all([
         import('@novnc/novnc'),
-        locoApi.vncUrl(environment, index),
-        locoApi.vncProtocols(),
+        // A tile the user is not playing on asks for a session that cannot
+        // type: the gateway drops its input, whatever the browser does.
+        locoApi.openVnc(environment, index, { viewOnly: !interactive }),
       ]);
-      if (cancelled || !container.current) return;
-      const session = new Rfb(container.current, url, {
-        shared: true,
-        wsProtocols,
+      if (cancelled || !container.current) {
+        socket.close();
+        return;
+      }
+      // noVNC reports only "clean or not"; the close frame says why.
+      let closedWith: CloseEvent | undefined;
+      socket.addEventListener('close', e => {
+        closedWith = e as CloseEvent;
       });
+      const session = new Rfb(container.current, socket, { shared: true });
       rfb = session;
       rfbRef.current = session;
       session.background = '#000';
@@ -104,9 +112,7 @@ export function VncTile(props: VncTileProps) {
       session.addEventListener('disconnect', (e: any) => {
         if (rfbRef.current === session) rfbRef.current = null;
         if (cancelled) return;
-        scheduleRetry(
-          e.detail?.clean ? 'the server closed the session' : 'connection lost',
-        );
+        scheduleRetry(whyClosed(closedWith, Boolean(e.detail?.clean)));
       });
     })().catch(error => {
       if (!cancelled)
@@ -124,10 +130,11 @@ export function VncTile(props: VncTileProps) {
         // already disconnected
       }
     };
-  }, [locoApi, environment, index, attempt, inView]);
+    // `interactive` opens a new session: input is allowed or not per session.
+  }, [locoApi, environment, index, attempt, inView, interactive]);
 
   // Settings change the running session; they never reconnect it.
-  const { interactive, scaleToFit, qualityLevel, compressionLevel } = props;
+  const { scaleToFit, qualityLevel, compressionLevel } = props;
   useEffect(() => {
     if (rfbRef.current) {
       applySettings(rfbRef.current, {
@@ -174,6 +181,17 @@ export function VncTile(props: VncTileProps) {
       }}
     />
   );
+}
+
+/** What a tile says after its session ended, from the server's close frame when there is one. */
+export function whyClosed(close: CloseEvent | undefined, clean: boolean) {
+  if (close?.code === VNC_CLOSE.tooManySessions) {
+    return `refused: ${
+      close.reason || 'too many screens open'
+    }; close other Loco tabs or tiles`;
+  }
+  if (close?.reason) return `the server closed the session: ${close.reason}`;
+  return clean ? 'the server closed the session' : 'connection lost';
 }
 
 function applySettings(rfb: RFB, s: VncSettings) {

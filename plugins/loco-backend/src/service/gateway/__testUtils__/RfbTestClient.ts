@@ -1,3 +1,4 @@
+import type net from 'node:net';
 import WebSocket from 'ws';
 import * as msg from './rfbClientMessages';
 
@@ -8,7 +9,10 @@ import * as msg from './rfbClientMessages';
 export class RfbTestClient {
   private buf = Buffer.alloc(0);
   private waiter?: () => void;
+  /** The connection under the WebSocket, for frames built by the test. */
+  private socket?: net.Socket;
   closeCode?: number;
+  closeReason?: string;
   readonly closed: Promise<number>;
 
   private constructor(readonly ws: WebSocket) {
@@ -17,8 +21,9 @@ export class RfbTestClient {
       this.waiter?.();
     });
     this.closed = new Promise(resolve =>
-      ws.once('close', code => {
+      ws.once('close', (code, reason) => {
         this.closeCode = code;
+        this.closeReason = reason.toString();
         this.waiter?.();
         resolve(code);
       }),
@@ -34,6 +39,7 @@ export class RfbTestClient {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, protocols, { headers });
       const client = new RfbTestClient(ws);
+      ws.once('upgrade', res => (client.socket = res.socket as net.Socket));
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (_req, res) => {
         reject(
@@ -51,7 +57,9 @@ export class RfbTestClient {
   async read(n: number): Promise<Buffer> {
     while (this.buf.length < n) {
       if (this.closeCode !== undefined)
-        throw new Error(`closed (${this.closeCode}) while reading`);
+        throw new Error(
+          `closed (${this.closeCode} ${this.closeReason}) while reading`,
+        );
       await new Promise<void>(resolve => (this.waiter = resolve));
     }
     const out = this.buf.subarray(0, n);
@@ -61,6 +69,16 @@ export class RfbTestClient {
 
   send(data: Buffer) {
     this.ws.send(data);
+  }
+
+  /**
+   * Writes ready-made WebSocket frames (see maskedBinaryFrames) to the
+   * connection, after anything sent before; resolves once the socket took them.
+   */
+  writeFrames(frames: Buffer): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.socket!.write(frames, error => (error ? reject(error) : resolve())),
+    );
   }
 
   /** Version, security None, ClientInit (shared=0 on purpose), ServerInit. */

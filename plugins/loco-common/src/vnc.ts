@@ -1,0 +1,38 @@
+/**
+ * The contract between the Loco tab's tiles and the backend's VNC gateway:
+ * where a screen's WebSocket lives, how it carries the user's token, and the
+ * close codes a tile explains to its user.
+ */
+
+/** Browsers cannot set headers on WebSockets, so the token rides in a subprotocol with this prefix. */
+export const VNC_TOKEN_PROTOCOL_PREFIX = 'backstage-token.';
+
+/** Path of an instance's VNC WebSocket below the Loco plugin's base URL. */
+export function vncPath(environment: string, index: number): string {
+  return `/environments/${encodeURIComponent(
+    environment,
+  )}/instances/${index}/vnc`;
+}
+
+/**
+ * Query parameter: `viewOnly=true` gives a user who may control the instance a
+ * session that cannot type (the gateway drops its input), for watching.
+ */
+export const VNC_VIEW_ONLY_PARAM = 'viewOnly';
+
+/** WebSocket close codes of a VNC session. */
+export const VNC_CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  unsupportedData: 1003,
+  /**
+   * The user has as many screens open as the gateway allows. Sent after the
+   * handshake, because a browser never sees the HTTP status of a refused
+   * upgrade; the reason says how many.
+   */
+  tooManySessions: 1008,
+  serverError: 1011,
+  /** Application range: no message from the viewer for the idle timeout. */
+  idle: 4000,
+} as const;
