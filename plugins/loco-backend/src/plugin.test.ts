@@ -52,13 +52,50 @@ function permissionsFactory(options: { allow?: boolean; control?: boolean }) {
   });
 }
 
+/** Audit events as the auditor service receives them: id, meta, and how they ended. */
+function recordingAuditor() {
+  const events: Array<{
+    eventId: string;
+    meta: Record<string, unknown>;
+    actor?: string;
+    outcome?: 'succeeded' | 'failed';
+    error?: string;
+  }> = [];
+  const mock = mockServices.auditor.mock({
+    createEvent: async options => {
+      const event: (typeof events)[number] = {
+        eventId: options.eventId,
+        meta: { ...options.meta },
+        actor: options.request?.headers.authorization
+          ? 'from request'
+          : undefined,
+      };
+      events.push(event);
+      return {
+        success: async params => {
+          event.outcome = 'succeeded';
+          Object.assign(event.meta, params?.meta);
+        },
+        fail: async params => {
+          event.outcome = 'failed';
+          event.error = params.error.message;
+          Object.assign(event.meta, params.meta);
+        },
+      };
+    },
+  });
+  return { events, factory: mock.factory };
+}
+
 async function startLoco(options: { allow?: boolean; control?: boolean } = {}) {
   const runtime = new FakeEmulatorRuntime([
     { name: 'loco-demo', instances: 2, storageMode: 'ephemeral' },
   ]);
+  const audit = recordingAuditor();
   const backend = await startTestBackend({
     features: [
       locoPlugin,
+      audit.factory,
       fakeRuntimes(runtime),
       // Requests without a token must count as unauthenticated, not as a default user.
       mockServices.httpAuth.factory({
@@ -70,7 +107,7 @@ async function startLoco(options: { allow?: boolean; control?: boolean } = {}) {
       }),
     ],
   });
-  return { server: backend.server, backend, runtime };
+  return { server: backend.server, backend, runtime, audit };
 }
 
 /** Every route the router declares, with its parameters filled in. */
@@ -85,7 +122,7 @@ async function declaredRoutes() {
     permissions: mockServices.permissions(),
   };
   const routers: any[] = [
-    await createRouter(deps),
+    await createRouter({ ...deps, auditor: mockServices.auditor.mock() }),
     await createMetricsRouter(deps),
     await createOptionsRouter({
       ...deps,
@@ -175,6 +212,35 @@ describe('loco backend plugin', () => {
       .set('Authorization', mockCredentials.user.header());
     expect(bad.status).toBe(400);
     expect(runtime.actions).toEqual([]);
+  });
+
+  it('records every instance action in the audit log with its actor and outcome, refusals included', async () => {
+    const watcher = await startLoco({ control: false });
+    await request(watcher.server)
+      .post('/api/loco/environments/loco-demo/instances/1/actions/reset')
+      .set('Authorization', mockCredentials.user.header());
+    expect(watcher.audit.events).toEqual([
+      {
+        eventId: 'instance-action',
+        meta: { environment: 'loco-demo', instance: 1, action: 'reset' },
+        actor: 'from request',
+        outcome: 'failed',
+        error: 'Missing permission loco.instance.control',
+      },
+    ]);
+
+    const player = await startLoco();
+    await request(player.server)
+      .post('/api/loco/environments/loco-demo/instances/0/actions/restart')
+      .set('Authorization', mockCredentials.user.header());
+    expect(player.audit.events).toEqual([
+      {
+        eventId: 'instance-action',
+        meta: { environment: 'loco-demo', instance: 0, action: 'restart' },
+        actor: 'from request',
+        outcome: 'succeeded',
+      },
+    ]);
   });
 
   it('answers a caller without credentials 401 before it looks at the action or the body', async () => {

@@ -34,6 +34,7 @@ export const locoPlugin = createBackendPlugin({
         runtimes: locoRuntimeServiceRef,
         config: coreServices.rootConfig,
         lifecycle: coreServices.lifecycle,
+        auditor: coreServices.auditor,
       },
       async init({
         logger,
@@ -45,6 +46,7 @@ export const locoPlugin = createBackendPlugin({
         runtimes,
         config,
         lifecycle,
+        auditor,
       }) {
         permissionsRegistry.addPermissions(locoPermissions);
         const basePath = new URL(await discovery.getBaseUrl('loco')).pathname;
@@ -70,7 +72,9 @@ export const locoPlugin = createBackendPlugin({
           allow: 'unauthenticated',
         });
         httpRouter.use(gateway.middleware());
-        httpRouter.use(await createRouter({ runtimes, httpAuth, permissions }));
+        httpRouter.use(
+          await createRouter({ runtimes, httpAuth, permissions, auditor }),
+        );
         httpRouter.use(
           await createMetricsRouter({ runtimes, httpAuth, permissions }),
         );

@@ -1,6 +1,7 @@
 import express from 'express';
 import Router from 'express-promise-router';
 import type {
+  AuditorService,
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
@@ -23,6 +24,7 @@ export interface RouterOptions {
   runtimes: LocoRuntimes;
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
+  auditor: AuditorService;
 }
 
 const ACTION_PERMISSIONS: Record<InstanceAction, BasicPermission> = {
@@ -41,7 +43,7 @@ const actionParams = z.object({
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { runtimes, httpAuth, permissions } = options;
+  const { runtimes, httpAuth, permissions, auditor } = options;
   const router = Router();
   // No route reads a body, so none is parsed: a malformed one is never
   // echoed back, least of all to a caller who has not signed in.
@@ -85,9 +87,22 @@ export async function createRouter(
       // a caller without credentials (401 before any 400).
       await authenticate(req);
       const { action } = parse(actionParams, { action: req.params.action });
-      await authorize(req, ACTION_PERMISSIONS[action]);
       const { env, index } = parse(instanceParams, req.params);
-      await runtimes.runAction(env, index, action);
+      // Who changed which emulator, refused attempts included.
+      const event = await auditor.createEvent({
+        eventId: 'instance-action',
+        severityLevel: 'medium',
+        request: req,
+        meta: { environment: env, instance: index, action },
+      });
+      try {
+        await authorize(req, ACTION_PERMISSIONS[action]);
+        await runtimes.runAction(env, index, action);
+      } catch (error) {
+        await event.fail({ error: error as Error });
+        throw error;
+      }
+      await event.success();
       res.status(202).json({ environment: env, index, action, status: 'done' });
     },
   );
