@@ -3,6 +3,7 @@ import {
   RfbClientFilter,
   RfbProtocolError,
 } from './RfbClientFilter';
+import { randomChunks, randomMessages } from './__testUtils__/randomRfb';
 import * as msg from './__testUtils__/rfbClientMessages';
 
 const HANDSHAKE = Buffer.concat([
@@ -13,12 +14,16 @@ const HANDSHAKE = Buffer.concat([
 
 function run(allowInput: boolean, ...chunks: Buffer[]) {
   const dropped: string[] = [];
+  const reasons: string[] = [];
   const filter = new RfbClientFilter({
     allowInput,
-    onDropped: t => dropped.push(t),
+    onDropped: (t, reason) => {
+      dropped.push(t);
+      reasons.push(reason);
+    },
   });
   const out = Buffer.concat(chunks.flatMap(c => filter.push(Buffer.from(c))));
-  return { out, dropped, filter };
+  return { out, dropped, reasons, filter };
 }
 
 describe('RfbClientFilter', () => {
@@ -42,16 +47,17 @@ describe('RfbClientFilter', () => {
     expect(filter.inMessages).toBe(true);
   });
 
-  it('forwards everything a control session sends, byte for byte', () => {
+  it('forwards everything of a control session that QEMU takes, byte for byte', () => {
     const all = Buffer.concat([HANDSHAKE, ...msg.everyMessage()]);
     const { out, dropped } = run(true, all);
-    expect(dropped).toEqual([]);
+    // QEMU takes xvp only with power-control, which loco never sets.
+    expect(dropped).toEqual(['Xvp']);
     expect(out).toEqual(
       Buffer.concat([
         msg.version(),
         msg.securityNone(),
         msg.clientInit(1),
-        ...msg.everyMessage(),
+        ...msg.everyMessage().filter(m => m[0] !== 250),
       ]),
     );
   });
@@ -78,16 +84,85 @@ describe('RfbClientFilter', () => {
     expect(out).toEqual(kept);
   });
 
-  it('gives the same result however the stream is split, down to single bytes', () => {
-    const all = Buffer.concat([HANDSHAKE, ...msg.everyMessage()]);
-    const whole = run(false, all).out;
-    const bytes = [...all].map(b => Buffer.from([b]));
-    expect(run(false, ...bytes).out).toEqual(whole);
-    for (let cut = 1; cut < all.length; cut += 3) {
-      expect(run(false, all.subarray(0, cut), all.subarray(cut)).out).toEqual(
-        whole,
+  it.each([
+    ['view-only', false],
+    ['control', true],
+  ])(
+    'gives the same result however the stream of a %s session is split, down to single bytes',
+    (_mode, allowInput) => {
+      const all = Buffer.concat([
+        HANDSHAKE,
+        ...msg.unsupportedByQemu(),
+        ...msg.everyMessage(),
+        ...msg.unsupportedByQemu(),
+      ]);
+      const whole = run(allowInput, all);
+      const bytes = [...all].map(b => Buffer.from([b]));
+      const split = run(allowInput, ...bytes);
+      expect(split.out).toEqual(whole.out);
+      expect(split.dropped).toEqual(whole.dropped);
+      for (let cut = 1; cut < all.length; cut += 3) {
+        const two = run(allowInput, all.subarray(0, cut), all.subarray(cut));
+        expect(two.out).toEqual(whole.out);
+      }
+      const stream = Buffer.concat([HANDSHAKE, ...randomMessages(400, 3)]);
+      expect(run(allowInput, ...randomChunks(stream, 5)).out).toEqual(
+        run(allowInput, stream).out,
       );
-    }
+    },
+  );
+
+  it.each([
+    ['view-only', false],
+    ['control', true],
+  ])(
+    'swallows what QEMU 7.2 would drop the connection on, from a %s session, and goes on',
+    (_mode, allowInput) => {
+      const { out, dropped, reasons } = run(
+        allowInput,
+        HANDSHAKE,
+        ...msg.unsupportedByQemu(),
+        msg.framebufferUpdateRequest(),
+      );
+      expect(out).toEqual(
+        Buffer.concat([
+          msg.version(),
+          msg.securityNone(),
+          msg.clientInit(1),
+          msg.framebufferUpdateRequest(),
+        ]),
+      );
+      expect(dropped).toEqual([
+        'EnableContinuousUpdates',
+        'ClientFence',
+        'ClientCutText',
+      ]);
+      // A view-only session's clipboard is input first.
+      expect(reasons).toEqual(
+        allowInput
+          ? ['unsupported', 'unsupported', 'unsupported']
+          : ['unsupported', 'unsupported', 'view-only'],
+      );
+    },
+  );
+
+  it('forwards the extended clipboard only while the last SetEncodings enables it, as QEMU does', () => {
+    const clip = msg.extendedCutText(0x10000000, Buffer.from('z'));
+    const on = msg.setEncodings([0, msg.EXTENDED_CLIPBOARD]);
+    const off = msg.setEncodings([0]);
+    const { out, dropped } = run(true, HANDSHAKE, clip, on, clip, off, clip);
+    expect(out.subarray(HANDSHAKE.length)).toEqual(
+      Buffer.concat([on, clip, off]),
+    );
+    expect(dropped).toEqual(['ClientCutText', 'ClientCutText']);
+  });
+
+  it('accepts SetPixelFormat of any depth without true colour (QEMU then picks 8 bits)', () => {
+    const format = msg.setPixelFormat(24);
+    format[7] = 0; // true-colour flag
+    expect(run(true, HANDSHAKE, format).out.subarray(HANDSHAKE.length)).toEqual(
+      format,
+    );
   });
 
   it.each([
@@ -110,6 +185,18 @@ describe('RfbClientFilter', () => {
       Buffer.concat([HANDSHAKE, Buffer.from([255, 1, 0, 3])]),
     ],
     ['a bad pixel format', Buffer.concat([HANDSHAKE, msg.setPixelFormat(24)])],
+    [
+      'an audio format QEMU lacks',
+      Buffer.concat([HANDSHAKE, msg.qemuAudioFormat(6)]),
+    ],
+    [
+      'three audio channels',
+      Buffer.concat([HANDSHAKE, msg.qemuAudioFormat(3, 3)]),
+    ],
+    [
+      'an audio rate above 48 kHz',
+      Buffer.concat([HANDSHAKE, msg.qemuAudioFormat(3, 2, 48001)]),
+    ],
     [
       'an oversized clipboard',
       Buffer.concat([HANDSHAKE, msg.cutTextHeader(MAX_CUT_TEXT_BYTES + 1)]),

@@ -3,84 +3,193 @@
  *
  * The gateway cannot trust a browser's `viewOnly` flag, so it reads every byte
  * a viewer sends, message by message, and forwards only what the session may
- * send. Lengths follow RFC 6143 and QEMU 7.2's `protocol_client_msg`
- * (ui/vnc.c): a message of unknown type has no knowable length, so it ends the
- * session instead of being guessed at. Messages are forwarded as zero-copy
- * slices of the received buffers.
+ * send and QEMU understands (see {@link measureClientMessage}). A message of
+ * unknown type has no knowable length, so it ends the session instead of
+ * being guessed at.
+ *
+ * Cost is linear in the bytes received however they are framed: whole
+ * messages go out as zero-copy slices of the received chunk; a message split
+ * over chunks is copied once into blocks (forwarded) or skipped unread
+ * (dropped); only a header cut short (< 12 bytes) is joined with the next
+ * chunk. A split message may not take longer than `maxPendingMs`, nor be
+ * longer than `maxMessageBytes`.
  */
+import {
+  ENCODING_EXTENDED_CLIPBOARD,
+  listsEncoding,
+  MAX_HEADER_BYTES,
+  MAX_MESSAGE_BYTES,
+  measureClientMessage,
+  RfbProtocolError,
+  type MeasuredMessage,
+  type RfbMessageName,
+} from './measureClientMessage';
 
-/** A stream that breaks the protocol; closes that one session. */
-export class RfbProtocolError extends Error {
-  override name = 'RfbProtocolError';
-}
+export {
+  MAX_CUT_TEXT_BYTES,
+  MAX_MESSAGE_BYTES,
+  RfbProtocolError,
+  type RfbInputType,
+  type RfbMessageName,
+} from './measureClientMessage';
 
-/** QEMU refuses clipboard payloads above 1 MiB; so do we, before buffering them. */
-export const MAX_CUT_TEXT_BYTES = 1 << 20;
-
-export type RfbInputType =
-  | 'KeyEvent'
-  | 'PointerEvent'
-  | 'ClientCutText'
-  | 'QemuExtendedKeyEvent'
-  | 'Xvp'
-  | 'SetDesktopSize';
+/** Why a message was not forwarded. */
+export type RfbDropReason =
+  /** Input from a view-only session. */
+  | 'view-only'
+  /** QEMU would drop the connection on it (QEMU 7.2 lacks it). */
+  | 'unsupported';
 
 export interface RfbClientFilterOptions {
   /** False for view-only sessions: every input message is dropped here. */
   allowInput: boolean;
   /** Called once per dropped message. */
-  onDropped?: (type: RfbInputType) => void;
+  onDropped?: (message: RfbMessageName, reason: RfbDropReason) => void;
+  /** Longest time a message may take to arrive whole; default 10 s. */
+  maxPendingMs?: number;
+  /** Longest message accepted; default {@link MAX_MESSAGE_BYTES}. */
+  maxMessageBytes?: number;
+  /** Clock of the pending-time limit (ms); default `Date.now`. */
+  now?: () => number;
 }
 
-type State = 'version' | 'security' | 'vncAuth' | 'clientInit' | 'messages';
+export const DEFAULT_MAX_PENDING_MS = 10_000;
+/** Size of the blocks a split message is copied into. */
+const BLOCK_BYTES = 64 * 1024;
 
-/** Length of a message whose header is (partly) in `buf` at `off`, or -1 if more header bytes are needed. */
-type Measured = { length: number; input?: RfbInputType } | undefined;
+type State = 'version' | 'security' | 'vncAuth' | 'clientInit' | 'messages';
 
 const SECURITY_NONE = 1;
 const SECURITY_VNC_AUTH = 2;
 const VNC_AUTH_RESPONSE_BYTES = 16;
 
+/** A message whose length is known and whose end has not arrived yet. */
+interface OpenMessage {
+  remaining: number;
+  setsEncodings: boolean;
+  /** Where a forwarded message's bytes gather; absent: dropped, skipped. */
+  blocks?: Blocks;
+}
+
+/**
+ * A forwarded message arriving in pieces: copied once into blocks allocated
+ * as bytes arrive, so memory follows what the viewer sent, not what its
+ * header claims.
+ */
+class Blocks {
+  readonly parts: Buffer[] = [];
+  received = 0;
+  private used = 0;
+
+  constructor(private readonly length: number) {}
+
+  append(src: Buffer, from: number, to: number) {
+    for (let at = from; at < to; ) {
+      let last = this.parts[this.parts.length - 1];
+      if (!last || this.used === last.length) {
+        const size = Math.min(BLOCK_BYTES, this.length - this.received);
+        last = Buffer.allocUnsafe(size);
+        this.parts.push(last);
+        this.used = 0;
+      }
+      const n = Math.min(to - at, last.length - this.used);
+      src.copy(last, this.used, at, at + n);
+      this.used += n;
+      this.received += n;
+      at += n;
+    }
+  }
+}
+
 export class RfbClientFilter {
   private state: State = 'version';
-  private pending: Buffer | undefined;
+  /** Start of a message whose header is not complete yet (< 12 bytes). */
+  private head: Buffer | undefined;
+  private open: OpenMessage | undefined;
+  /** When the first byte of the pending message (head or open) arrived. */
+  private pendingSince: number | undefined;
+  private readonly features = { extendedClipboard: false };
+  private readonly maxPendingMs: number;
+  private readonly maxMessageBytes: number;
+  private readonly now: () => number;
   /** Messages forwarded/dropped so far (tests and logs). */
   forwardedMessages = 0;
   droppedMessages = 0;
 
-  constructor(private readonly options: RfbClientFilterOptions) {}
+  constructor(private readonly options: RfbClientFilterOptions) {
+    this.maxPendingMs = options.maxPendingMs ?? DEFAULT_MAX_PENDING_MS;
+    this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    this.now = options.now ?? Date.now;
+  }
 
   /**
    * Feeds bytes received from the client; returns the slices to forward to the
-   * server, in order. Throws {@link RfbProtocolError} on a malformed stream.
-   * May modify `chunk` in place (the ClientInit shared flag).
+   * server, in order. Throws {@link RfbProtocolError} on a malformed stream or
+   * a message pending too long. May modify `chunk` in place (the ClientInit
+   * shared flag).
    */
   push(chunk: Buffer): Buffer[] {
-    let buf = chunk;
-    if (this.pending) {
-      buf = Buffer.concat([this.pending, chunk]);
-      this.pending = undefined;
-    }
+    if (this.pendingSince !== undefined) this.checkPendingDeadline();
     const out: Buffer[] = [];
-    let runStart = 0;
     let off = 0;
-    while (off < buf.length) {
-      const m = this.measure(buf, off);
-      if (!m || buf.length - off < m.length) break;
-      if (m.input && !this.options.allowInput) {
-        if (off > runStart) out.push(buf.subarray(runStart, off));
-        runStart = off + m.length;
-        this.droppedMessages++;
-        this.options.onDropped?.(m.input);
+    if (this.head) {
+      const joined = Buffer.concat([
+        this.head,
+        chunk.subarray(0, MAX_HEADER_BYTES),
+      ]);
+      const m = this.measure(joined, 0, joined.length);
+      if (!m) {
+        // Every header fits in MAX_HEADER_BYTES: the whole chunk is in `joined`.
+        if (chunk.length >= MAX_HEADER_BYTES)
+          throw new Error('RFB header longer than MAX_HEADER_BYTES');
+        this.head = joined;
+        return out;
+      }
+      const held = this.head;
+      this.head = undefined;
+      this.begin(m, held, 0, held.length);
+    }
+    if (this.open) off = this.continue(chunk, out);
+    let run = off; // start of a run of whole forwarded messages
+    while (off < chunk.length) {
+      const avail = chunk.length - off;
+      const m = this.measure(chunk, off, avail);
+      if (!m) {
+        this.head = Buffer.from(chunk.subarray(off));
+        break;
+      }
+      if (avail < m.length) {
+        if (off > run) out.push(chunk.subarray(run, off));
+        this.begin(m, chunk, off, chunk.length);
+        run = chunk.length;
+        break;
+      }
+      if (this.decide(m)) {
+        if (m.setsEncodings) this.setEncodings(chunk, off);
       } else {
-        this.forwardedMessages++;
+        if (off > run) out.push(chunk.subarray(run, off));
+        run = off + m.length;
       }
       off += m.length;
     }
-    if (off > runStart) out.push(buf.subarray(runStart, off));
-    // Copy the partial tail so a large chunk is not kept alive by a few bytes.
-    if (off < buf.length) this.pending = Buffer.from(buf.subarray(off));
+    if (off > run) out.push(chunk.subarray(run, off));
+    if (this.head || this.open) this.pendingSince ??= this.now();
     return out;
+  }
+
+  /**
+   * Throws {@link RfbProtocolError} when a message has been arriving for
+   * longer than `maxPendingMs`: ends a viewer that stalls mid-message and
+   * sends nothing more (the session calls this from its timer).
+   */
+  checkPendingDeadline(now: number = this.now()) {
+    if (this.pendingSince === undefined) return;
+    const pendingMs = now - this.pendingSince;
+    if (pendingMs > this.maxPendingMs) {
+      throw new RfbProtocolError(
+        `a message took more than ${this.maxPendingMs} ms to arrive`,
+      );
+    }
   }
 
   /** True once the handshake is over and normal messages flow. */
@@ -88,8 +197,78 @@ export class RfbClientFilter {
     return this.state === 'messages';
   }
 
-  private measure(buf: Buffer, off: number): Measured {
-    const avail = buf.length - off;
+  /** Bytes held for a message not complete yet (tests: memory follows what arrived). */
+  get pendingBytes(): number {
+    return (this.head?.length ?? 0) + (this.open?.blocks?.received ?? 0);
+  }
+
+  /** Opens a message whose first bytes are `buf[from, to)`. */
+  private begin(m: MeasuredMessage, buf: Buffer, from: number, to: number) {
+    const blocks = this.decide(m) ? new Blocks(m.length) : undefined;
+    blocks?.append(buf, from, to);
+    this.open = {
+      remaining: m.length - (to - from),
+      setsEncodings: m.setsEncodings === true,
+      blocks,
+    };
+  }
+
+  /** Feeds the open message from the chunk's start; returns where it ended. */
+  private continue(chunk: Buffer, out: Buffer[]): number {
+    const open = this.open!;
+    const take = Math.min(open.remaining, chunk.length);
+    open.blocks?.append(chunk, 0, take);
+    open.remaining -= take;
+    if (open.remaining > 0) return take;
+    this.open = undefined;
+    this.pendingSince = undefined;
+    if (open.blocks) {
+      const parts = open.blocks.parts;
+      if (open.setsEncodings) {
+        const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        this.setEncodings(whole, 0);
+        out.push(whole);
+      } else out.push(...parts);
+    }
+    return take;
+  }
+
+  /** Counts the message; true to forward it. */
+  private decide(m: MeasuredMessage): boolean {
+    const reason =
+      m.input && !this.options.allowInput
+        ? 'view-only'
+        : m.unsupported && 'unsupported';
+    if (!reason) {
+      this.forwardedMessages++;
+      return true;
+    }
+    this.droppedMessages++;
+    this.options.onDropped?.(
+      reason === 'view-only' ? m.input! : m.unsupported!,
+      reason,
+    );
+    return false;
+  }
+
+  /** QEMU resets its session features on every SetEncodings. */
+  private setEncodings(buf: Buffer, off: number) {
+    this.features.extendedClipboard = listsEncoding(
+      buf,
+      off,
+      ENCODING_EXTENDED_CLIPBOARD,
+    );
+  }
+
+  /**
+   * Length of the message at `off`, or undefined while its header is short.
+   * Called once per message with a result: handshake steps advance here.
+   */
+  private measure(
+    buf: Buffer,
+    off: number,
+    avail: number,
+  ): MeasuredMessage | undefined {
     switch (this.state) {
       case 'version': {
         if (avail < 12) return undefined;
@@ -117,7 +296,6 @@ export class RfbClientFilter {
         return { length: 1 };
       }
       case 'vncAuth':
-        if (avail < VNC_AUTH_RESPONSE_BYTES) return undefined;
         this.state = 'clientInit';
         return { length: VNC_AUTH_RESPONSE_BYTES };
       case 'clientInit':
@@ -125,88 +303,15 @@ export class RfbClientFilter {
         buf[off] = 1;
         this.state = 'messages';
         return { length: 1 };
-      default:
-        return measureMessage(buf, off, avail);
+      default: {
+        const m = measureClientMessage(buf, off, avail, this.features);
+        if (m && m.length > this.maxMessageBytes) {
+          throw new RfbProtocolError(
+            `message of ${m.length} bytes exceeds ${this.maxMessageBytes}`,
+          );
+        }
+        return m;
+      }
     }
   }
-}
-
-/** One client-to-server message after the handshake. */
-function measureMessage(buf: Buffer, off: number, avail: number): Measured {
-  const type = buf[off];
-  switch (type) {
-    case 0: // SetPixelFormat: type, 3 padding, 16-byte PIXEL_FORMAT
-      if (avail < 5) return undefined;
-      if (![8, 16, 32].includes(buf[off + 4])) {
-        throw new RfbProtocolError(
-          `SetPixelFormat with ${buf[off + 4]} bits per pixel`,
-        );
-      }
-      return { length: 20 };
-    case 2: // SetEncodings: type, padding, u16 count, count x s32
-      if (avail < 4) return undefined;
-      return { length: 4 + 4 * buf.readUInt16BE(off + 2) };
-    case 3: // FramebufferUpdateRequest: type, incremental, x, y, w, h
-      return { length: 10 };
-    case 4: // KeyEvent: type, down, 2 padding, u32 keysym
-      return { length: 8, input: 'KeyEvent' };
-    case 5: // PointerEvent: type, buttons, u16 x, u16 y
-      return { length: 6, input: 'PointerEvent' };
-    case 6: {
-      // ClientCutText: type, 3 padding, s32 length (negative: extended clipboard)
-      if (avail < 8) return undefined;
-      const length = buf.readInt32BE(off + 4);
-      const size = Math.abs(length);
-      if (size > MAX_CUT_TEXT_BYTES) {
-        throw new RfbProtocolError(
-          `ClientCutText of ${size} bytes exceeds ${MAX_CUT_TEXT_BYTES}`,
-        );
-      }
-      if (length < 0 && size < 4) {
-        throw new RfbProtocolError(
-          'extended ClientCutText without its 4-byte flags',
-        );
-      }
-      return { length: 8 + size, input: 'ClientCutText' };
-    }
-    case 150: // EnableContinuousUpdates: type, enable, x, y, w, h
-      return { length: 10 };
-    case 248: {
-      // ClientFence: type, 3 padding, u32 flags, u8 length, payload (max 64)
-      if (avail < 9) return undefined;
-      const size = buf[off + 8];
-      if (size > 64)
-        throw new RfbProtocolError(`Fence payload of ${size} bytes`);
-      return { length: 9 + size };
-    }
-    case 250: // xvp: type, padding, version, action (shutdown/reboot/reset: control)
-      return { length: 4, input: 'Xvp' };
-    case 251: // SetDesktopSize: type, padding, w, h, u8 screens, padding, screens x 16
-      if (avail < 8) return undefined;
-      return { length: 8 + 16 * buf[off + 6], input: 'SetDesktopSize' };
-    case 255:
-      return measureQemuMessage(buf, off, avail);
-    default:
-      throw new RfbProtocolError(`unknown client message type ${type}`);
-  }
-}
-
-/** QEMU client messages (type 255), by sub-type. */
-function measureQemuMessage(buf: Buffer, off: number, avail: number): Measured {
-  if (avail < 2) return undefined;
-  const subtype = buf[off + 1];
-  if (subtype === 0) {
-    // Extended key event: 255, 0, u16 down, u32 keysym, u32 keycode
-    return { length: 12, input: 'QemuExtendedKeyEvent' };
-  }
-  if (subtype === 1) {
-    // Audio: 255, 1, u16 operation; set-format adds u8 format, u8 channels, u32 rate.
-    // Listening is not input, so audio passes for viewers too.
-    if (avail < 4) return undefined;
-    const operation = buf.readUInt16BE(off + 2);
-    if (operation === 0 || operation === 1) return { length: 4 };
-    if (operation === 2) return { length: 10 };
-    throw new RfbProtocolError(`unknown QEMU audio operation ${operation}`);
-  }
-  throw new RfbProtocolError(`unknown QEMU client message ${subtype}`);
 }

@@ -70,8 +70,9 @@ export const qemuExtendedKey = (
   ]);
 export const qemuAudioEnable = () => Buffer.from([255, 1, 0, 0]);
 export const qemuAudioDisable = () => Buffer.from([255, 1, 0, 1]);
-export const qemuAudioFormat = () =>
-  Buffer.concat([Buffer.from([255, 1, 0, 2, 3, 2]), u32(44100)]);
+/** Audio set-format: S16 (3), stereo, 44.1 kHz unless told. */
+export const qemuAudioFormat = (format = 3, channels = 2, rate = 44100) =>
+  Buffer.concat([Buffer.from([255, 1, 0, 2, format, channels]), u32(rate)]);
 export const enableContinuousUpdates = () =>
   Buffer.concat([Buffer.from([150, 1]), u16(0), u16(0), u16(640), u16(480)]);
 export const fence = (payload: Buffer) =>
@@ -96,15 +97,24 @@ export const setDesktopSize = (w: number, h: number) =>
     u32(0),
   ]);
 
+/** Pseudo-encoding 0xc0a1e5ce: the viewer speaks the extended clipboard. */
+export const EXTENDED_CLIPBOARD = -1063131698;
+/** Pseudo-encoding -258: QEMU answers it with a FramebufferUpdate of one rectangle of that encoding. */
+export const EXT_KEY_EVENT = -258;
+
 const INPUT_TYPES = new Set([4, 5, 6, 250, 251]);
 /** Whether a built message is input (what a view-only session must never deliver). */
 export const isInput = (m: Buffer) =>
   INPUT_TYPES.has(m[0]) || (m[0] === 255 && m[1] === 0);
 
-/** One of every message type the filter knows. */
+/**
+ * One of every message type the filter knows that QEMU 7.2 takes, in an order
+ * it takes them (the extended clipboard after SetEncodings enabled it), and
+ * xvp, which QEMU takes only with `power-control` (loco never enables it).
+ */
 export const everyMessage = () => [
   setPixelFormat(),
-  setEncodings([0, -223, -259, -308]),
+  setEncodings([0, -223, -259, -308, EXTENDED_CLIPBOARD]),
   framebufferUpdateRequest(),
   keyEvent(true, 0x61),
   pointerEvent(1, 10, 20),
@@ -114,9 +124,15 @@ export const everyMessage = () => [
   qemuAudioFormat(),
   qemuAudioEnable(),
   qemuAudioDisable(),
-  enableContinuousUpdates(),
-  fence(Buffer.from('abc')),
   xvp(4),
   setDesktopSize(800, 600),
   framebufferUpdateRequest(0),
+];
+
+/** Messages of known length that QEMU 7.2 drops the connection on, whoever sends them. */
+export const unsupportedByQemu = () => [
+  enableContinuousUpdates(),
+  fence(Buffer.from('abc')),
+  // Before any SetEncodings listed EXTENDED_CLIPBOARD.
+  extendedCutText(0x01000000, Buffer.alloc(0)),
 ];
