@@ -1,129 +1,66 @@
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+const REPO = path.resolve(__dirname, '../../../..');
+
+let helmRender: string | undefined;
+
 /**
- * Test double for the `helm` executable: a small Node script written to a temp
- * directory and given to the code under test as `loco.helm.binary`. It keeps
- * releases in a JSON file the way Helm keeps release records (revisions with
- * status deployed/superseded/failed), answers `history -o json`, `upgrade
- * [--install]`, `get values -o json`, `rollback` and `uninstall` with Helm's
- * messages and exit codes, records every argv, the values file contents and
- * whether the token arrived in HELM_KUBETOKEN, and fails a subcommand on demand
- * with a given exit code and stderr. Like Helm, each revision keeps its
- * user-supplied values (`config`): `--reuse-values` merges the new file over
- * the last deployed revision's, and `get values` answers the latest revision's.
+ * tools/helm-render (the project's `helm template` work-alike, also used by
+ * tests/chart), built once per process; the build script is idempotent.
  */
-const SCRIPT = String.raw`
-const fs = require('fs');
-const path = require('path');
-const dir = __dirname;
-const read = (f, d) => (fs.existsSync(path.join(dir, f)) ? JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) : d);
-const write = (f, v) => fs.writeFileSync(path.join(dir, f), JSON.stringify(v, null, 2));
-const argv = process.argv.slice(2);
-const flag = name => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
-const valuesFile = flag('--values');
-const calls = read('calls.json', []);
-calls.push({
-  argv,
-  values: valuesFile ? fs.readFileSync(valuesFile, 'utf8') : null,
-  token: process.env.HELM_KUBETOKEN ?? null,
-});
-write('calls.json', calls);
-// Positional arguments: skip flags and the values of flags that take one.
-const takesValue = new Set(['--namespace', '-n', '--values', '-f', '--timeout', '--output', '-o',
-  '--kube-apiserver', '--kube-ca-file', '--kubeconfig', '--kube-context']);
-const pos = [];
-for (let i = 0; i < argv.length; i++) {
-  if (takesValue.has(argv[i])) i++;
-  else if (!argv[i].startsWith('-')) pos.push(argv[i]);
+function helmRenderBinary(): string {
+  if (helmRender) return helmRender;
+  const build = spawnSync(
+    'sh',
+    [path.join(REPO, 'tools/helm-render/build.sh')],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (build.status !== 0) {
+    throw new Error(
+      `building helm-render failed:\n${build.stdout}${build.stderr}`,
+    );
+  }
+  const cache = process.env.LOCO_CACHE_DIR ?? path.join(REPO, '.cache');
+  helmRender = path.join(cache, 'bin', 'helm-render');
+  return helmRender;
 }
-const [cmd, name] = pos;
-const ns = flag('--namespace') ?? 'default';
-const key = ns + '/' + name;
-const releases = read('releases.json', {});
-const history = releases[key] ?? [];
-const control = read('control.json', {});
-const fail = control[cmd];
-const die = (code, msg) => { process.stderr.write(msg + '\n'); process.exit(code); };
-// Helm's user-supplied values: a deep merge of maps, anything else replaced.
-const merge = (base, over) => {
-  if (!base || typeof base !== 'object' || !over || typeof over !== 'object') return over;
-  const out = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
-  return out;
-};
-const lastDeployed = () => [...history].reverse().find(h => h.status === 'deployed');
-const deploy = (values, description, config) => {
-  for (const h of history) if (h.status === 'deployed') h.status = 'superseded';
-  history.push({ revision: history.length + 1, status: 'deployed', values, config, description });
-  releases[key] = history;
-  write('releases.json', releases);
-};
-switch (cmd) {
-  case 'history':
-    if (fail) die(fail.exitCode, fail.stderr);
-    if (!history.length) die(1, 'Error: release: not found');
-    process.stdout.write(JSON.stringify(history.map(h => ({ revision: h.revision, status: h.status, description: h.description }))));
-    break;
-  case 'get': {
-    // helm get values NAME -o json: the latest revision's user-supplied values.
-    const [, sub, release] = pos;
-    const revisions = releases[ns + '/' + release] ?? [];
-    if (fail) die(fail.exitCode, fail.stderr);
-    if (sub !== 'values') die(1, 'Error: unknown command "' + sub + '" for "helm get"');
-    if (!revisions.length) die(1, 'Error: release: not found');
-    process.stdout.write(JSON.stringify(revisions[revisions.length - 1].config ?? null) + '\n');
-    break;
-  }
-  case 'upgrade': {
-    if (!argv.includes('--install') && !history.length) die(1, 'Error: UPGRADE FAILED: "' + name + '" has no deployed releases');
-    const values = valuesFile ? fs.readFileSync(valuesFile, 'utf8') : '';
-    const supplied = YAML.parse(values) ?? {};
-    const config = argv.includes('--reuse-values') ? merge(lastDeployed()?.config ?? {}, supplied) : supplied;
-    process.stdout.write('Release "' + name + '" does not exist. Installing it now.\n');
-    if (fail) {
-      // Like Helm: the failed attempt is recorded as a revision with status failed.
-      history.push({ revision: history.length + 1, status: 'failed', values, config, description: fail.stderr });
-      releases[key] = history;
-      write('releases.json', releases);
-      die(fail.exitCode, fail.stderr);
-    }
-    deploy(values, history.length ? 'Upgrade complete' : 'Install complete', config);
-    process.stdout.write('NAME: ' + name + '\nSTATUS: deployed\nREVISION: ' + history.length + '\n');
-    break;
-  }
-  case 'rollback': {
-    if (fail) die(fail.exitCode, fail.stderr);
-    const target = history.find(h => h.revision === Number(pos[2]));
-    if (!target) die(1, 'Error: release has no ' + pos[2] + ' version');
-    deploy(target.values, 'Rollback to ' + pos[2], target.config);
-    process.stdout.write('Rollback was a success! Happy Helming!\n');
-    break;
-  }
-  case 'uninstall':
-    if (fail) die(fail.exitCode, fail.stderr);
-    if (!history.length) die(1, 'Error: uninstall: Release not loaded: ' + name + ': release: not found');
-    delete releases[key];
-    write('releases.json', releases);
-    process.stdout.write('release "' + name + '" uninstalled\n');
-    break;
-  default:
-    die(1, 'Error: unknown command "' + cmd + '" for "helm"');
-}
-`;
 
 export interface FakeHelmCall {
   argv: string[];
+  /** The text of the --values file, when there was one. */
   values: string | null;
+  /** HELM_KUBETOKEN as the process saw it. */
   token: string | null;
+}
+
+/** One release record (one revision), as the fake keeps it. */
+export interface FakeHelmRevision {
+  revision: number;
+  /** deployed, superseded, failed, pending-install, pending-upgrade, pending-rollback */
+  status: string;
+  description: string;
+  /** Text of the values file of this revision. */
+  values: string;
+  /** The user-supplied values (what `helm get values` answers). */
+  config: unknown;
+  /** The values the chart contributed (its values.yaml, or the old ones with --reuse-values). */
+  chartValues: unknown;
+  /** The rendered manifest. */
+  manifest: string;
+  chart: string;
 }
 
 export interface FakeHelm {
@@ -134,51 +71,113 @@ export interface FakeHelm {
   /** Subcommands run that change a release (everything but history and get). */
   mutatingCommands(): string[];
   /** Release records by "<namespace>/<name>". */
-  releases(): Record<
-    string,
-    Array<{ revision: number; status: string; values: string; config: unknown }>
-  >;
-  /** Makes every later run of `subcommand` fail with this exit code and stderr. */
+  releases(): Record<string, FakeHelmRevision[]>;
+  /** Namespaces that exist ("default", and each one `--create-namespace` made). */
+  namespaces(): string[];
+  /**
+   * Makes every later run of `subcommand` fail with this exit code and stderr:
+   * history and get fail before anything (an unreachable cluster); upgrade and
+   * rollback fail while applying, and their new revision is recorded failed.
+   */
   failOn(
     subcommand: string,
     failure: { exitCode: number; stderr: string },
   ): void;
   clearFailures(): void;
+  /**
+   * Later upgrades/rollbacks (`subcommand`) stop while applying, their record
+   * pending (pending-install, pending-upgrade, pending-rollback), until
+   * letGo(subcommand) or a signal: SIGTERM is helm's own cancellation (the
+   * release ends failed), SIGKILL leaves it pending.
+   */
+  holdOn(subcommand: string): void;
+  letGo(subcommand: string): void;
+  /** Waits until `count` processes are held; returns their pids and releases. */
+  held(
+    count?: number,
+  ): Promise<Array<{ pid: number; command: string; releaseKey: string }>>;
   cleanup(): void;
 }
 
+/**
+ * Test double for the `helm` executable, as strict as helm 3 where our code
+ * depends on it: a Node script (fakeHelm/main.cjs) written to a temp directory
+ * and given to the code under test as `loco.helm.binary`. It parses flags
+ * like helm (unknown ones fail), keeps release records with helm's states,
+ * answers with helm's texts and exit codes, validates values against the
+ * chart's values.schema.json and renders the chart, so a change the chart
+ * would refuse fails here too. It records every call. See fakeHelm/*.cjs for
+ * each behaviour and the helm source it follows.
+ */
 export function createFakeHelm(): FakeHelm {
   const dir = mkdtempSync(path.join(tmpdir(), 'fake-helm-'));
   const binary = path.join(dir, 'helm');
-  // The script runs from a temp directory: it loads the yaml package by its resolved path.
-  const yamlModule = JSON.stringify(require.resolve('yaml'));
+  const main = path.join(__dirname, 'fakeHelm', 'main.cjs');
+  const deps = `{ YAML: require(${JSON.stringify(
+    require.resolve('yaml'),
+  )}), Ajv: require(${JSON.stringify(
+    require.resolve('ajv'),
+  )}).Ajv, helmRender: ${JSON.stringify(helmRenderBinary())} }`;
   writeFileSync(
     binary,
-    `#!${process.execPath}\nconst YAML = require(${yamlModule});\n${SCRIPT}`,
+    `#!${process.execPath}\nrequire(${JSON.stringify(
+      main,
+    )}).main(__dirname, ${deps});\n`,
   );
   chmodSync(binary, 0o755);
   const readJson = (f: string, d: any) =>
     existsSync(path.join(dir, f))
       ? JSON.parse(readFileSync(path.join(dir, f), 'utf8'))
       : d;
-  const control: Record<string, unknown> = {};
+  const control: { failures: Record<string, unknown>; hold: string[] } = {
+    failures: {},
+    hold: [],
+  };
+  const saveControl = () =>
+    writeFileSync(path.join(dir, 'control.json'), JSON.stringify(control));
+  const commands = () =>
+    readJson('calls.json', []).map((c: FakeHelmCall) => c.argv[0]);
   return {
     binary,
     calls: () => readJson('calls.json', []),
-    commands: () =>
-      readJson('calls.json', []).map((c: FakeHelmCall) => c.argv[0]),
+    commands,
     mutatingCommands: () =>
-      readJson('calls.json', [])
-        .map((c: FakeHelmCall) => c.argv[0])
-        .filter((cmd: string) => !['history', 'get'].includes(cmd)),
+      commands().filter((c: string) => !['history', 'get'].includes(c)),
     releases: () => readJson('releases.json', {}),
+    namespaces: () => readJson('namespaces.json', ['default']),
     failOn(subcommand, failure) {
-      control[subcommand] = failure;
-      writeFileSync(path.join(dir, 'control.json'), JSON.stringify(control));
+      control.failures[subcommand] = failure;
+      saveControl();
     },
     clearFailures() {
-      for (const k of Object.keys(control)) delete control[k];
-      writeFileSync(path.join(dir, 'control.json'), '{}');
+      control.failures = {};
+      saveControl();
+    },
+    holdOn(subcommand) {
+      control.hold = [...new Set([...control.hold, subcommand])];
+      saveControl();
+    },
+    letGo(subcommand) {
+      control.hold = control.hold.filter(c => c !== subcommand);
+      saveControl();
+    },
+    async held(count = 1) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `fake helm: ${count} held process(es) expected, none came`,
+          );
+        }
+        const files = readdirSync(dir).filter(f => /^held-\d+\.json$/.test(f));
+        if (files.length >= count) {
+          return files.map(f => ({
+            pid: Number(/\d+/.exec(f)![0]),
+            ...readJson(f, {}),
+          }));
+        }
+        await new Promise(resolve => setTimeout(resolve, 20));
+      }
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
