@@ -23,6 +23,8 @@ export interface LocoApi {
    * Opens the WebSocket of an instance's VNC stream, on the backend's own
    * origin, authenticated with the user's Backstage token. `viewOnly` asks
    * the gateway for a session that cannot type, even for a user who may.
+   * The socket is created last, right before the promise resolves: hand it to
+   * noVNC at once, or the server's greeting may arrive before anyone listens.
    */
   openVnc(
     environment: string,

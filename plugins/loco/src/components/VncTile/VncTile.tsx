@@ -76,12 +76,16 @@ export function VncTile(props: VncTileProps) {
     };
     notify.current?.({ state: 'connecting' });
     (async () => {
-      const [{ default: Rfb }, socket] = await Promise.all([
-        import('@novnc/novnc'),
-        // A tile the user is not playing on asks for a session that cannot
-        // type: the gateway drops its input, whatever the browser does.
-        locoApi.openVnc(environment, index, { viewOnly: !interactive }),
-      ]);
+      const { default: Rfb } = await import('@novnc/novnc');
+      if (cancelled) return;
+      // The socket is opened only now, and noVNC takes it in the same task:
+      // the server greets as soon as it opens, and a greeting that arrived
+      // before noVNC listened would be lost (the tile would wait forever).
+      // A tile the user is not playing on asks for a session that cannot
+      // type: the gateway drops its input, whatever the browser does.
+      const socket = await locoApi.openVnc(environment, index, {
+        viewOnly: !interactive,
+      });
       if (cancelled || !container.current) {
         socket.close();
         return;

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import {
+  launchBrowser,
+  saveScreenshot,
+  signInAsGuest,
+} from './support/browser.ts';
+import {
+  guestToken,
+  type RunningPortal,
+  startPortal,
+} from './support/portal.ts';
+
+// The server's side of the tiles' sessions, seen from a real browser: view-only
+// while watching (D7), and let go at once when the page goes (D9).
+const PORT = 7319;
+const INSTANCES = 3;
+let portal: RunningPortal;
+let closeBrowser: () => Promise<void>;
+let page: Page;
+let token: string;
+
+before(async () => {
+  const config = path.join(os.tmpdir(), `loco-e2e-${PORT}-sessions.json`);
+  await fs.writeFile(
+    config,
+    JSON.stringify({
+      loco: {
+        local: {
+          environments: [
+            {
+              name: 'loco-demo',
+              instances: INSTANCES,
+              image: 'demo',
+              storageMode: 'persistent',
+            },
+          ],
+        },
+      },
+    }),
+  );
+  portal = await startPortal({ port: PORT, extraConfig: [config] });
+  const launched = await launchBrowser();
+  closeBrowser = launched.close;
+  page = await launched.browser.newPage({
+    viewport: { width: 1400, height: 1000 },
+  });
+  token = await guestToken(portal.baseUrl);
+});
+
+after(async () => {
+  if (page)
+    await saveScreenshot(page, 'loco-tab-sessions-last-state').catch(
+      () => undefined,
+    );
+  await closeBrowser?.();
+  await portal?.stop();
+});
+
+/** Open VNC sessions by mode, as the backend's own metric counts them. */
+async function openSessions(): Promise<{ view: number; control: number }> {
+  const response = await fetch(`${portal.baseUrl}/api/loco/metrics`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  assert.equal(response.status, 200);
+  const counts = { view: 0, control: 0 };
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^loco_vnc_sessions\{.*mode="(view|control)".*\} (\d+)/.exec(
+      line,
+    );
+    if (match) counts[match[1] as 'view' | 'control'] += Number(match[2]);
+  }
+  return counts;
+}
+
+/** Polls until the sessions are as expected or `ms` have passed; returns the last count. */
+async function sessionsWithin(
+  ms: number,
+  expected: { view: number; control: number },
+) {
+  const deadline = Date.now() + ms;
+  let seen = await openSessions();
+  while (JSON.stringify(seen) !== JSON.stringify(expected)) {
+    if (Date.now() > deadline) break;
+    await new Promise(r => setTimeout(r, 50));
+    seen = await openSessions();
+  }
+  return seen;
+}
+
+/** Every tile live and showing the running guest (its banner adds colours to grey boot text). */
+async function everyTilePainted(p: Page, timeout: number) {
+  await waitForPainted(p, timeout).catch(async error => {
+    const statuses = await p
+      .$$eval('[data-testid^="loco-tile-"]', tiles =>
+        tiles.map(
+          t =>
+            `${t.getAttribute('data-connection')}: ${t.textContent?.slice(
+              0,
+              160,
+            )}`,
+        ),
+      )
+      .catch(() => []);
+    throw new Error(`${error.message}\ntiles:\n${statuses.join('\n')}`);
+  });
+}
+
+function waitForPainted(p: Page, timeout: number) {
+  return p.waitForFunction(
+    n => {
+      const canvases = [
+        ...document.querySelectorAll('[data-testid^="loco-screen-"] canvas'),
+      ] as HTMLCanvasElement[];
+      if (canvases.length !== n) return false;
+      if (document.querySelectorAll('[data-connection="live"]').length !== n)
+        return false;
+      return canvases.every(canvas => {
+        const ctx = canvas.getContext('2d');
+        if (!ctx || canvas.width === 0) return false;
+        const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        const colours = new Set<number>();
+        for (let i = 0; i < data.length && colours.size < 3; i += 16) {
+          colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+        }
+        return colours.size >= 3;
+      });
+    },
+    INSTANCES,
+    { timeout },
+  );
+}
+
+test('watching tiles hold view-only sessions on the server; playing one holds the only session that can type', async () => {
+  await signInAsGuest(page, portal.baseUrl);
+  await page.goto(`${portal.baseUrl}/catalog/default/resource/loco-demo/loco`);
+  // A fresh clone cold-boots the instances first.
+  await everyTilePainted(page, 300_000);
+  assert.deepEqual(
+    await sessionsWithin(1_000, { view: INSTANCES, control: 0 }),
+    {
+      view: INSTANCES,
+      control: 0,
+    },
+  );
+
+  await page.locator('[data-testid="loco-screen-1"]').click();
+  await page.waitForSelector(
+    '[data-testid="loco-tile-1"][data-focused="true"]',
+  );
+  await everyTilePainted(page, 30_000);
+  assert.deepEqual(
+    await sessionsWithin(2_000, { view: INSTANCES - 1, control: 1 }),
+    { view: INSTANCES - 1, control: 1 },
+  );
+});
+
+test('ten reloads in a row: every tile paints each time, and the old page’s sessions end within a second', async () => {
+  for (let reload = 1; reload <= 10; reload++) {
+    await page.reload();
+    await everyTilePainted(page, 30_000);
+    const seen = await sessionsWithin(1_000, { view: INSTANCES, control: 0 });
+    assert.deepEqual(
+      seen,
+      { view: INSTANCES, control: 0 },
+      `after reload ${reload}, only this page's sessions are open`,
+    );
+  }
+});
+
+test('leaving the Loco tab inside the app ends every session within a second', async () => {
+  await page.getByText('Catalog').first().click();
+  await page.waitForSelector('[data-testid^="loco-tile-"]', {
+    state: 'detached',
+  });
+  assert.deepEqual(await sessionsWithin(1_000, { view: 0, control: 0 }), {
+    view: 0,
+    control: 0,
+  });
+});
