@@ -113,16 +113,19 @@ export function createFakeHelm(): FakeHelm {
   const dir = mkdtempSync(path.join(tmpdir(), 'fake-helm-'));
   const binary = path.join(dir, 'helm');
   const main = path.join(__dirname, 'fakeHelm', 'main.cjs');
-  const deps = `{ YAML: require(${JSON.stringify(
-    require.resolve('yaml'),
-  )}), Ajv: require(${JSON.stringify(
-    require.resolve('ajv'),
-  )}).Ajv, helmRender: ${JSON.stringify(helmRenderBinary())} }`;
+  const paths = JSON.stringify({
+    yaml: require.resolve('yaml'),
+    ajv: require.resolve('ajv'),
+    helmRender: helmRenderBinary(),
+  });
+  // Node's compile cache: the fake runs dozens of times per test file.
   writeFileSync(
     binary,
-    `#!${process.execPath}\nrequire(${JSON.stringify(
+    `#!${
+      process.execPath
+    }\nrequire('node:module').enableCompileCache?.();\nrequire(${JSON.stringify(
       main,
-    )}).main(__dirname, ${deps});\n`,
+    )}).main(__dirname, ${paths});\n`,
   );
   chmodSync(binary, 0o755);
   const readJson = (f: string, d: any) =>

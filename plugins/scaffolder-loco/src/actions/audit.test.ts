@@ -8,6 +8,9 @@ import { createLocoEnvironmentAction } from './createEnvironment';
 import { destroyLocoEnvironmentAction } from './destroyEnvironment';
 import { updateLocoEnvironmentAction } from './updateEnvironment';
 
+// Each helm call is a process of the fake helm that validates and renders the chart.
+jest.setTimeout(30_000);
+
 let helm: FakeHelm;
 beforeEach(() => {
   helm = createFakeHelm();

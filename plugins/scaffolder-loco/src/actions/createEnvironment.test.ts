@@ -5,6 +5,9 @@ import { createFakeHelm, FakeHelm } from '../__testUtils__/fakeHelm';
 import { CA_PEM, makeContext, makeDeps } from '../__testUtils__/setup';
 import { createLocoEnvironmentAction } from './createEnvironment';
 
+// Each helm call is a process of the fake helm that validates and renders the chart.
+jest.setTimeout(30_000);
+
 let helm: FakeHelm;
 beforeEach(() => {
   helm = createFakeHelm();

@@ -4,6 +4,9 @@ import { makeContext, makeDeps } from '../__testUtils__/setup';
 import { createLocoEnvironmentAction } from './createEnvironment';
 import { destroyLocoEnvironmentAction } from './destroyEnvironment';
 
+// Each helm call is a process of the fake helm that validates and renders the chart.
+jest.setTimeout(30_000);
+
 let helm: FakeHelm;
 beforeEach(() => {
   helm = createFakeHelm();

@@ -10,6 +10,9 @@ import { updateLocoEnvironmentAction } from './updateEnvironment';
  * what the real run refuses, with the same error, and changes nothing.
  */
 
+// Each helm call is a process of the fake helm that validates and renders the chart.
+jest.setTimeout(30_000);
+
 let helm: FakeHelm;
 beforeEach(() => {
   helm = createFakeHelm();

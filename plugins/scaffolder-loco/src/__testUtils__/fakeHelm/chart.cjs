@@ -5,10 +5,24 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const crypto = require('crypto');
 const { spawnSync } = require('child_process');
+const { createRequire } = require('module');
 
-/** Set by the wrapper script: packages resolved from the repository. */
-const deps = { YAML: null, Ajv: null, helmRender: '' };
+/** Set by the wrapper script: where the repository's packages are. */
+const paths = { yaml: '', ajv: '', helmRender: '' };
+// Loaded on first use: each costs a quarter of a second per helm call.
+const deps = {
+  get YAML() {
+    return require(paths.yaml);
+  },
+  get Ajv() {
+    return require(paths.ajv).Ajv;
+  },
+  get helmRender() {
+    return paths.helmRender;
+  },
+};
 
 const isTable = v => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -200,9 +214,42 @@ function renderRelease({
   }
 }
 
+/**
+ * The schema's validator. Compiling it costs ajv ~170 ms, paid on every helm
+ * call otherwise, so the compiled code (ajv standalone) is kept in the temp
+ * directory under the schema's hash and evaluated on later calls.
+ */
+function compileSchema(schema) {
+  const text = JSON.stringify(schema);
+  const hash = crypto.createHash('sha256').update(text).digest('hex');
+  const cached = path.join(
+    os.tmpdir(),
+    `fake-helm-schema-${hash.slice(0, 16)}.js`,
+  );
+  const requireFromAjv = createRequire(paths.ajv);
+  if (!fs.existsSync(cached)) {
+    const ajv = new deps.Ajv({
+      allErrors: true,
+      strict: false,
+      code: { source: true },
+    });
+    const standalone = requireFromAjv('ajv/dist/standalone').default;
+    const tmp = `${cached}.${process.pid}`;
+    fs.writeFileSync(tmp, standalone(ajv, ajv.compile(schema)));
+    fs.renameSync(tmp, cached);
+  }
+  const module = { exports: {} };
+  // eslint-disable-next-line no-new-func
+  new Function('require', 'module', 'exports', fs.readFileSync(cached, 'utf8'))(
+    requireFromAjv,
+    module,
+    module.exports,
+  );
+  return module.exports.default ?? module.exports;
+}
+
 function schemaProblems(schema, values) {
-  const ajv = new deps.Ajv({ allErrors: true, strict: false });
-  const validate = ajv.compile(schema);
+  const validate = compileSchema(schema);
   if (validate(values)) return [];
   return validate.errors.map(
     e => `- at '${e.instancePath || ''}': ${e.message}`,
@@ -211,6 +258,7 @@ function schemaProblems(schema, values) {
 
 module.exports = {
   deps,
+  paths,
   readChart,
   renderRelease,
   coalesceTables,

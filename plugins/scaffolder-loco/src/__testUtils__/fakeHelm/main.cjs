@@ -37,8 +37,8 @@ class HelmFailure extends Error {
   }
 }
 
-function main(dir, deps) {
-  Object.assign(chartLib.deps, deps);
+function main(dir, paths) {
+  Object.assign(chartLib.paths, paths);
   const store = createStore(dir);
   const argv = process.argv.slice(2);
   store.recordCall({
