@@ -75,6 +75,12 @@ const gateway = new VncGateway({
     },
   } as any,
   logger,
+  // The bench measures the relay; audit records cost once per session.
+  auditor: {
+    async createEvent() {
+      return { async success() {}, async fail() {} };
+    },
+  },
   settings: { ...GATEWAY_DEFAULTS, zeroCopy: relay !== 'js' },
 });
 

@@ -17,6 +17,7 @@ import request from 'supertest';
 import WebSocket from 'ws';
 import { locoPlugin } from './plugin';
 import { FakeEmulatorRuntime } from './__testUtils__/FakeEmulatorRuntime';
+import { RecordingAuditor } from './__testUtils__/RecordingAuditor';
 import { createRouter } from './service/router';
 import { createMetricsRouter } from './service/metricsRouter';
 import { createOptionsRouter } from './service/optionsRouter';
@@ -52,46 +53,11 @@ function permissionsFactory(options: { allow?: boolean; control?: boolean }) {
   });
 }
 
-/** Audit events as the auditor service receives them: id, meta, and how they ended. */
-function recordingAuditor() {
-  const events: Array<{
-    eventId: string;
-    meta: Record<string, unknown>;
-    actor?: string;
-    outcome?: 'succeeded' | 'failed';
-    error?: string;
-  }> = [];
-  const mock = mockServices.auditor.mock({
-    createEvent: async options => {
-      const event: (typeof events)[number] = {
-        eventId: options.eventId,
-        meta: { ...options.meta },
-        actor: options.request?.headers.authorization
-          ? 'from request'
-          : undefined,
-      };
-      events.push(event);
-      return {
-        success: async params => {
-          event.outcome = 'succeeded';
-          Object.assign(event.meta, params?.meta);
-        },
-        fail: async params => {
-          event.outcome = 'failed';
-          event.error = params.error.message;
-          Object.assign(event.meta, params.meta);
-        },
-      };
-    },
-  });
-  return { events, factory: mock.factory };
-}
-
 async function startLoco(options: { allow?: boolean; control?: boolean } = {}) {
   const runtime = new FakeEmulatorRuntime([
     { name: 'loco-demo', instances: 2, storageMode: 'ephemeral' },
   ]);
-  const audit = recordingAuditor();
+  const audit = new RecordingAuditor();
   const backend = await startTestBackend({
     features: [
       locoPlugin,
@@ -222,8 +188,9 @@ describe('loco backend plugin', () => {
     expect(watcher.audit.events).toEqual([
       {
         eventId: 'instance-action',
+        severityLevel: 'medium',
         meta: { environment: 'loco-demo', instance: 1, action: 'reset' },
-        actor: 'from request',
+        actorFromRequest: true,
         outcome: 'failed',
         error: 'Missing permission loco.instance.control',
       },
@@ -236,8 +203,9 @@ describe('loco backend plugin', () => {
     expect(player.audit.events).toEqual([
       {
         eventId: 'instance-action',
+        severityLevel: 'medium',
         meta: { environment: 'loco-demo', instance: 0, action: 'restart' },
-        actor: 'from request',
+        actorFromRequest: true,
         outcome: 'succeeded',
       },
     ]);

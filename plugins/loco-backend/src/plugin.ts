@@ -62,6 +62,7 @@ export const locoPlugin = createBackendPlugin({
           httpAuth,
           permissions,
           logger,
+          auditor,
         });
         lifecycle.addShutdownHook(() => gateway.close());
         // The VNC upgrade carries its token in a WebSocket subprotocol, which the

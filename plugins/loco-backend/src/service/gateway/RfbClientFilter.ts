@@ -115,6 +115,9 @@ export class RfbClientFilter {
   /** Messages forwarded/dropped so far (tests and logs). */
   forwardedMessages = 0;
   droppedMessages = 0;
+  /** Input (keys, pointer, clipboard, power) forwarded, and dropped as view-only: the session's audit record. */
+  forwardedInputMessages = 0;
+  droppedInputMessages = 0;
 
   constructor(private readonly options: RfbClientFilterOptions) {
     this.maxPendingMs = options.maxPendingMs ?? DEFAULT_MAX_PENDING_MS;
@@ -241,9 +244,11 @@ export class RfbClientFilter {
         : m.unsupported && 'unsupported';
     if (!reason) {
       this.forwardedMessages++;
+      if (m.input) this.forwardedInputMessages++;
       return true;
     }
     this.droppedMessages++;
+    if (reason === 'view-only') this.droppedInputMessages++;
     this.options.onDropped?.(
       reason === 'view-only' ? m.input! : m.unsupported!,
       reason,

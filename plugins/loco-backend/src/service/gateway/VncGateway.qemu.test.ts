@@ -14,6 +14,7 @@ import { VncGateway } from './VncGateway';
 import { decodePng } from './__testUtils__/decodePng';
 import { RfbTestClient } from './__testUtils__/RfbTestClient';
 import * as msg from './__testUtils__/rfbClientMessages';
+import { RecordingAuditor } from '../../__testUtils__/RecordingAuditor';
 
 /** Built by `scripts/prepare.sh` before the tests run. */
 const DEMO_DISK = path.resolve(
@@ -131,6 +132,7 @@ describe('VncGateway on a real QEMU', () => {
           })) as any,
       }),
       logger: mockServices.logger.mock(),
+      auditor: new RecordingAuditor(),
       settings: GATEWAY_DEFAULTS,
     });
     server = http.createServer((_req, res) => res.writeHead(404).end());

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type {
+  AuditorService,
   HttpAuthService,
   LoggerService,
   PermissionsService,
@@ -15,6 +16,7 @@ import { parseVncPath } from '../params';
 import { authorizeUpgrade } from './authorizeUpgrade';
 import { PooledVncReader, ReadBufferPool } from './pooledReads';
 import type { GatewaySettings } from './gatewayConfig';
+import { SessionAudit } from './sessionAudit';
 import { SessionRegistry } from './SessionRegistry';
 import {
   emitUpgradesOnlyWhenOwned,
@@ -38,6 +40,7 @@ export interface VncGatewayOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   logger: LoggerService;
+  auditor: AuditorService;
   settings: GatewaySettings;
   /** How long an upgrade that no listener answers stays open (tests shorten it). */
   unclaimedUpgradeTimeoutMs?: number;
@@ -64,6 +67,7 @@ export class VncGateway {
   private readonly servers = new WeakSet<Server>();
   private readonly readBuffers = new ReadBufferPool();
   private readonly unowned: UnownedUpgrades;
+  private readonly audit: SessionAudit;
   /** Our upgrades between request and session (authorizing, opening VNC). */
   private readonly upgrading = new Set<Duplex>();
   readonly sessions: SessionRegistry;
@@ -72,6 +76,7 @@ export class VncGateway {
   constructor(private readonly options: VncGatewayOptions) {
     this.sessions = new SessionRegistry(options.settings.maxSessionsPerUser);
     this.unowned = new UnownedUpgrades(options.unclaimedUpgradeTimeoutMs);
+    this.audit = new SessionAudit(options.auditor, options.logger);
     this.spliceRelay = options.settings.zeroCopy
       ? loadSpliceRelay()
       : { available: false, reason: 'loco.gateway.zeroCopy is false' };
@@ -157,11 +162,20 @@ export class VncGateway {
       this.options.logger.debug(
         `VNC upgrade ${env}/${index} refused: ${decision.reason}`,
       );
+      // Anonymous refusals are not recorded: they would let anyone fill the log.
+      if (decision.status === 403) {
+        const { user, reason } = decision;
+        this.audit.refused({ user, environment: env, instance: index }, reason);
+      }
       this.reject(socket, decision.status);
       return;
     }
     const release = this.sessions.reserve(decision.user);
     if (!release) {
+      this.audit.refused(
+        { user: decision.user, environment: env, instance: index },
+        'too many screens open',
+      );
       this.refuseOverCap(req, socket, head);
       return;
     }
@@ -197,6 +211,12 @@ export class VncGateway {
       socket.off('close', abandon);
       this.upgrading.delete(socket);
       const allowInput = decision.allowInput && query.data.viewOnly !== 'true';
+      const recordEnd = this.audit.opened({
+        user: decision.user,
+        environment: env,
+        instance: index,
+        mode: allowInput ? 'control' : 'view',
+      });
       let unregister = () => {};
       const session = new VncSession({
         ws,
@@ -211,9 +231,10 @@ export class VncGateway {
         logger: this.options.logger,
         heartbeatIntervalMs: this.options.settings.heartbeatIntervalMs,
         idleTimeoutMs: this.options.settings.idleTimeoutMs,
-        onClosed: () => {
+        onClosed: summary => {
           unregister();
           release();
+          recordEnd(summary);
         },
       });
       unregister = this.sessions.add(session);

@@ -4,6 +4,7 @@ import { VNC_CLOSE } from '@loco-portal/plugin-loco-common';
 import type { LocoMetrics } from '@loco-portal/plugin-loco-node';
 import type { RawData, WebSocket } from 'ws';
 import type { PooledVncReader } from './pooledReads';
+import type { SessionSummary } from './sessionAudit';
 import { RfbClientFilter, RfbProtocolError } from './RfbClientFilter';
 import type { ZeroCopyRelay } from './zeroCopy/SplicedBrowserSocket';
 import { writeInputToVnc } from './zeroCopy/writeInputToVnc';
@@ -33,8 +34,8 @@ export interface VncSessionOptions {
   logger: LoggerService;
   heartbeatIntervalMs: number;
   idleTimeoutMs: number;
-  /** Called exactly once, after both sides are closed. */
-  onClosed: () => void;
+  /** Called exactly once, after both sides are closed, with what the session did. */
+  onClosed: (summary: SessionSummary) => void;
 }
 
 /**
@@ -52,6 +53,9 @@ export class VncSession {
   private readonly heartbeat: NodeJS.Timeout;
   /** Bytes since the last report; counted here, added to the metric at each scrape. */
   private unreported = { toClient: 0, toServer: 0 };
+  /** Everything reported so far, for the session's audit record. */
+  private reported = { toClient: 0, toServer: 0 };
+  private readonly openedAt = Date.now();
   private readonly stopReportingBytes: () => void;
 
   constructor(private readonly o: VncSessionOptions) {
@@ -175,6 +179,17 @@ export class VncSession {
       this.close(CLOSE.idle, 'idle timeout');
       return;
     }
+    // A message begun and never finished holds its bytes: the filter's time
+    // cap ends it here too, for a sender that went quiet after a byte.
+    try {
+      this.filter.checkPendingDeadline();
+    } catch (error) {
+      this.close(
+        CLOSE.protocolError,
+        String((error as Error).message).slice(0, 120),
+      );
+      return;
+    }
     if (!this.alive) {
       // No pong since the last ping: the viewer is gone without a FIN.
       this.o.ws.terminate();
@@ -193,6 +208,8 @@ export class VncSession {
     metrics.vncBytes
       .labels(environment, 'to_server')
       .inc(this.unreported.toServer);
+    this.reported.toClient += toClient;
+    this.reported.toServer += this.unreported.toServer;
     this.unreported = { toClient: 0, toServer: 0 };
   }
 
@@ -212,7 +229,15 @@ export class VncSession {
     metrics.vncSessions
       .labels(environment, this.o.allowInput ? 'control' : 'view')
       .dec();
-    this.o.onClosed();
+    this.o.onClosed({
+      closeCode: code,
+      closeReason: reason,
+      durationMs: Date.now() - this.openedAt,
+      bytesToViewer: this.reported.toClient,
+      bytesToEmulator: this.reported.toServer,
+      inputPassed: this.filter.forwardedInputMessages,
+      inputDropped: this.filter.droppedInputMessages,
+    });
   }
 }
 

@@ -13,7 +13,9 @@ import type { Request } from 'express';
 
 export type UpgradeDecision =
   | { status: 200; user: string; allowInput: boolean }
-  | { status: 401 | 403; reason: string };
+  | { status: 401; reason: string }
+  /** Refused a known user (origin, permission): `user` is who asked. */
+  | { status: 403; reason: string; user: string };
 
 export interface AuthorizeUpgradeOptions {
   httpAuth: HttpAuthService;
@@ -56,14 +58,16 @@ export async function authorizeUpgrade(
   } catch {
     return { status: 401, reason: 'not signed in' };
   }
+  const user = credentials.principal.userEntityRef;
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== options.allowedOrigin) {
-    return { status: 403, reason: `origin ${origin} is not the app's` };
+    return { status: 403, reason: `origin ${origin} is not the app's`, user };
   }
   if (origin === undefined && !hasToken) {
     return {
       status: 403,
       reason: 'cookie authentication needs an Origin header',
+      user,
     };
   }
   const [read, control] = await options.permissions.authorize(
@@ -77,11 +81,12 @@ export async function authorizeUpgrade(
     return {
       status: 403,
       reason: `missing ${locoEnvironmentReadPermission.name}`,
+      user,
     };
   }
   return {
     status: 200,
-    user: credentials.principal.userEntityRef,
+    user,
     allowInput: control.result === AuthorizeResult.ALLOW,
   };
 }

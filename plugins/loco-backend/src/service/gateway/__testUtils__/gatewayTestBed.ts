@@ -14,6 +14,7 @@ import { GATEWAY_DEFAULTS, type GatewaySettings } from '../gatewayConfig';
 import { VncGateway } from '../VncGateway';
 import { RecordingRfbServer } from './RecordingRfbServer';
 import { RfbTestClient } from './RfbTestClient';
+import { RecordingAuditor } from '../../../__testUtils__/RecordingAuditor';
 
 export const ORIGIN = 'http://localhost:3000';
 /** The default mock user: its token is subprotocol-safe, like a real JWT. */
@@ -62,12 +63,13 @@ export function gatewayTestBed() {
     runtimes: undefined as unknown as LocoRuntimes,
     gateway: undefined as unknown as VncGateway,
     server: undefined as unknown as http.Server,
+    auditor: undefined as unknown as RecordingAuditor,
     /** The VNC URL of instance 0 (each test file's server has its own port). */
     url: '',
 
     async start(
       settings: Partial<GatewaySettings> = {},
-      options: { unclaimedUpgradeTimeoutMs?: number } = {},
+      gatewayOptions: { unclaimedUpgradeTimeoutMs?: number } = {},
     ) {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-gw-'));
       bed.rfb = new RecordingRfbServer();
@@ -96,8 +98,9 @@ export function gatewayTestBed() {
           },
         }),
         logger: mockServices.logger.mock(),
+        auditor: (bed.auditor = new RecordingAuditor()),
         settings: { ...GATEWAY_DEFAULTS, ...settings },
-        ...options,
+        ...gatewayOptions,
       });
       // Like Backstage's router: paths nobody serves are answered 404.
       server = http.createServer((_req, res) => res.writeHead(404).end());
