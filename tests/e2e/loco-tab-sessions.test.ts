@@ -14,6 +14,7 @@ import {
   type RunningPortal,
   startPortal,
 } from './support/portal.ts';
+import { waitForEveryTilePainted } from './support/screens.ts';
 
 // The server's side of the tiles' sessions, seen from a real browser: view-only
 // while watching (D7), and let go at once when the page goes (D9).
@@ -92,48 +93,8 @@ async function sessionsWithin(
   return seen;
 }
 
-/** Every tile live and showing the running guest (its banner adds colours to grey boot text). */
-async function everyTilePainted(p: Page, timeout: number) {
-  await waitForPainted(p, timeout).catch(async error => {
-    const statuses = await p
-      .$$eval('[data-testid^="loco-tile-"]', tiles =>
-        tiles.map(
-          t =>
-            `${t.getAttribute('data-connection')}: ${t.textContent?.slice(
-              0,
-              160,
-            )}`,
-        ),
-      )
-      .catch(() => []);
-    throw new Error(`${error.message}\ntiles:\n${statuses.join('\n')}`);
-  });
-}
-
-function waitForPainted(p: Page, timeout: number) {
-  return p.waitForFunction(
-    n => {
-      const canvases = [
-        ...document.querySelectorAll('[data-testid^="loco-screen-"] canvas'),
-      ] as HTMLCanvasElement[];
-      if (canvases.length !== n) return false;
-      if (document.querySelectorAll('[data-connection="live"]').length !== n)
-        return false;
-      return canvases.every(canvas => {
-        const ctx = canvas.getContext('2d');
-        if (!ctx || canvas.width === 0) return false;
-        const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-        const colours = new Set<number>();
-        for (let i = 0; i < data.length && colours.size < 3; i += 16) {
-          colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-        }
-        return colours.size >= 3;
-      });
-    },
-    INSTANCES,
-    { timeout },
-  );
-}
+const everyTilePainted = (p: Page, timeout: number) =>
+  waitForEveryTilePainted(p, INSTANCES, timeout);
 
 test('watching tiles hold view-only sessions on the server; playing one holds the only session that can type', async () => {
   await signInAsGuest(page, portal.baseUrl);

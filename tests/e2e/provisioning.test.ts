@@ -18,6 +18,7 @@ import {
   type RunningPortal,
   startPortal,
 } from './support/portal.ts';
+import { waitForEveryTilePainted } from './support/screens.ts';
 
 const PORT = 7401;
 const ENV = 'prov-e2e';
@@ -186,32 +187,8 @@ test('the new environment appears in the catalog and its tiles go live in the br
     const tiles = page.locator('[data-testid^="loco-tile-"]');
     await tiles.first().waitFor({ timeout: 60_000 });
     assert.equal(await tiles.count(), 2);
-    await page.waitForFunction(
-      () => document.querySelectorAll('[data-connection="live"]').length === 2,
-      undefined,
-      { timeout: 90_000 },
-    );
-    // Boot messages are grey on black; the demo guest's banner adds colour. A third
-    // colour on every tile means both guests really run. Cold TCG boots share two
-    // cores with everything else: allow for a slow machine.
-    await page.waitForFunction(
-      () =>
-        [
-          ...document.querySelectorAll('[data-testid^="loco-screen-"] canvas'),
-        ].every(node => {
-          const canvas = node as HTMLCanvasElement;
-          const ctx = canvas.getContext('2d');
-          if (!ctx || canvas.width === 0) return false;
-          const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-          const colours = new Set<number>();
-          for (let i = 0; i < data.length && colours.size < 3; i += 4) {
-            colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-          }
-          return colours.size >= 3;
-        }),
-      undefined,
-      { timeout: 300_000, polling: 1000 },
-    );
+    // Cold TCG boots share two cores with everything else: allow for a slow machine.
+    await waitForEveryTilePainted(page, 2, 300_000);
   } finally {
     await saveScreenshot(page, 'provisioning-loco-tab').catch(() => undefined);
     await close();

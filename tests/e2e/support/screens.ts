@@ -131,3 +131,52 @@ export function typedRegionStart(rows: number[], lineHeight = 16): number {
   while (last > 0 && rows[last] === 0) last--;
   return Math.max(0, last - lineHeight - 4);
 }
+
+/**
+ * Waits until `count` tiles are live and each shows the running guest: boot
+ * messages are grey on black, the demo guest's banner adds colour, so a third
+ * colour on a canvas means its guest really runs. On timeout the error lists
+ * every tile's state and caption.
+ */
+export async function waitForEveryTilePainted(
+  page: Page,
+  count: number,
+  timeout: number,
+): Promise<void> {
+  try {
+    await page.waitForFunction(
+      n => {
+        const canvases = [
+          ...document.querySelectorAll('[data-testid^="loco-screen-"] canvas'),
+        ] as HTMLCanvasElement[];
+        const live = document.querySelectorAll('[data-connection="live"]');
+        if (canvases.length !== n || live.length !== n) return false;
+        return canvases.every(canvas => {
+          const ctx = canvas.getContext('2d');
+          if (!ctx || canvas.width === 0) return false;
+          const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+          const colours = new Set<number>();
+          for (let i = 0; i < data.length && colours.size < 3; i += 4) {
+            colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+          }
+          return colours.size >= 3;
+        });
+      },
+      count,
+      { timeout, polling: 250 },
+    );
+  } catch (error) {
+    const tiles = await page
+      .$$eval('[data-testid^="loco-tile-"]', nodes =>
+        nodes.map(
+          t =>
+            `${t.getAttribute('data-connection')}: ${t.textContent?.slice(
+              0,
+              160,
+            )}`,
+        ),
+      )
+      .catch(() => []);
+    throw new Error(`${(error as Error).message}\ntiles:\n${tiles.join('\n')}`);
+  }
+}
