@@ -7,7 +7,9 @@ import * as msg from './rfbClientMessages';
  * of RFB 3.8 and can send any bytes, well-formed or hostile.
  */
 export class RfbTestClient {
-  private buf = Buffer.alloc(0);
+  /** What arrived and was not read yet, as it arrived (joined only as reads need). */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private waiter?: () => void;
   /** The connection under the WebSocket, for frames built by the test. */
   private socket?: net.Socket;
@@ -17,7 +19,8 @@ export class RfbTestClient {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
-      this.buf = Buffer.concat([this.buf, data]);
+      this.chunks.push(data);
+      this.buffered += data.length;
       this.waiter?.();
     });
     this.closed = new Promise(resolve =>
@@ -54,17 +57,60 @@ export class RfbTestClient {
     });
   }
 
-  async read(n: number): Promise<Buffer> {
-    while (this.buf.length < n) {
-      if (this.closeCode !== undefined)
-        throw new Error(
-          `closed (${this.closeCode} ${this.closeReason}) while reading`,
-        );
-      await new Promise<void>(resolve => (this.waiter = resolve));
+  /** The next `n` bytes from the server; throws if it closes first or `timeoutMs` passes. */
+  async read(n: number, timeoutMs = Infinity): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.buffered < n) await this.more(deadline);
+    let have = 0;
+    let count = 0;
+    while (have < n) have += this.chunks[count++].length;
+    const head =
+      count === 1 ? this.chunks[0] : Buffer.concat(this.chunks.slice(0, count));
+    const rest = head.subarray(n);
+    this.chunks.splice(0, count, ...(rest.length > 0 ? [rest] : []));
+    this.buffered -= n;
+    return head.subarray(0, n);
+  }
+
+  /**
+   * Discards what the server sends up to and including a match, and returns
+   * the match. `find` gives the index where a match of `length` bytes starts
+   * in the bytes buffered so far, or -1.
+   */
+  async skipPast(
+    find: (bytes: Buffer) => number,
+    length: number,
+    timeoutMs: number,
+  ): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const all = Buffer.concat(this.chunks);
+      const at = find(all);
+      // Without a match, only a tail shorter than a match may begin one.
+      const from = at >= 0 ? at + length : Math.max(0, all.length - length + 1);
+      const rest = all.subarray(from);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      if (at >= 0) return all.subarray(at, at + length);
+      await this.more(deadline);
     }
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
-    return out;
+  }
+
+  /** Waits for the next bytes from the server. */
+  private async more(deadline: number) {
+    if (this.closeCode !== undefined)
+      throw new Error(
+        `closed (${this.closeCode} ${this.closeReason}) while reading`,
+      );
+    const wait = deadline - Date.now();
+    if (wait <= 0) throw new Error('nothing more from the server in time');
+    await new Promise<void>(resolve => {
+      const timer = wait === Infinity ? undefined : setTimeout(resolve, wait);
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   send(data: Buffer) {

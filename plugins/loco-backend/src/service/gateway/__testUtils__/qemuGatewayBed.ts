@@ -1,0 +1,183 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { LocalRuntime, LocoRuntimes } from '@loco-portal/plugin-loco-node';
+// Not in the package's index; the runtime's own tests build config the same way.
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { parseLocalRuntimeConfig } from '../../../../../loco-node/src/local/localConfig';
+import { GATEWAY_DEFAULTS } from '../gatewayConfig';
+import { VncGateway } from '../VncGateway';
+import { decodePng } from './decodePng';
+import { RfbTestClient } from './RfbTestClient';
+import { RecordingAuditor } from '../../../__testUtils__/RecordingAuditor';
+
+/** Built by `scripts/prepare.sh` before the tests run. */
+const DEMO_DISK = path.resolve(
+  __dirname,
+  '../../../../../../.cache/images/loco-demo.qcow2',
+);
+export const VIEWER = 'user:default/mock';
+export const PLAYER = 'user:default/player';
+
+export async function until<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise(r => setTimeout(r, 250));
+  }
+}
+
+/**
+ * One demo guest under a real QEMU (the local runtime, as in production) and
+ * two gateways in front of it: one relaying screens natively, one in
+ * JavaScript. Viewers (VIEWER) may watch, only PLAYER may control.
+ * Registers its own beforeAll/afterAll.
+ */
+export function qemuGatewayBed(environment: string) {
+  let stateDir = '';
+  const servers: http.Server[] = [];
+  const gateways: VncGateway[] = [];
+  const urls = new Map<boolean, string>();
+  const bed = {
+    runtime: undefined as unknown as LocalRuntime,
+
+    /** A viewer (subprotocol token, as a browser) or the player (header). */
+    open(user: string, zeroCopy: boolean): Promise<RfbTestClient> {
+      const url = urls.get(zeroCopy)!;
+      return user === VIEWER
+        ? RfbTestClient.open(url, [
+            'binary',
+            `backstage-token.${mockCredentials.user.token()}`,
+          ])
+        : RfbTestClient.open(url, ['binary'], {
+            Authorization: mockCredentials.user.header(user),
+          });
+    },
+
+    /**
+     * Hash of the guest's shell area (below the 9-row header, whose clock
+     * ticks every second), leaving out the bottom scanlines of each text row
+     * where the blinking cursor is drawn. Typed characters land in this area.
+     * Undefined until the guest shows its shell.
+     */
+    async shellArea(): Promise<string | undefined> {
+      // Until QMP answers, there is no screen to look at yet.
+      const png = await bed.runtime
+        .screenshot(environment, 0)
+        .catch(() => undefined);
+      if (!png) return undefined;
+      const image = decodePng(png);
+      if (image.width !== 720 || image.height !== 400) return undefined; // not in text mode yet
+      // The guest's header (red banner rows) is drawn just before the shell.
+      const banner = image.pixels.subarray(8 * image.width * image.channels);
+      if (!(banner[0] > 100 && banner[1] < 60 && banner[2] < 60))
+        return undefined;
+      const hash = crypto.createHash('sha256');
+      const stride = image.width * image.channels;
+      for (let y = 9 * 16; y < image.height; y++) {
+        if (y % 16 >= 13) continue;
+        hash.update(image.pixels.subarray(y * stride, (y + 1) * stride));
+      }
+      return hash.digest('hex');
+    },
+
+    /** The shell area once the guest is at its prompt and nothing moved for 3 s. */
+    async settledShell(timeoutMs: number): Promise<string> {
+      let previous: string | undefined;
+      let same = 0;
+      return until(async () => {
+        const now = await bed.shellArea();
+        same = now !== undefined && now === previous ? same + 1 : 0;
+        previous = now;
+        return same >= 12 ? now : undefined;
+      }, timeoutMs);
+    },
+  };
+
+  beforeAll(async () => {
+    if (!fs.existsSync(DEMO_DISK))
+      throw new Error(
+        `Demo disk missing at ${DEMO_DISK}: run scripts/prepare.sh`,
+      );
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-gw-fuzz-'));
+    bed.runtime = new LocalRuntime(
+      // Through the runtime's own schema, so its defaults apply.
+      parseLocalRuntimeConfig({
+        stateDir,
+        memoryMb: 128,
+        images: { demo: { path: DEMO_DISK } },
+        environments: [
+          {
+            name: environment,
+            instances: 1,
+            image: 'demo',
+            storageMode: 'ephemeral',
+          },
+        ],
+      }),
+      mockServices.logger.mock(),
+    );
+    await bed.runtime.start();
+    const runtimes = new LocoRuntimes([bed.runtime]);
+    for (const zeroCopy of [true, false]) {
+      const gateway = new VncGateway({
+        basePath: '/api/loco',
+        allowedOrigin: 'http://localhost:3000',
+        runtimes,
+        httpAuth: mockServices.httpAuth({
+          defaultCredentials: mockCredentials.none(),
+        }),
+        permissions: mockServices.permissions.mock({
+          authorize: async (requests, options) => {
+            const user = (
+              options.credentials.principal as { userEntityRef?: string }
+            ).userEntityRef;
+            return requests.map(r => ({
+              result:
+                r.permission.name === 'loco.environment.read' || user === PLAYER
+                  ? AuthorizeResult.ALLOW
+                  : AuthorizeResult.DENY,
+            })) as any;
+          },
+        }),
+        logger: mockServices.logger.mock(),
+        auditor: new RecordingAuditor(),
+        settings: { ...GATEWAY_DEFAULTS, zeroCopy },
+      });
+      const server = http.createServer((_req, res) => res.writeHead(404).end());
+      gateway.attach(server);
+      await new Promise<void>(resolve =>
+        server.listen(0, '127.0.0.1', resolve),
+      );
+      const { port } = server.address() as net.AddressInfo;
+      urls.set(
+        zeroCopy,
+        `ws://127.0.0.1:${port}/api/loco/environments/${environment}/instances/0/vnc`,
+      );
+      gateways.push(gateway);
+      servers.push(server);
+    }
+  });
+
+  afterAll(async () => {
+    gateways.forEach(g => g.close());
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise(resolve => server.close(resolve));
+    }
+    await bed.runtime?.stop();
+    if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  return bed;
+}
