@@ -165,7 +165,7 @@ export function createFakeHelm(): FakeHelm {
       saveControl();
     },
     async held(count = 1) {
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 30_000;
       for (;;) {
         if (Date.now() > deadline) {
           throw new Error(

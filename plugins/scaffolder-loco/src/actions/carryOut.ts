@@ -1,4 +1,5 @@
 import type { ActionContext } from '@backstage/plugin-scaffolder-node';
+import { oneChangeAtATime } from './environmentLock';
 
 /** One change that passed every check the real run makes; nothing has run yet. */
 export interface Plan {
@@ -15,12 +16,14 @@ export interface Plan {
  *
  * A real run prepares inside the checkpoint: a recovered task whose step
  * already succeeded skips the checks too (a destroy must not fail because its
- * environment is already gone).
+ * environment is already gone). It holds the environment's lock from its
+ * checks to the end of its change (a dry run changes nothing and waits for
+ * no one).
  */
 export async function carryOut(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   ctx: ActionContext<any, any>,
-  checkpointKey: string,
+  step: { environment: string; checkpoint: string },
   prepare: () => Promise<Plan>,
 ): Promise<void> {
   if (ctx.isDryRun) {
@@ -28,12 +31,14 @@ export async function carryOut(
     ctx.logger.info(`Dry run: would ${plan.description}`);
     return;
   }
-  await ctx.checkpoint({
-    key: checkpointKey,
-    fn: async () => {
-      const plan = await prepare();
-      ctx.logger.info(`Going to ${plan.description}`);
-      await plan.apply();
-    },
-  });
+  await oneChangeAtATime(step.environment, ctx.logger, () =>
+    ctx.checkpoint({
+      key: step.checkpoint,
+      fn: async () => {
+        const plan = await prepare();
+        ctx.logger.info(`Going to ${plan.description}`);
+        await plan.apply();
+      },
+    }),
+  );
 }

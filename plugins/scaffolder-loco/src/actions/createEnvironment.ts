@@ -86,7 +86,10 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
     await authorizeManage(deps, ctx);
     await carryOut(
       ctx,
-      `loco.helm.install.${cluster}.${target.namespace}.${name}`,
+      {
+        environment: name,
+        checkpoint: `loco.helm.install.${cluster}.${target.namespace}.${name}`,
+      },
       async () => {
         const plan = await helm.prepareInstall(
           spec,
@@ -124,7 +127,8 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
       snapshotTag,
       owner: args.owner || undefined,
     };
-    await carryOut(ctx, `loco.local.create.${name}`, async () => {
+    const step = { environment: name, checkpoint: `loco.local.create.${name}` };
+    await carryOut(ctx, step, async () => {
       const existing = await local.existsAlready(spec);
       return {
         description: existing

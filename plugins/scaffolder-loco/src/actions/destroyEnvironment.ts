@@ -55,7 +55,10 @@ export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
           await authorizeManage(deps, ctx);
           await carryOut(
             ctx,
-            `loco.helm.uninstall.${target.cluster.name}.${target.namespace}.${name}`,
+            {
+              environment: name,
+              checkpoint: `loco.helm.uninstall.${target.cluster.name}.${target.namespace}.${name}`,
+            },
             async () => {
               const plan = await helm.prepareUninstall(
                 name,
@@ -72,7 +75,11 @@ export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
           rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);
           local.check({});
           await authorizeManage(deps, ctx);
-          await carryOut(ctx, `loco.local.destroy.${name}`, async () => {
+          const step = {
+            environment: name,
+            checkpoint: `loco.local.destroy.${name}`,
+          };
+          await carryOut(ctx, step, async () => {
             await local.get(name);
             return {
               description: `destroy local environment ${name}`,

@@ -122,7 +122,17 @@ export class LocalEnvironments {
           }: ${problems.join(', ')}`,
         );
       }
-      await new Promise(resolve => setTimeout(resolve, 1000));
+      // A cancelled task stops waiting at once, not at the next poll.
+      await new Promise<void>(resolve => {
+        let timer: NodeJS.Timeout | undefined = undefined;
+        const wake = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        timer = setTimeout(wake, 1000);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
     }
   }
 }

@@ -94,7 +94,10 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
           await authorizeManage(deps, ctx);
           await carryOut(
             ctx,
-            `loco.helm.update.${target.cluster.name}.${target.namespace}.${name}.${changeKey}`,
+            {
+              environment: name,
+              checkpoint: `loco.helm.update.${target.cluster.name}.${target.namespace}.${name}.${changeKey}`,
+            },
             async () => {
               const plan = await helm.prepareUpdate(
                 name,
@@ -114,7 +117,10 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
           await authorizeManage(deps, ctx);
           await carryOut(
             ctx,
-            `loco.local.update.${name}.${changeKey}`,
+            {
+              environment: name,
+              checkpoint: `loco.local.update.${name}.${changeKey}`,
+            },
             async () => {
               const env = await local.get(name);
               return {

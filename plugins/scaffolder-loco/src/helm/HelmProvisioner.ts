@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { NotFoundError } from '@backstage/errors';
+import { ConflictError, NotFoundError } from '@backstage/errors';
 import type { ProvisioningSettings } from '@loco-portal/plugin-loco-node';
 import { nameTakenError } from '../environmentNames';
 import { clusterAccess } from './clusterAccess';
@@ -19,6 +19,19 @@ import {
 } from './helmValues';
 
 export type { ReleaseTarget };
+
+/**
+ * Helm errors raised before Helm changed anything, because the release is in
+ * another operation's hands: helm's errPending (pkg/action/action.go, "another
+ * operation (install/upgrade/rollback) is in progress") and install's
+ * availableName ("cannot re-use a name that is still in use",
+ * pkg/action/install.go). Nothing of ours to undo, and an undo (uninstall,
+ * rollback) would break the other operation.
+ */
+const CHANGED_NOTHING = [
+  /another operation \(install\/upgrade\/rollback\) is in progress/,
+  /cannot re-use a name that is still in use/,
+];
 
 export interface RunOptions {
   wait: boolean;
@@ -212,6 +225,11 @@ export class HelmProvisioner {
       await change();
     } catch (error) {
       if (!(error instanceof HelmError)) throw error;
+      if (CHANGED_NOTHING.some(p => p.test(error.message))) {
+        throw new ConflictError(
+          `Helm failed: ${error.message}\nNothing was changed: another operation on ${name} is under way; try again when it has ended.`,
+        );
+      }
       const restored = await this.restore(cli, name, target, before, opts);
       throw new Error(`Helm failed: ${error.message}\n${restored}`);
     }
