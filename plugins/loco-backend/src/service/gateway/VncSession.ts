@@ -9,6 +9,12 @@ import { RfbClientFilter, RfbProtocolError } from './RfbClientFilter';
 import type { ZeroCopyRelay } from './zeroCopy/SplicedBrowserSocket';
 import { writeInputToVnc } from './zeroCopy/writeInputToVnc';
 
+/** Viewer messages handled before the session yields the event loop once. */
+export const MESSAGES_BEFORE_YIELD = 2_000;
+
+/** How often a session checks the filter's cap on time per message. */
+const PENDING_CHECK_MS = 2_000;
+
 /** Stop reading VNC while this much is queued for a slow browser. */
 export const HIGH_WATER_BYTES = 1 << 20;
 
@@ -51,11 +57,14 @@ export class VncSession {
   private alive = true;
   private lastClientMessageAt = Date.now();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly pendingCheck: NodeJS.Timeout;
   /** Bytes since the last report; counted here, added to the metric at each scrape. */
   private unreported = { toClient: 0, toServer: 0 };
   /** Everything reported so far, for the session's audit record. */
   private reported = { toClient: 0, toServer: 0 };
   private readonly openedAt = Date.now();
+  private messagesSinceYield = 0;
+  private readonly viewerPausedFor = new Set<string>();
   private readonly stopReportingBytes: () => void;
 
   constructor(private readonly o: VncSessionOptions) {
@@ -70,8 +79,12 @@ export class VncSession {
     metrics.vncSessions.labels(environment, mode).inc();
     this.filter = new RfbClientFilter({
       allowInput: o.allowInput,
-      onDropped: type =>
-        metrics.vncDroppedInputMessages.labels(environment, type).inc(),
+      // Only view-only input counts here; messages QEMU lacks are swallowed
+      // too, but they are not input a viewer was refused.
+      onDropped: (type, reason) => {
+        if (reason === 'view-only')
+          metrics.vncDroppedInputMessages.labels(environment, type).inc();
+      },
     });
 
     // Framebuffer updates go out as they come, one WebSocket frame per read:
@@ -121,6 +134,7 @@ export class VncSession {
     }
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      this.yieldAfterManyMessages();
       if (!isBinary) {
         this.close(CLOSE.unsupportedData, 'RFB travels in binary messages');
         return;
@@ -150,13 +164,20 @@ export class VncSession {
         writable = writeInputToVnc(part, target, o.zeroCopy);
       }
       if (!writable) {
-        ws.pause();
-        target.once('drain', () => ws.resume());
+        this.pauseViewer('vnc-full');
+        target.once('drain', () => this.resumeViewer('vnc-full'));
       }
     });
 
     this.heartbeat = setInterval(() => this.tick(), o.heartbeatIntervalMs);
     this.heartbeat.unref();
+    // A message begun and never finished holds its bytes: the filter's time
+    // cap ends the session, also for a sender that went quiet after a byte.
+    this.pendingCheck = setInterval(
+      () => this.checkPending(),
+      PENDING_CHECK_MS,
+    );
+    this.pendingCheck.unref();
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -174,20 +195,46 @@ export class VncSession {
     target.on('end', () => target.end());
   }
 
-  private tick() {
-    if (Date.now() - this.lastClientMessageAt >= this.o.idleTimeoutMs) {
-      this.close(CLOSE.idle, 'idle timeout');
-      return;
-    }
-    // A message begun and never finished holds its bytes: the filter's time
-    // cap ends it here too, for a sender that went quiet after a byte.
+  /**
+   * A flood of tiny frames (one byte each) is cheap to send and costs ~2 us
+   * each here; libuv may read megabytes of them in one turn, stalling every
+   * session and the backend for most of a second. Every so many messages the
+   * viewer's socket pauses until the next turn, so one turn handles at most
+   * that many plus the rest of one socket read.
+   */
+  private yieldAfterManyMessages() {
+    if (++this.messagesSinceYield < MESSAGES_BEFORE_YIELD) return;
+    if (this.messagesSinceYield > MESSAGES_BEFORE_YIELD) return; // already yielding
+    this.pauseViewer('turn-budget');
+    setImmediate(() => {
+      this.messagesSinceYield = 0;
+      this.resumeViewer('turn-budget');
+    });
+  }
+
+  /** The viewer's socket is paused while any reason holds (full VNC socket, turn budget). */
+  private pauseViewer(reason: string) {
+    this.viewerPausedFor.add(reason);
+    this.o.ws.pause();
+  }
+
+  private resumeViewer(reason: string) {
+    this.viewerPausedFor.delete(reason);
+    if (this.viewerPausedFor.size === 0 && !this.closed) this.o.ws.resume();
+  }
+
+  private checkPending() {
     try {
       this.filter.checkPendingDeadline();
     } catch (error) {
-      this.close(
-        CLOSE.protocolError,
-        String((error as Error).message).slice(0, 120),
-      );
+      const reason = String((error as Error).message).slice(0, 120);
+      this.close(CLOSE.protocolError, reason);
+    }
+  }
+
+  private tick() {
+    if (Date.now() - this.lastClientMessageAt >= this.o.idleTimeoutMs) {
+      this.close(CLOSE.idle, 'idle timeout');
       return;
     }
     if (!this.alive) {
@@ -218,6 +265,7 @@ export class VncSession {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.pendingCheck);
     const { ws, target, metrics, environment } = this.o;
     this.o.zeroCopy?.stop();
     this.reportBytes();
