@@ -31,7 +31,7 @@ async function withRelease() {
 }
 
 describe('loco:environment:update', () => {
-  it('scales a release with --reuse-values and a values file holding only the change', async () => {
+  it('scales a release with --reset-then-reuse-values and a values file holding only the change', async () => {
     const { action } = await withRelease();
     await action.handler(
       makeContext({
@@ -48,7 +48,7 @@ describe('loco:environment:update', () => {
       expect.stringMatching(/\/chart$/),
       '--namespace',
       'loco',
-      '--reuse-values',
+      '--reset-then-reuse-values',
       '--values',
     ]);
     expect(upgrade.argv).not.toContain('--install');

@@ -45,7 +45,7 @@ const input = inputSchema(
 
 /**
  * `loco:environment:update`: scales an environment or moves it to another
- * snapshot tag. Helm: `helm upgrade --reuse-values` with only the changed
+ * snapshot tag. Helm: `helm upgrade --reset-then-reuse-values` with only the changed
  * values, rolled back on failure. Local: LocoRuntimes.updateEnvironment.
  * A dry run makes every check the real run makes (see carryOut).
  */

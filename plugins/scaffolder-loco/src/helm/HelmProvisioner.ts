@@ -129,7 +129,10 @@ export class HelmProvisioner {
 
   /**
    * Checks an update (the release exists), writes a values file holding only
-   * the change; `apply` runs `helm upgrade --reuse-values` and rolls back on failure.
+   * the change; `apply` runs `helm upgrade --reset-then-reuse-values` (the
+   * user's values of the release, the chart's current defaults: with
+   * --reuse-values helm renders with the release's OLD chart values, so a
+   * value a newer chart added would be missing) and rolls back on failure.
    */
   async prepareUpdate(
     name: string,
@@ -150,7 +153,7 @@ export class HelmProvisioner {
       this.settings.helm.chart,
       '--namespace',
       target.namespace,
-      '--reuse-values',
+      '--reset-then-reuse-values',
       '--values',
       valuesFile,
       ...(opts.wait ? ['--wait'] : []),

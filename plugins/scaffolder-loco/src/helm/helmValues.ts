@@ -28,7 +28,7 @@ export function releaseValues(spec: ReleaseSpec) {
   };
 }
 
-/** Only what an update changes; the rest comes from the release (--reuse-values). */
+/** Only what an update changes; the rest comes from the release (--reset-then-reuse-values). */
 export function changeValues(change: {
   instances?: number;
   snapshotTag?: string;
