@@ -9,4 +9,5 @@ export * from './health';
 export * from './types';
 export * from './summary';
 export * from './limits';
+export * from './agent';
 export * from './vnc';

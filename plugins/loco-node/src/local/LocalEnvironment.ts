@@ -7,11 +7,9 @@ import {
 } from '@loco-portal/plugin-loco-common';
 import { deriveInstanceHealth } from '../health/deriveInstanceHealth';
 import { EnvironmentStorage, StorageRoots } from './instanceStorage';
-import { LocalInstance } from './LocalInstance';
-import type {
-  InstanceContext,
-  LocalInstanceOptions,
-} from './localInstanceOptions';
+import { BOOT_SNAPSHOT } from './instanceControls';
+import { InstanceSupervisor } from './InstanceSupervisor';
+import type { InstanceContext, SupervisorOptions } from './supervisorOptions';
 import { instanceMac, lanEndpoint } from './lanAddress';
 import type { SoundCard } from './localConfig';
 import { multicastNetdev } from './qemuArgs';
@@ -38,17 +36,14 @@ export interface LocalEnvironmentOptions {
   context: InstanceContext;
   /** Probe/stop timing overrides (tests). */
   tuning?: Pick<
-    LocalInstanceOptions,
+    SupervisorOptions,
     'probeIntervalMs' | 'powerdownTimeoutMs' | 'kvmTimeoutMs'
   >;
 }
 
-/** The name of the RAM snapshot saved after an instance's first cold boot. */
-export const BOOT_SNAPSHOT = 'loco-booted';
-
 /** The instances of one local environment, their disks and their LAN. */
 export class LocalEnvironment {
-  private readonly instances: LocalInstance[] = [];
+  private readonly instances: InstanceSupervisor[] = [];
   private readonly storage: EnvironmentStorage;
   private image: ResolvedImage;
   private desired: number;
@@ -79,7 +74,7 @@ export class LocalEnvironment {
     return this.instances.length;
   }
 
-  instance(index: number): LocalInstance | undefined {
+  instance(index: number): InstanceSupervisor | undefined {
     return this.instances[index];
   }
 
@@ -148,7 +143,7 @@ export class LocalEnvironment {
   private async grow(count: number): Promise<void> {
     const { name, runRoot, context, tuning } = this.options;
     const lan = lanEndpoint(name);
-    const added: LocalInstance[] = [];
+    const added: InstanceSupervisor[] = [];
     for (let index = this.instances.length; index < count; index++) {
       const runDir = path.join(runRoot, `${name}-${index}`);
       await fs.rm(runDir, { recursive: true, force: true });
@@ -161,7 +156,7 @@ export class LocalEnvironment {
         );
       }
       const diskPath = disk.path;
-      const instance = new LocalInstance({
+      const instance = new InstanceSupervisor({
         context,
         ...tuning,
         bootSnapshot: this.image.snapshot ?? BOOT_SNAPSHOT,

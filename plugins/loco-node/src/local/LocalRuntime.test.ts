@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
 import { diskInfo } from './diskImages';
-import type { LocalInstance } from './LocalInstance';
+import type { InstanceSupervisor } from './InstanceSupervisor';
 import { LocalRuntime } from './LocalRuntime';
 import { parseLocalRuntimeConfig } from './localConfig';
 import { readCmdline } from './procStat';
@@ -31,7 +31,7 @@ async function env(runtime: LocalRuntime, name = ENV) {
 
 /** One ephemeral environment of two demo guests, booted once for every case below. */
 /** Waits until the instance's first boot has been saved as its boot snapshot. */
-const bootSnapshotSaved = (instance: LocalInstance) =>
+const bootSnapshotSaved = (instance: InstanceSupervisor) =>
   until(
     async () =>
       (await diskInfo(instance.diskPath)).snapshots.includes('loco-booted')

@@ -20,8 +20,8 @@ import {
   LocalEnvironmentOptions,
   ResolvedImage,
 } from './LocalEnvironment';
-import { LocalInstance } from './LocalInstance';
-import type { InstanceContext } from './localInstanceOptions';
+import { InstanceSupervisor } from './InstanceSupervisor';
+import type { InstanceContext } from './supervisorOptions';
 import type { LocalRuntimeConfig } from './localConfig';
 import { cleanStaleRuns } from './staleRuns';
 
@@ -210,7 +210,7 @@ export class LocalRuntime implements EmulatorRuntime {
   }
 
   /** One instance's supervisor (tests and the bench drive QMP through it). */
-  localInstance(environment: string, index: number): LocalInstance {
+  localInstance(environment: string, index: number): InstanceSupervisor {
     const instance = this.environments.get(environment)?.instance(index);
     if (!instance) {
       throw new NotFoundError(

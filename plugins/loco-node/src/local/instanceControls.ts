@@ -4,6 +4,9 @@ import { ConflictError } from '@backstage/errors';
 import { diskInfo } from './diskImages';
 import type { QmpClient } from './QmpClient';
 
+/** The RAM snapshot saved after an instance's first cold boot (unless its image brings one). */
+export const BOOT_SNAPSHOT = 'loco-booted';
+
 /** The user's own save point; starts prefer it over the boot snapshot. */
 export const SAVED_SNAPSHOT = 'loco-saved';
 

@@ -3,17 +3,15 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { QmpClient } from './QmpClient';
+import type { VncEndpoint } from './qemuArgs';
 
-/** Connects to an instance's VNC unix socket (`onread`: see VncOpenOptions). */
+/** Connects to an instance's VNC server (`onread`: see VncOpenOptions). */
 export function connectVnc(
-  runDir: string,
+  endpoint: VncEndpoint,
   onread?: net.OnReadOpts,
 ): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.createConnection({
-      path: path.join(runDir, 'vnc.sock'),
-      onread,
-    });
+    const socket = net.createConnection({ ...endpoint, onread });
     socket.once('connect', () => {
       socket.removeListener('error', reject);
       resolve(socket);
@@ -36,7 +34,10 @@ export class InstanceProbe {
   private lastScreenHash: string | null = null;
   private qmpClient?: QmpClient;
 
-  constructor(private readonly runDir: string) {}
+  constructor(
+    private readonly runDir: string,
+    private readonly vnc: VncEndpoint,
+  ) {}
 
   /** The open QMP connection, if any. */
   get qmp(): QmpClient | undefined {
@@ -82,7 +83,7 @@ export class InstanceProbe {
     } catch {
       // Not answering yet (booting) or gone: leave the facts unknown.
     }
-    this.vncReachable = await connectVnc(this.runDir).then(
+    this.vncReachable = await connectVnc(this.vnc).then(
       socket => {
         socket.destroy();
         return true;

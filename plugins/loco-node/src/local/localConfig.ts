@@ -37,7 +37,7 @@ const RESERVED_ARGS = new Set([
 ]);
 
 /** Extra QEMU arguments: one array element per argument, from config only. */
-const extraArgsSchema = z
+export const extraArgsSchema = z
   .array(
     z
       .string()

@@ -1,7 +1,7 @@
 /**
- * The QEMU command line of one emulator instance. The emulator image's
- * entrypoint builds the same vector (tests compare the two), so an instance
- * behaves the same on a laptop and in a cluster.
+ * The QEMU command line of one emulator instance, for the local runtime and
+ * for the emulator agent in a pod alike (both run the same supervisor), so an
+ * instance behaves the same on a laptop and in a cluster.
  */
 export interface QemuLaunchSpec {
   environment: string;
@@ -13,7 +13,13 @@ export interface QemuLaunchSpec {
   memoryMb: number;
   vga: string;
   accel: 'tcg' | 'kvm';
-  /** QEMU `-netdev` value with `id=lan0`, e.g. from {@link multicastNetdev}. */
+  /**
+   * Where QEMU serves VNC: `unix:<runDir>/vnc.sock` when absent (no TCP port
+   * at all, the local runtime), or `HOST:DISPLAY` (TCP 5900+DISPLAY) in a pod,
+   * where the viewer is another pod.
+   */
+  vnc?: string;
+  /** QEMU `-netdev` value with `id=lan0`, e.g. from {@link multicastNetdev}; empty: no network card. */
   netdev: string;
   mac: string;
   /** Internal snapshot to resume from, when the disk holds it. */
@@ -62,20 +68,22 @@ export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
     '-display',
     'none',
     '-vnc',
-    `unix:${spec.runDir}/vnc.sock${sound ? ',audiodev=snd0' : ''}`,
+    `${vncListen(spec)}${sound ? ',audiodev=snd0' : ''}`,
     '-qmp',
     `unix:${spec.runDir}/qmp.sock,server=on,wait=off`,
-    '-netdev',
-    spec.netdev,
-    '-device',
-    `ne2k_pci,netdev=lan0,mac=${spec.mac},romfile=`,
+    ...(spec.netdev
+      ? [
+          '-netdev',
+          spec.netdev,
+          '-device',
+          `ne2k_pci,netdev=lan0,mac=${spec.mac},romfile=`,
+        ]
+      : []),
     '-smbios',
     `type=11,${identity.map(v => `value=${v}`).join(',')}`,
     '-rtc',
     'base=utc',
     ...(spec.loadSnapshot ? ['-loadvm', spec.loadSnapshot] : []),
-    // Sound and the shared folder come after -loadvm, exactly where the emulator
-    // image's entrypoint puts them (its test compares the two vectors).
     ...(sound
       ? ['-audiodev', 'none,id=snd0', '-device', `${sound},audiodev=snd0`]
       : []),
@@ -84,6 +92,32 @@ export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
       : []),
     ...spec.extraArgs,
   ];
+}
+
+function vncListen(spec: Pick<QemuLaunchSpec, 'vnc' | 'runDir'>): string {
+  return spec.vnc ?? `unix:${spec.runDir}/vnc.sock`;
+}
+
+/** Where a client reaches the VNC server that {@link buildQemuArgs} starts. */
+export type VncEndpoint = { path: string } | { host: string; port: number };
+
+export function vncEndpoint(
+  spec: Pick<QemuLaunchSpec, 'vnc' | 'runDir'>,
+): VncEndpoint {
+  const listen = vncListen(spec);
+  if (listen.startsWith('unix:')) return { path: listen.slice('unix:'.length) };
+  const at = listen.lastIndexOf(':');
+  const host = listen.slice(0, at).replace(/^\[|\]$/g, '');
+  // A server on every address is reached on loopback.
+  const loopback: Record<string, string> = {
+    '': '127.0.0.1',
+    '0.0.0.0': '127.0.0.1',
+    '::': '::1',
+  };
+  return {
+    host: loopback[host] ?? host,
+    port: 5900 + Number(listen.slice(at + 1)),
+  };
 }
 
 function sharedDrive(dir: string, mode: 'rw' | 'ro'): string {

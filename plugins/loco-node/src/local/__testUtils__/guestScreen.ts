@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { LocalInstance } from '../LocalInstance';
+import type { InstanceSupervisor } from '../InstanceSupervisor';
 
 const TEXT_BUFFER = 0xb8000;
 const COLUMNS = 80;
@@ -13,7 +13,7 @@ const ROWS = 25;
 
 /** The 25 text rows on screen now. */
 export async function readTextScreen(
-  instance: LocalInstance,
+  instance: InstanceSupervisor,
 ): Promise<string[]> {
   const file = path.join(
     instance.runDir,
@@ -42,7 +42,9 @@ export async function readTextScreen(
 }
 
 /** SHA-1 of the guest's text buffer (characters and colours; no cursor blink, unlike a screendump). */
-export async function textBufferHash(instance: LocalInstance): Promise<string> {
+export async function textBufferHash(
+  instance: InstanceSupervisor,
+): Promise<string> {
   const file = path.join(instance.runDir, `tb-${process.hrtime.bigint()}.bin`);
   try {
     await instance.qmpExecute('pmemsave', {
@@ -59,7 +61,9 @@ export async function textBufferHash(instance: LocalInstance): Promise<string> {
 }
 
 /** SHA-1 of a QEMU screendump (PPM) of the display as it is now. */
-export async function screenHash(instance: LocalInstance): Promise<string> {
+export async function screenHash(
+  instance: InstanceSupervisor,
+): Promise<string> {
   const file = path.join(
     instance.runDir,
     `hash-${process.hrtime.bigint()}.ppm`,
@@ -79,7 +83,7 @@ export async function screenHash(instance: LocalInstance): Promise<string> {
  * (two phases of 250 ms), so one still text screen has up to two hashes.
  */
 export async function screenHashes(
-  instance: LocalInstance,
+  instance: InstanceSupervisor,
 ): Promise<Set<string>> {
   const seen = new Set<string>();
   for (let i = 0; i < 12; i++) {
@@ -98,7 +102,7 @@ const QCODES: Record<string, string> = {
 
 /** Types text on the guest keyboard (lower-case letters, digits, space, '-', '.', newline). */
 export async function typeText(
-  instance: LocalInstance,
+  instance: InstanceSupervisor,
   text: string,
 ): Promise<void> {
   for (const ch of text) {
@@ -133,7 +137,7 @@ export async function until<T>(
  * may still be starting its shell (keys typed before that are lost).
  */
 export async function echoInGuest(
-  instance: LocalInstance,
+  instance: InstanceSupervisor,
   word: string,
   attempts = 4,
 ): Promise<void> {

@@ -11,7 +11,7 @@ export interface InstanceContext {
   accel: { requested: 'tcg' | 'kvm'; kvmFailure: string | null };
 }
 
-export interface LocalInstanceOptions {
+export interface SupervisorOptions {
   launch: Omit<QemuLaunchSpec, 'accel' | 'loadSnapshot'>;
   context: InstanceContext;
   /** The environment's snapshot: reset returns to it, starts resume from it. */

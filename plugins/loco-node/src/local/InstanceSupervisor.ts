@@ -9,8 +9,8 @@ import { ColdBootSlot } from './coldBootSlot';
 import { connectVnc, InstanceProbe } from './instanceProbe';
 import { InstanceControls } from './instanceControls';
 import { readProcStat } from './procStat';
-import { buildQemuArgs } from './qemuArgs';
-import type { LocalInstanceOptions } from './localInstanceOptions';
+import { buildQemuArgs, vncEndpoint } from './qemuArgs';
+import type { SupervisorOptions } from './supervisorOptions';
 import { QemuProcess, spawnQemu, stopQemu } from './qemuProcess';
 import { RestartBackoff } from './restartBackoff';
 import { StartupCheck } from './startupCheck';
@@ -24,7 +24,7 @@ const MAX_SLOT_MS = 90_000;
  * resume from, a crashed QEMU restarts with exponential backoff, and a KVM guest
  * that does not run falls back to TCG.
  */
-export class LocalInstance {
+export class InstanceSupervisor {
   private qemu?: QemuProcess;
   private readonly probe: InstanceProbe;
   /** Save, reset, screenshots and raw QMP commands (the API's instance actions). */
@@ -45,9 +45,9 @@ export class LocalInstance {
   private brokenSnapshot = false;
   private expectedExit = false;
 
-  constructor(private readonly options: LocalInstanceOptions) {
+  constructor(private readonly options: SupervisorOptions) {
     const { launch } = options;
-    this.probe = new InstanceProbe(launch.runDir);
+    this.probe = new InstanceProbe(launch.runDir, vncEndpoint(launch));
     this.coldBootSlot = new ColdBootSlot(
       options.context.coldBoots,
       MAX_SLOT_MS,
@@ -129,7 +129,7 @@ export class LocalInstance {
   }
 
   openVnc(onread?: net.OnReadOpts): Promise<net.Socket> {
-    return connectVnc(this.runDir, onread);
+    return connectVnc(vncEndpoint(this.options.launch), onread);
   }
 
   /** Runs a QMP command on the instance's own connection (QEMU serves one QMP client). */

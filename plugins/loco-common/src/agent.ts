@@ -1,0 +1,53 @@
+/**
+ * The emulator agent's contract: the program that supervises one QEMU inside
+ * an emulator pod (plugins/loco-node/src/agent) and the portal's Kubernetes
+ * runtime that calls it both import these names, and the Helm chart renders
+ * the same ones (tests/chart checks it against this file).
+ */
+
+/** The one TCP port the agent serves (the chart's container port `health`). */
+export const AGENT_PORT = 8080;
+
+/** Read-only routes, open to the kubelet's probes and to Prometheus. */
+export const AGENT_OPEN_ROUTES = {
+  /** `InstanceHealth` JSON; 503 only when restarting the container would help. */
+  health: '/health',
+  /** 200 while the instance is healthy or degraded. */
+  ready: '/ready',
+  /** Prometheus text. */
+  metrics: '/metrics',
+} as const;
+
+/** The instance actions the agent carries out, each a POST answered with 204. */
+export const AGENT_ACTIONS = ['save', 'restore', 'reset'] as const;
+export type AgentAction = (typeof AGENT_ACTIONS)[number];
+
+/** Control routes: only the portal may call them (bearer token below). */
+export const AGENT_CONTROL_ROUTES = {
+  /** POST /control/actions/<action> */
+  action: (action: AgentAction) => `/control/actions/${action}`,
+  /** GET: a PNG of the screen, taken by QEMU. */
+  screenshot: '/control/screenshot',
+} as const;
+
+/** Control calls carry `Authorization: Bearer <token>`; 401 without it, 403 with a wrong one. */
+export const AGENT_AUTH_HEADER = 'authorization';
+export const agentAuthorization = (token: string) => `Bearer ${token}`;
+
+/**
+ * The token lives in a Secret the chart creates per release (random, kept
+ * across upgrades), named by the chart's rule below, under this key. The pod
+ * names its Secret in an annotation, so the portal never guesses the rule.
+ */
+export const AGENT_SECRET_KEY = 'token';
+export const AGENT_SECRET_ANNOTATION = 'loco.dev/agent-secret';
+/** The chart's name rule (`<release fullname>-agent`). */
+export const agentSecretName = (releaseFullname: string) =>
+  `${releaseFullname}-agent`;
+/** Where the chart mounts the token inside the pod, passed as LOCO_AGENT_TOKEN_FILE. */
+export const AGENT_TOKEN_FILE = '/etc/loco/agent/token';
+
+/** The body of every error answer (4xx and 5xx) of the agent. */
+export interface AgentError {
+  error: { name: string; message: string };
+}

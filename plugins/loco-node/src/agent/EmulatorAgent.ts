@@ -1,0 +1,240 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { ConflictError } from '@backstage/errors';
+import type {
+  HealthFacts,
+  InstanceHealth,
+} from '@loco-portal/plugin-loco-common';
+import { deriveInstanceHealth } from '../health/deriveInstanceHealth';
+import { BootLimiter } from '../local/BootLimiter';
+import { diskInfo } from '../local/diskImages';
+import { BOOT_SNAPSHOT } from '../local/instanceControls';
+import { InstanceSupervisor } from '../local/InstanceSupervisor';
+import type { AgentConfig } from './agentConfig';
+import { tryPrepareDisk } from './agentDisk';
+import { hubAccepts, hubAddress } from './lanHub';
+
+/** Facts of an instance whose QEMU has not started yet. */
+const NOT_STARTED: HealthFacts = {
+  processAlive: false,
+  qmpStatus: null,
+  vncReachable: null,
+  lastScreenChangeAt: null,
+  startedAt: null,
+  bootMode: null,
+  accelerator: null,
+  restarts: 0,
+  lastExit: null,
+};
+
+/**
+ * The emulator agent's one instance: makes sure it has a disk and (in the
+ * chart's hub mode) a reachable LAN hub, then hands it to the supervisor the
+ * local runtime runs too ({@link InstanceSupervisor}: QEMU arguments, boot
+ * watch and boot snapshot, KVM to TCG fallback, restart backoff, graceful
+ * stop, health facts). Until QEMU runs, health says what it waits for.
+ */
+export class EmulatorAgent {
+  private phase: 'preparing' | 'waiting' | 'running' | 'stopping' = 'preparing';
+  private message: string | null = null;
+  private current?: InstanceSupervisor;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly logger: LoggerService,
+  ) {}
+
+  /** The supervisor once QEMU has been started. */
+  get supervisor(): InstanceSupervisor | undefined {
+    return this.current;
+  }
+
+  /** Prepares, then starts QEMU; resolves once it is spawned (or the agent stops first). */
+  async start(): Promise<void> {
+    const { config } = this;
+    await fs.mkdir(config.runDir, { recursive: true });
+    // A container restart keeps the run directory (an emptyDir): clear what
+    // the last QEMU left there.
+    for (const stale of ['qmp.sock', 'vnc.sock', 'qemu.pid'])
+      await fs.rm(path.join(config.runDir, stale), { force: true });
+    if (!(await this.prepareDisk())) return;
+    if (config.sharedDir && !(await isDirectory(config.sharedDir))) {
+      throw new Error(`LOCO_SHARED_DIR ${config.sharedDir} is not a directory`);
+    }
+    if (!(await this.waitForHub())) return;
+    // QEMU refuses internal snapshots while a read-write vvfat drive is attached.
+    const snapshotsPossible = !(
+      config.sharedDir && config.sharedDirMode === 'rw'
+    );
+    const tagged = await this.diskHoldsTag(snapshotsPossible);
+    const kvmFailure =
+      config.accel === 'kvm' && !(await kvmUsable())
+        ? 'no usable /dev/kvm'
+        : null;
+    if (this.abort.signal.aborted) return;
+    this.current = new InstanceSupervisor({
+      launch: {
+        environment: config.environment,
+        name: config.name,
+        index: config.index,
+        count: config.count,
+        diskPath: config.disk.path,
+        runDir: config.runDir,
+        memoryMb: config.memoryMb,
+        vga: config.vga,
+        vnc: config.vnc,
+        sound: config.sound,
+        sharedDir: config.sharedDir,
+        sharedDirMode: config.sharedDirMode,
+        netdev: config.netdev,
+        mac: config.mac,
+        extraArgs: config.extraArgs,
+      },
+      context: {
+        qemuBinary: config.qemuBinary,
+        logger: this.logger,
+        // One instance per pod: its cold boot never waits.
+        coldBoots: new BootLimiter(1),
+        accel: { requested: config.accel, kvmFailure },
+      },
+      // A snapshot tag whose disk holds a RAM snapshot of that name is the
+      // image's own boot snapshot; otherwise the first cold boot saves one.
+      bootSnapshot: tagged ?? BOOT_SNAPSHOT,
+      autoSaveBootSnapshot: !tagged,
+      snapshotsPossible,
+      probeIntervalMs: config.probeIntervalMs,
+      powerdownTimeoutMs: config.stopTimeoutMs,
+    });
+    this.phase = 'running';
+    this.message = null;
+    await this.current.start();
+  }
+
+  /** Health as the local runtime derives it, with what the agent waits for before QEMU runs. */
+  health(now = new Date()): { health: InstanceHealth; restartHelps: boolean } {
+    const s = this.current;
+    if (s) {
+      const health = deriveInstanceHealth(s.facts(), now, {
+        intendedRunning: s.intendedRunning,
+        ...s.notes(),
+      });
+      // Liveness: a restart helps only a QEMU that runs and fails; the
+      // supervisor restarts one that exited by itself.
+      const restartHelps =
+        health.state === 'unhealthy' && health.facts.processAlive;
+      return { health, restartHelps };
+    }
+    const health = deriveInstanceHealth(NOT_STARTED, now, {
+      intendedRunning: this.phase !== 'stopping',
+      waiting:
+        this.phase === 'preparing'
+          ? this.message ?? 'preparing the disk'
+          : undefined,
+      notes: this.phase === 'waiting' && this.message ? [this.message] : [],
+    });
+    return { health, restartHelps: false };
+  }
+
+  /** The running instance's supervisor, or why there is none yet. */
+  running(): InstanceSupervisor {
+    if (this.current) return this.current;
+    throw new ConflictError(
+      `${this.config.name} is not running yet${
+        this.message ? `: ${this.message}` : ''
+      }`,
+    );
+  }
+
+  /** SIGTERM: save the running state when asked to, then the supervisor's graceful stop. */
+  async stop(): Promise<void> {
+    this.phase = 'stopping';
+    this.abort.abort();
+    const s = this.current;
+    if (!s) return;
+    if (this.config.saveOnStop && s.facts().processAlive) {
+      try {
+        await s.controls.save();
+        this.logger.info('saved the running state; the next start resumes it');
+      } catch (error) {
+        this.logger.warn(`could not save the running state: ${error}`);
+      }
+    }
+    await s.stop();
+  }
+
+  private async prepareDisk(): Promise<boolean> {
+    const { config } = this;
+    const { signal } = this.abort;
+    for (;;) {
+      const attempt = await tryPrepareDisk(
+        config.disk,
+        config.snapshot,
+        what => this.set('preparing', what),
+        signal,
+      );
+      if (attempt.ready) return true;
+      if (signal.aborted) return false;
+      this.set(
+        'waiting',
+        `${attempt.reason}; retrying every ${config.retryMs / 1000}s`,
+      );
+      if (!(await pause(config.retryMs, signal))) return false;
+    }
+  }
+
+  private async waitForHub(): Promise<boolean> {
+    const hub = hubAddress(this.config.netdev);
+    if (!hub || this.config.lanWaitMs === 0) return true;
+    const deadline = Date.now() + this.config.lanWaitMs;
+    while (!(await hubAccepts(hub))) {
+      if (Date.now() >= deadline) {
+        this.logger.warn(
+          `LAN hub ${hub.host}:${hub.port} not reachable after ${
+            this.config.lanWaitMs / 1000
+          }s; starting anyway (the NIC link stays down until QEMU restarts)`,
+        );
+        return true;
+      }
+      this.set('preparing', `waiting for the LAN hub ${hub.host}:${hub.port}`);
+      if (!(await pause(2000, this.abort.signal))) return false;
+    }
+    return true;
+  }
+
+  private async diskHoldsTag(possible: boolean): Promise<string | undefined> {
+    const tag = this.config.snapshotTag;
+    if (!tag || !possible) return undefined;
+    const info = await diskInfo(this.config.disk.path).catch(() => null);
+    if (info?.snapshots.includes(tag)) return tag;
+    this.logger.warn(
+      `snapshot "${tag}" is not in ${this.config.disk.path}; the first cold boot saves ${BOOT_SNAPSHOT}`,
+    );
+    return undefined;
+  }
+
+  private set(phase: 'preparing' | 'waiting', message: string): void {
+    if (this.phase === 'stopping') return;
+    if (message !== this.message) this.logger.info(message);
+    this.phase = phase;
+    this.message = message;
+  }
+}
+
+/** Resolves false when the agent is stopped meanwhile. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  return sleep(ms, true, { signal }).catch(() => false);
+}
+
+async function kvmUsable(): Promise<boolean> {
+  return fs.access('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  return (await fs.stat(dir).catch(() => null))?.isDirectory() ?? false;
+}
