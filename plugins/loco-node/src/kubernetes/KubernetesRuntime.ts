@@ -1,6 +1,10 @@
 import type { Duplex } from 'node:stream';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { NotFoundError, NotImplementedError } from '@backstage/errors';
+import {
+  InputError,
+  NotFoundError,
+  NotImplementedError,
+} from '@backstage/errors';
 import { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type {
   LocoEnvironment,
@@ -19,13 +23,23 @@ import { ClusterWatcher } from './ClusterWatcher';
 import { describeEnvironments, podIndex, podKey } from './describeEnvironments';
 import { HealthPoller } from './HealthPoller';
 import { ClusterConfig, kubeConfigFor } from './kubernetesConfig';
+import { agentError, agentRequest, fetchHealthOver } from './agentClient';
+import { AgentTokens } from './agentTokens';
 import {
   connectToPod,
   DEFAULT_EMULATOR_PORTS,
   EmulatorPorts,
-  fetchHealthOver,
 } from './podConnection';
-import { LOCO_LABELS } from '@loco-portal/plugin-loco-common';
+import {
+  AGENT_ACTIONS,
+  AGENT_CONTROL_ROUTES,
+  LOCO_LABELS,
+  type AgentAction,
+} from '@loco-portal/plugin-loco-common';
+
+/** savevm/loadvm of a large guest take long; the agent's own QMP limit is 120 s. */
+const ACTION_TIMEOUT_MS = 130_000;
+const SCREENSHOT_TIMEOUT_MS = 10_000;
 
 /** Tunables; the defaults suit production, tests shorten them. */
 export interface KubernetesRuntimeOptions {
@@ -67,6 +81,7 @@ export class KubernetesRuntime implements EmulatorRuntime {
   private readonly clusters: Cluster[];
   private readonly listeners = new Set<() => void>();
   private readonly ports: EmulatorPorts;
+  private readonly tokens = new AgentTokens();
   /** The listing as of the last change or clock tick; requests only read it. */
   private cache: RuntimeListing | undefined;
   private clockTimer: NodeJS.Timeout | undefined;
@@ -210,29 +225,80 @@ export class KubernetesRuntime implements EmulatorRuntime {
     );
   }
 
+  /** A PNG taken by QEMU, through the pod's emulator agent. */
   async screenshot(environment: string, index: number): Promise<Buffer> {
-    this.locate(environment, index);
-    throw new NotImplementedError(
-      'Screenshots of Kubernetes instances are not available: the emulator image serves no screenshot endpoint; use the live VNC view',
+    return this.callAgent(
+      environment,
+      index,
+      'GET',
+      AGENT_CONTROL_ROUTES.screenshot,
+      SCREENSHOT_TIMEOUT_MS,
     );
   }
 
-  /** `restart` deletes the pod; its StatefulSet creates it again. */
+  /**
+   * `restart` deletes the pod (its StatefulSet creates it again, as a
+   * container restart would not start from a clean run directory); save,
+   * restore and reset are the pod's emulator agent's, which runs them exactly
+   * as the local runtime does.
+   */
   async runAction(
     environment: string,
     index: number,
     action: InstanceAction,
   ): Promise<void> {
-    const { cluster, pod } = this.locate(environment, index);
-    if (action !== 'restart') {
-      throw new NotImplementedError(
-        `"${action}" is not available for Kubernetes instances yet; only restart is`,
-      );
+    if (action === 'restart') {
+      const { cluster, pod } = this.locate(environment, index);
+      await cluster.kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedPod({
+        name: pod.metadata!.name!,
+        namespace: pod.metadata!.namespace!,
+      });
+      return;
     }
-    await cluster.kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedPod({
-      name: pod.metadata!.name!,
-      namespace: pod.metadata!.namespace!,
-    });
+    if (!(AGENT_ACTIONS as readonly string[]).includes(action)) {
+      throw new InputError(`Unknown action "${String(action)}"`);
+    }
+    await this.callAgent(
+      environment,
+      index,
+      'POST',
+      AGENT_CONTROL_ROUTES.action(action as AgentAction),
+      ACTION_TIMEOUT_MS,
+    );
+  }
+
+  /** One control call with the release's token; a refused token is read again once. */
+  private async callAgent(
+    environment: string,
+    index: number,
+    method: 'GET' | 'POST',
+    path: string,
+    timeoutMs: number,
+  ): Promise<Buffer> {
+    const { cluster, pod } = this.locate(environment, index);
+    const connect = () =>
+      connectToPod(
+        cluster.config.emulatorAccess,
+        cluster.kubeConfig,
+        pod,
+        this.ports.health,
+      );
+    for (let attempt = 1; ; attempt++) {
+      const token = await this.tokens.get(
+        cluster.config.name,
+        cluster.kubeConfig,
+        pod,
+        { fresh: attempt > 1 },
+      );
+      const res = await agentRequest(
+        connect,
+        { method, path, token },
+        timeoutMs,
+      );
+      if (res.status >= 200 && res.status < 300) return res.body;
+      if (res.status !== 403 || attempt > 1)
+        throw agentError(`${environment}-${index}`, res);
+    }
   }
 
   async createEnvironment(spec: EnvironmentSpec): Promise<void> {

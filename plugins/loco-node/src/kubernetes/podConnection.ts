@@ -1,16 +1,11 @@
-import http from 'node:http';
 import net from 'node:net';
 import { Duplex, PassThrough, Writable } from 'node:stream';
 import { KubeConfig, PortForward, V1Pod } from '@kubernetes/client-node';
-import {
-  INSTANCE_STATES,
-  type InstanceHealth,
-} from '@loco-portal/plugin-loco-common';
-import { z } from 'zod';
+import { AGENT_PORT } from '@loco-portal/plugin-loco-common';
 
 export type EmulatorAccess = 'direct' | 'portForward';
 
-/** Ports of the emulator image (chart contract). */
+/** Ports of the emulator image (chart contract): QEMU's VNC, and the agent's (health and control). */
 export interface EmulatorPorts {
   vnc: number;
   health: number;
@@ -18,7 +13,7 @@ export interface EmulatorPorts {
 
 export const DEFAULT_EMULATOR_PORTS: EmulatorPorts = {
   vnc: 5901,
-  health: 8080,
+  health: AGENT_PORT,
 };
 
 /**
@@ -111,93 +106,4 @@ async function portForward(
   socket.on('close', () => duplex.push(null));
   socket.on('error', (error: Error) => duplex.destroy(error));
   return duplex;
-}
-
-/** The emulator image's health JSON; anything else is treated as a failed probe. */
-const healthSchema = z.object({
-  state: z.enum(INSTANCE_STATES as [string, ...string[]]),
-  reasons: z.array(z.string()),
-  checkedAt: z.string(),
-  facts: z.object({
-    processAlive: z.boolean(),
-    qmpStatus: z.string().nullable(),
-    vncReachable: z.boolean().nullable(),
-    lastScreenChangeAt: z.string().nullable(),
-    startedAt: z.string().nullable(),
-    bootMode: z.enum(['cold', 'snapshot']).nullable(),
-    accelerator: z.string().nullable(),
-    restarts: z.number().int().min(0),
-    lastExit: z
-      .object({
-        code: z.number().nullable(),
-        signal: z.string().nullable(),
-        at: z.string(),
-      })
-      .nullable(),
-  }),
-});
-
-/** GET /health over a stream from {@link connectToPod}, bounded by a timeout. */
-export async function fetchHealthOver(
-  connect: () => Promise<Duplex>,
-  timeoutMs: number,
-): Promise<InstanceHealth> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const connecting = connect();
-  let socket: Duplex;
-  try {
-    socket = await Promise.race([
-      connecting,
-      new Promise<never>((_, reject) =>
-        timeout.addEventListener('abort', () =>
-          reject(new Error(`no connection within ${timeoutMs} ms`)),
-        ),
-      ),
-    ]);
-  } catch (error) {
-    // A connection that arrives after we gave up must not linger.
-    connecting.then(
-      late => late.destroy(),
-      () => {},
-    );
-    throw error;
-  }
-  return new Promise<InstanceHealth>((resolve, reject) => {
-    const req = http.request(
-      {
-        method: 'GET',
-        path: '/health',
-        headers: { host: 'emulator', connection: 'close' },
-        createConnection: () => socket as net.Socket,
-        signal: timeout,
-      },
-      res => {
-        const chunks: Buffer[] = [];
-        res.on('data', c => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          socket.destroy();
-          try {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            // The image answers 503 with the same JSON when the instance is unhealthy.
-            const parsed = healthSchema.safeParse(body);
-            if (parsed.success) resolve(parsed.data as InstanceHealth);
-            else
-              reject(
-                new Error(`HTTP ${res.statusCode}: not a health document`),
-              );
-          } catch {
-            reject(new Error(`HTTP ${res.statusCode}: invalid JSON`));
-          }
-        });
-      },
-    );
-    req.on('error', error => {
-      socket.destroy();
-      reject(
-        timeout.aborted ? new Error(`no answer within ${timeoutMs} ms`) : error,
-      );
-    });
-    req.end();
-  });
 }

@@ -1,4 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import type { InstanceHealth } from '@loco-portal/plugin-loco-common';
 import { podInstanceHealth } from './podHealth';
 import { describeEnvironments } from './describeEnvironments';
 import {
@@ -57,6 +58,62 @@ describe('podInstanceHealth', () => {
       qmpStatus: null,
       accelerator: null,
     });
+  });
+
+  it("keeps the agent's state and reasons, and adds what Kubernetes knows", () => {
+    const reported: InstanceHealth = {
+      state: 'starting',
+      reasons: ['waiting for the LAN hub lab-lan-0.loco.svc:5555'],
+      facts: {
+        processAlive: false,
+        qmpStatus: null,
+        vncReachable: null,
+        lastScreenChangeAt: null,
+        startedAt: null,
+        bootMode: null,
+        accelerator: null,
+        restarts: 1,
+        lastExit: null,
+      },
+      checkedAt: NOW.toISOString(),
+    };
+    const health = podInstanceHealth(
+      pod(p => {
+        p.status.containerStatuses[0].restartCount = 2;
+      }),
+      { kind: 'ok', health: reported, at: NOW },
+      NOW,
+    );
+    expect(health.state).toBe('starting');
+    expect(health.reasons).toEqual([
+      'waiting for the LAN hub lab-lan-0.loco.svc:5555',
+    ]);
+    expect(health.facts.restarts).toBe(3);
+
+    const notReady = podInstanceHealth(
+      pod(p => {
+        p.status.conditions[0].status = 'False';
+      }),
+      {
+        kind: 'ok',
+        health: {
+          ...reported,
+          state: 'healthy',
+          reasons: [
+            'running, screen updating',
+            'KVM requested but unusable here (no usable /dev/kvm); running on TCG',
+          ],
+        },
+        at: NOW,
+      },
+      NOW,
+    );
+    expect(notReady.state).toBe('degraded');
+    expect(notReady.reasons).toEqual([
+      'pod is not Ready',
+      'running, screen updating',
+      'KVM requested but unusable here (no usable /dev/kvm); running on TCG',
+    ]);
   });
 
   it('says why when health checks of the cluster are paused', () => {

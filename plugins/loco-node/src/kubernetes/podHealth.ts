@@ -27,8 +27,8 @@ const EMULATOR_CONTAINER = 'emulator';
 
 /**
  * Folds what Kubernetes knows about a pod (phase, readiness, restarts, last
- * termination) and what the emulator's own health endpoint reported into the
- * same facts, states and reasons the local runtime produces. Facts nobody
+ * termination) and what the pod's emulator agent reported into the same
+ * facts, states and reasons the local runtime produces. Facts nobody
  * measured stay null.
  */
 export function podInstanceHealth(
@@ -80,8 +80,15 @@ export function podInstanceHealth(
   }
   if (phase === 'Succeeded') return make('stopped', ['emulator exited']);
 
+  // The agent derives its instance's state with the same rules and knows
+  // what Kubernetes cannot (waiting for the LAN hub, a failed snapshot pull, a
+  // KVM fallback): its state and reasons are kept as they are. Without an
+  // answer, the pod's own facts are derived here.
   const intendedRunning = !pod.metadata?.deletionTimestamp;
-  const derived = deriveInstanceHealth(facts, now, { intendedRunning });
+  const derived =
+    probe?.kind === 'ok' && running
+      ? probe.health
+      : deriveInstanceHealth(facts, now, { intendedRunning });
   const reasons = [...derived.reasons];
   let state = derived.state;
   if (pod.metadata?.deletionTimestamp) reasons.unshift('pod is terminating');

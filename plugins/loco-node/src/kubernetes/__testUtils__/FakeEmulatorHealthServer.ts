@@ -4,14 +4,16 @@ import type {
   HealthFacts,
   InstanceHealth,
 } from '@loco-portal/plugin-loco-common';
+import { deriveInstanceHealth } from '../../health/deriveInstanceHealth';
 
 /**
- * TEST DOUBLE of the emulator image's health port: `GET /health` answers the
- * InstanceHealth JSON (503 with the same JSON when unhealthy, as the image
- * does). `mode` switches it to hanging (for timeouts) or to garbage.
+ * TEST DOUBLE of the emulator agent's health route: `GET /health` answers the
+ * InstanceHealth JSON derived from `facts` plus `notes` (503 with the same
+ * JSON when unhealthy, as the agent does when a restart would help). `mode` switches it to hanging (for timeouts) or to garbage.
  */
 export class FakeEmulatorHealthServer {
   mode: 'ok' | 'hang' | 'garbage' = 'ok';
+  notes: string[] = [];
   requests = 0;
   facts: HealthFacts = {
     processAlive: true,
@@ -35,12 +37,12 @@ export class FakeEmulatorHealthServer {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
       return;
     }
-    const body: InstanceHealth = {
-      state: this.facts.qmpStatus === 'running' ? 'healthy' : 'unhealthy',
-      reasons: [],
-      facts: { ...this.facts, lastScreenChangeAt: new Date().toISOString() },
-      checkedAt: new Date().toISOString(),
-    };
+    // The agent's own derivation, with its notes (what only it knows).
+    const body: InstanceHealth = deriveInstanceHealth(
+      { ...this.facts, lastScreenChangeAt: new Date().toISOString() },
+      new Date(),
+      { intendedRunning: true, notes: this.notes },
+    );
     res.writeHead(body.state === 'healthy' ? 200 : 503, {
       'content-type': 'application/json',
     });

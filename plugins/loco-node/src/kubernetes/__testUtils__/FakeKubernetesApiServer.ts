@@ -11,7 +11,7 @@ import { FakeObjectStore, type StoreEvent } from './FakeObjectStore';
 import { forwardPort } from './fakePortForward';
 
 /**
- * TEST DOUBLE of a Kubernetes API server, for pods and StatefulSets only, that
+ * TEST DOUBLE of a Kubernetes API server, for pods, StatefulSets and Secrets, that
  * follows the real list/watch protocol closely enough for client-node's
  * informer: lists carry `metadata.resourceVersion`; `?watch=true|1` streams
  * newline-delimited JSON events (chunked) from a resourceVersion; BOOKMARK
@@ -201,13 +201,30 @@ export class FakeKubernetesApiServer {
     }
     if (req.method === 'DELETE' && route.name) {
       this.deleteObject(res, route.resource, route.namespace!, route.name);
-    } else if (req.method !== 'GET' || route.name) {
+    } else if (req.method === 'GET' && route.name) {
+      this.getObject(res, route.resource, route.namespace!, route.name);
+    } else if (req.method !== 'GET') {
       this.status(res, 405, 'MethodNotAllowed', 'not supported by the fake');
     } else if (watch) {
       this.serveWatch(res, route, url.searchParams);
     } else {
       this.serveList(res, route, url.searchParams);
     }
+  }
+
+  private getObject(
+    res: http.ServerResponse,
+    resource: Resource,
+    namespace: string,
+    name: string,
+  ): void {
+    const existing = this.store.get(resource, namespace, name);
+    if (!existing) {
+      this.status(res, 404, 'NotFound', `${resource} "${name}" not found`);
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(existing));
   }
 
   private deleteObject(

@@ -18,6 +18,7 @@ export class FakeObjectStore {
   private readonly objects = {
     pods: new Map<string, any>(),
     statefulsets: new Map<string, any>(),
+    secrets: new Map<string, any>(),
   };
   private readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<(event: StoreEvent) => void>();

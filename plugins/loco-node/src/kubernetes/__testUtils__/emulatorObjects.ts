@@ -1,6 +1,7 @@
 /**
  * TEST DATA: emulator StatefulSets and pods shaped like the chart renders them
- * (labels, owner annotation, pod-index label, container statuses).
+ * (labels, owner and agent-secret annotations, pod-index label, container
+ * statuses), and the agent's Secret.
  */
 export function emulatorLabels(env: string) {
   return {
@@ -64,7 +65,10 @@ export function emulatorPod(
         ...emulatorLabels(env),
         'apps.kubernetes.io/pod-index': String(index),
       },
-      annotations: { 'loco.dev/owner-ref': 'user:default/guest' },
+      annotations: {
+        'loco.dev/owner-ref': 'user:default/guest',
+        'loco.dev/agent-secret': `${env}-agent`,
+      },
     },
     spec: { containers: [{ name: 'emulator', image: 'loco-emulator:test' }] },
     status: {
@@ -87,5 +91,24 @@ export function emulatorPod(
         },
       ],
     },
+  };
+}
+
+/** The chart's per-release Secret holding the emulator agents' token. */
+export function agentSecret(
+  env: string,
+  token: string,
+  options: { namespace?: string } = {},
+) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: `${env}-agent`,
+      namespace: options.namespace ?? 'loco',
+      labels: emulatorLabels(env),
+    },
+    data: { token: Buffer.from(token).toString('base64') },
   };
 }

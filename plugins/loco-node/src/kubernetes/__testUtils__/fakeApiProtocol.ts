@@ -1,7 +1,7 @@
 // The wire vocabulary of the fake API server: paths, label selectors, Status.
 
 /** The resources the fake API server serves. */
-export type Resource = 'pods' | 'statefulsets';
+export type Resource = 'pods' | 'statefulsets' | 'secrets';
 
 /** A `Status` object, as kube-apiserver sends for failures. */
 export const failureStatus = (
@@ -22,7 +22,7 @@ export function parsePath(
   pathname: string,
 ): { resource: Resource; namespace: string | null; name?: string } | null {
   const m =
-    /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(pods)(?:\/([^/]+))?$/.exec(
+    /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(pods|secrets)(?:\/([^/]+))?$/.exec(
       pathname,
     ) ??
     /^\/apis\/apps\/v1(?:\/namespaces\/([^/]+))?\/(statefulsets)(?:\/([^/]+))?$/.exec(
