@@ -118,6 +118,7 @@ describe('VncGateway upgrades at their edges', () => {
     await asked;
     bed.gateway.close();
     await dropped;
+    expect(bed.rfb.connections).toHaveLength(0);
     letOpen();
     await vncOpenedAndReleased();
   });
