@@ -1,65 +1,35 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import {
-  launchBrowser,
-  saveScreenshot,
-  signInAsGuest,
-} from './support/browser.ts';
-import {
-  guestToken,
-  type RunningPortal,
-  startPortal,
-} from './support/portal.ts';
+import { signInAsGuest } from './support/browser.ts';
+import type { RunningPortal } from './support/portal.ts';
 import { waitForEveryTilePainted } from './support/screens.ts';
+import {
+  demoEnvironment,
+  openPortalSession,
+  type PortalSession,
+} from './support/session.ts';
 
 // The server's side of the tiles' sessions, seen from a real browser: view-only
 // while watching (D7), and let go at once when the page goes (D9).
 const PORT = 7319;
 const INSTANCES = 3;
+let session: PortalSession;
 let portal: RunningPortal;
-let closeBrowser: () => Promise<void>;
 let page: Page;
 let token: string;
 
 before(async () => {
-  const config = path.join(os.tmpdir(), `loco-e2e-${PORT}-sessions.json`);
-  await fs.writeFile(
-    config,
-    JSON.stringify({
-      loco: {
-        local: {
-          environments: [
-            {
-              name: 'loco-demo',
-              instances: INSTANCES,
-              image: 'demo',
-              storageMode: 'persistent',
-            },
-          ],
-        },
-      },
-    }),
-  );
-  portal = await startPortal({ port: PORT, extraConfig: [config] });
-  const launched = await launchBrowser();
-  closeBrowser = launched.close;
-  page = await launched.browser.newPage({
-    viewport: { width: 1400, height: 1000 },
+  session = await openPortalSession({
+    port: PORT,
+    name: 'loco-tab-sessions',
+    config: { loco: demoEnvironment(INSTANCES) },
   });
-  token = await guestToken(portal.baseUrl);
+  ({ portal, page, token } = session);
 });
 
 after(async () => {
-  if (page)
-    await saveScreenshot(page, 'loco-tab-sessions-last-state').catch(
-      () => undefined,
-    );
-  await closeBrowser?.();
-  await portal?.stop();
+  await session?.close();
 });
 
 /** Open VNC sessions by mode, as the backend's own metric counts them. */

@@ -1,73 +1,44 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import {
-  launchBrowser,
-  saveScreenshot,
-  signInAsGuest,
-} from './support/browser.ts';
-import {
-  guestToken,
-  type RunningPortal,
-  startPortal,
-} from './support/portal.ts';
+import { saveScreenshot, signInAsGuest } from './support/browser.ts';
+import type { RunningPortal } from './support/portal.ts';
 import {
   canvasRows,
   rowsChangedOutside,
   selfChangingRows,
   typedRegionStart,
 } from './support/screens.ts';
+import {
+  demoEnvironment,
+  openPortalSession,
+  type PortalSession,
+} from './support/session.ts';
 
 // The guest sign-in's user, made view-only by the demo permission policy.
 const GUEST = 'user:development/guest';
 const PORT = 7318;
+let session: PortalSession;
 let portal: RunningPortal;
-let closeBrowser: () => Promise<void>;
 let page: Page;
 let token: string;
 
 before(async () => {
-  const viewOnly = path.join(os.tmpdir(), `loco-e2e-${PORT}-view-only.json`);
-  await fs.writeFile(
-    viewOnly,
-    JSON.stringify({
+  session = await openPortalSession({
+    port: PORT,
+    name: 'loco-view-only',
+    config: {
       locoPortal: { permissions: { viewOnlyUsers: [GUEST] } },
       // Two instances are plenty to prove view-only; the nine-tile wall is
-      // loco-tab.test.ts's job (config arrays replace, so this is the whole list).
-      loco: {
-        local: {
-          environments: [
-            {
-              name: 'loco-demo',
-              instances: 2,
-              image: 'demo',
-              storageMode: 'persistent',
-              owner: 'group:default/guests',
-            },
-          ],
-        },
-      },
-    }),
-  );
-  portal = await startPortal({ port: PORT, extraConfig: [viewOnly] });
-  const launched = await launchBrowser();
-  closeBrowser = launched.close;
-  page = await launched.browser.newPage({
-    viewport: { width: 1400, height: 1000 },
+      // loco-tab.test.ts's job.
+      loco: demoEnvironment(2, { owner: 'group:default/guests' }),
+    },
   });
-  token = await guestToken(portal.baseUrl);
+  ({ portal, page, token } = session);
 });
 
 after(async () => {
-  if (page)
-    await saveScreenshot(page, 'loco-view-only-last-state').catch(
-      () => undefined,
-    );
-  await closeBrowser?.();
-  await portal?.stop();
+  await session?.close();
 });
 
 const tile = (i: number) => page.locator(`[data-testid="loco-tile-${i}"]`);
