@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever a fresh Debian 12 machine lacks to run and test Loco Portal:
-# Debian packages (QEMU, disk tools, Chromium, Go for the chart renderer), a Node 22
-# runtime from the npm registry when the machine's Node is older, and npm dependencies.
+# Debian packages (QEMU, disk tools, Chromium, Go for the chart renderer, podman
+# for the emulator image), a Node 22 runtime from the npm registry when the
+# machine's Node is older, and npm dependencies.
 # Every step checks first, so a second run costs a few seconds.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
@@ -13,6 +14,9 @@ APT_PACKAGES=(
   golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev  # chart renderer
   websockify                                    # gateway benchmark peer
   gcc libc6-dev                                 # the gateway's native splice relay
+  # The emulator image, built from a debootstrap base and run in the tests
+  # (no Docker engine, no registry; see tests/emulator-image/helpers/podman.ts)
+  podman buildah skopeo runc debootstrap uidmap fuse-overlayfs slirp4netns catatonit
 )
 
 ensure_apt_packages() {
