@@ -1,67 +1,13 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { LocalRuntime, LocoRuntimes } from '@loco-portal/plugin-loco-node';
-// Not in the package's index; the runtime's own tests build config the same way.
-// eslint-disable-next-line @backstage/no-relative-monorepo-imports
-import { parseLocalRuntimeConfig } from '../../../../loco-node/src/local/localConfig';
-import { GATEWAY_DEFAULTS } from './gatewayConfig';
-import { VncGateway } from './VncGateway';
-import { decodePng } from './__testUtils__/decodePng';
-import { RfbTestClient } from './__testUtils__/RfbTestClient';
 import * as msg from './__testUtils__/rfbClientMessages';
-import { RecordingAuditor } from '../../__testUtils__/RecordingAuditor';
-
-/** Built by `scripts/prepare.sh` before the tests run. */
-const DEMO_DISK = path.resolve(
-  __dirname,
-  '../../../../../.cache/images/loco-demo.qcow2',
-);
-const PORT = 7102;
-const ENV = 'gw-test';
-const PLAYER = 'user:default/player';
+import type { RfbTestClient } from './__testUtils__/RfbTestClient';
+import {
+  PLAYER,
+  qemuGatewayBed,
+  until,
+  VIEWER,
+} from './__testUtils__/qemuGatewayBed';
 
 jest.setTimeout(240_000);
-
-async function until<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise(r => setTimeout(r, 250));
-  }
-}
-
-/**
- * Hash of the guest's shell area (below the 9-row header, whose clock ticks
- * every second), leaving out the bottom scanlines of each text row where the
- * blinking cursor is drawn. Typed characters land in this area.
- */
-async function shellArea(runtime: LocalRuntime): Promise<string | undefined> {
-  // Until QMP answers, there is no screen to look at yet.
-  const png = await runtime.screenshot(ENV, 0).catch(() => undefined);
-  if (!png) return undefined;
-  const image = decodePng(png);
-  if (image.width !== 720 || image.height !== 400) return undefined; // not in text mode yet
-  // The guest's header (red banner rows) is drawn once /init is up, just before the shell.
-  const banner = image.pixels.subarray(8 * image.width * image.channels);
-  if (!(banner[0] > 100 && banner[1] < 60 && banner[2] < 60)) return undefined;
-  const hash = crypto.createHash('sha256');
-  const stride = image.width * image.channels;
-  for (let y = 9 * 16; y < image.height; y++) {
-    if (y % 16 >= 13) continue;
-    hash.update(image.pixels.subarray(y * stride, (y + 1) * stride));
-  }
-  return hash.digest('hex');
-}
 
 /** "echo hi" + Return as key presses, in both RFB key event forms. */
 function typing(): Buffer[] {
@@ -90,82 +36,14 @@ async function readUpdate(client: RfbTestClient) {
 }
 
 describe('VncGateway on a real QEMU', () => {
-  let stateDir: string;
-  let runtime: LocalRuntime;
-  let server: http.Server;
-  let gateway: VncGateway;
-
-  beforeAll(async () => {
-    if (!fs.existsSync(DEMO_DISK))
-      throw new Error(
-        `Demo disk missing at ${DEMO_DISK}: run scripts/prepare.sh`,
-      );
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-gw-qemu-'));
-    runtime = new LocalRuntime(
-      // Through the runtime's own schema, so its defaults apply.
-      parseLocalRuntimeConfig({
-        stateDir,
-        memoryMb: 128,
-        images: { demo: { path: DEMO_DISK } },
-        environments: [
-          { name: ENV, instances: 1, image: 'demo', storageMode: 'ephemeral' },
-        ],
-      }),
-      mockServices.logger.mock(),
-    );
-    await runtime.start();
-    gateway = new VncGateway({
-      basePath: '/api/loco',
-      allowedOrigin: 'http://localhost:3000',
-      runtimes: new LocoRuntimes([runtime]),
-      httpAuth: mockServices.httpAuth({
-        defaultCredentials: mockCredentials.none(),
-      }),
-      permissions: mockServices.permissions.mock({
-        authorize: async (requests, options) =>
-          requests.map(r => ({
-            result:
-              r.permission.name === 'loco.environment.read' ||
-              (options.credentials.principal as any).userEntityRef === PLAYER
-                ? AuthorizeResult.ALLOW
-                : AuthorizeResult.DENY,
-          })) as any,
-      }),
-      logger: mockServices.logger.mock(),
-      auditor: new RecordingAuditor(),
-      settings: GATEWAY_DEFAULTS,
-    });
-    server = http.createServer((_req, res) => res.writeHead(404).end());
-    gateway.attach(server);
-    await new Promise<void>(resolve =>
-      server.listen(PORT, '127.0.0.1', resolve),
-    );
-  });
-
-  afterAll(async () => {
-    gateway?.close();
-    if (server) await new Promise(resolve => server.close(resolve));
-    await runtime?.stop();
-    fs.rmSync(stateDir, { recursive: true, force: true });
-  });
+  const bed = qemuGatewayBed('gw-test');
 
   it("does not change the guest's screen when a view-only viewer types, and does for a player", async () => {
-    // Booted to the shell, and the shell area has settled.
     // Booted to the shell prompt: header drawn, the shell area unchanged for 3 s.
-    let previous: string | undefined;
-    let same = 0;
-    const settled = await until(async () => {
-      const now = await shellArea(runtime);
-      same = now !== undefined && now === previous ? same + 1 : 0;
-      previous = now;
-      return same >= 12 ? now : undefined;
-    }, 180_000);
+    const settled = await bed.settledShell(180_000);
 
-    const url = `ws://127.0.0.1:${PORT}/api/loco/environments/${ENV}/instances/0/vnc`;
-    const viewer = await RfbTestClient.open(url, [
-      'binary',
-      `backstage-token.${mockCredentials.user.token()}`,
-    ]);
+    // Screens through the native relay, as in production.
+    const viewer = await bed.open(VIEWER, true);
     await viewer.handshake();
     for (const m of typing()) viewer.send(m);
     // QEMU handles messages in order: once this update arrives, any key before it was injected.
@@ -174,18 +52,15 @@ describe('VncGateway on a real QEMU', () => {
     // Give the guest the time it needs to echo a key (the player below shows it does), and check nothing moved.
     for (let i = 0; i < 12; i++) {
       await new Promise(r => setTimeout(r, 250));
-      const now = await shellArea(runtime);
-      expect(now).toBe(settled);
+      expect(await bed.shellArea()).toBe(settled);
     }
     await viewer.close();
 
-    const player = await RfbTestClient.open(url, ['binary'], {
-      Authorization: mockCredentials.user.header(PLAYER),
-    });
+    const player = await bed.open(PLAYER, true);
     await player.handshake();
     for (const m of typing()) player.send(m);
     const changed = await until(async () => {
-      const now = await shellArea(runtime);
+      const now = await bed.shellArea();
       return now !== settled ? now : undefined;
     }, 60_000);
     expect(changed).not.toBe(settled);
