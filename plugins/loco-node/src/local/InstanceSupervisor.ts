@@ -215,8 +215,15 @@ export class InstanceSupervisor {
         resumedFrom: this.resumedFrom,
         exit,
         uptimeMs: Date.now() - Date.parse(this.startedAt!),
+        kvmUnproven:
+          this.accelInUse === 'kvm' && !(this.startup?.kvmProven ?? false),
       });
       this.expectedExit = false;
+      if (next === 'fall-back-to-tcg') {
+        this.noteKvmUnusable(`QEMU exited at start: ${qemu.stderrTail()}`);
+        void this.launch();
+        return;
+      }
       if (next === 'relaunch') void this.launch();
       if (next !== 'restart' && next !== 'restart-cold') return;
       logger.warn(
@@ -321,12 +328,17 @@ export class InstanceSupervisor {
   }
 
   private fallBackToTcg(reason: string) {
+    this.noteKvmUnusable(reason);
+    this.expectedExit = true;
+    this.qemu?.child.kill('SIGKILL');
+  }
+
+  /** Every later start of this runtime's instances uses TCG, and says why. */
+  private noteKvmUnusable(reason: string) {
     const { accel, logger } = this.options.context;
-    accel.kvmFailure ??= reason;
+    accel.kvmFailure ??= reason.trim() || 'QEMU exited at start';
     logger.warn(
       `${this.name}: ${reason}; falling back to TCG (set loco.local.accel: tcg to skip the attempt)`,
     );
-    this.expectedExit = true;
-    this.qemu?.child.kill('SIGKILL');
   }
 }

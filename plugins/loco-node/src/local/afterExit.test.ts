@@ -44,4 +44,21 @@ describe('afterExit', () => {
       }),
     ).toBe('restart');
   });
+
+  it('falls back to TCG when QEMU dies under KVM before KVM ran the guest', () => {
+    expect(afterExit({ ...base, kvmUnproven: true })).toBe('fall-back-to-tcg');
+    // Also when it was resuming a snapshot: KVM, not the snapshot, failed first.
+    expect(
+      afterExit({ ...base, kvmUnproven: true, resumedFrom: 'loco-boot' }),
+    ).toBe('fall-back-to-tcg');
+    // Once KVM ran the guest, a crash is a crash; a signal is someone else's doing.
+    expect(afterExit({ ...base, kvmUnproven: false })).toBe('restart');
+    expect(
+      afterExit({
+        ...base,
+        kvmUnproven: true,
+        exit: { code: null, signal: 'SIGKILL', at: crashed.at },
+      }),
+    ).toBe('restart');
+  });
 });

@@ -46,6 +46,11 @@ export class StartupCheck {
   }
 
   /** True until the start is over: the instance probes more often meanwhile. */
+  /** KVM ran the guest (always true on TCG). */
+  get kvmProven(): boolean {
+    return this.kvmVerified;
+  }
+
   get starting(): boolean {
     return !this.done;
   }
