@@ -32,6 +32,8 @@ export async function tryPrepareDisk(
   snapshot: SnapshotSource | null,
   onDownload: (what: string) => void,
   signal: AbortSignal,
+  /** The oras program (tests use a stand-in). */
+  oras = 'oras',
 ): Promise<DiskAttempt> {
   if (disk.overlayOn) {
     if (!(await nonEmpty(disk.path))) {
@@ -54,7 +56,7 @@ export async function tryPrepareDisk(
   }
   const ref = `${snapshot.registry}:${snapshot.tag}`;
   onDownload(`downloading snapshot ${ref}`);
-  return pullSnapshot(disk.path, ref, snapshot.registryConfig, signal);
+  return pullSnapshot(disk.path, ref, snapshot.registryConfig, signal, oras);
 }
 
 /** `oras pull` into a temporary folder beside the disk, then one rename: never a half-written disk. */
@@ -63,6 +65,7 @@ async function pullSnapshot(
   ref: string,
   registryConfig: string | null,
   signal: AbortSignal,
+  oras: string,
 ): Promise<DiskAttempt> {
   const dir = path.dirname(diskPath);
   const tmp = await fs.mkdtemp(path.join(dir, '.prepare-')).catch(() => null);
@@ -70,7 +73,7 @@ async function pullSnapshot(
   try {
     const args = ['pull', ref, '--output', tmp];
     if (registryConfig) args.push('--registry-config', registryConfig);
-    const pulled = await run('oras', args, signal);
+    const pulled = await run(oras, args, signal);
     if (pulled.notFound) {
       return {
         ready: false,
