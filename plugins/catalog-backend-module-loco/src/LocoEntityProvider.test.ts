@@ -27,7 +27,7 @@ function environment(
   };
 }
 
-function setup() {
+function setup(configDefined?: ReadonlySet<string>) {
   const listing = { items: [] as LocoEnvironment[], errors: [] };
   const mutations: EntityProviderMutation[] = [];
   const connection: EntityProviderConnection = {
@@ -40,6 +40,7 @@ function setup() {
     runtimes: { listEnvironments: async () => listing },
     logger: mockServices.logger.mock(),
     appBaseUrl: 'http://portal.example:7007/',
+    configDefined,
   });
   return { listing, mutations, connection, provider };
 }
@@ -89,6 +90,19 @@ describe('LocoEntityProvider', () => {
     expect(await provider.refresh()).toBe(true);
     expect(mutations).toHaveLength(2);
     expect(entities(mutations[1]).map(e => e.metadata.name)).toEqual(['b']);
+  });
+
+  it('marks the local environments defined in config, so the destroy form can leave them out', async () => {
+    const { listing, mutations, connection, provider } = setup(
+      new Set(['loco-demo']),
+    );
+    listing.items.push(environment('loco-demo'), environment('mine'));
+    await provider.connect(connection);
+    const [demo, mine] = entities(mutations[0]);
+    expect(demo.metadata.annotations!['loco.dev/defined-in']).toBe(
+      'app-config',
+    );
+    expect(mine.metadata.annotations!['loco.dev/defined-in']).toBeUndefined();
   });
 
   it('falls back to the default owner when none or an invalid one is recorded', () => {

@@ -17,6 +17,15 @@ import {
   type LocoEnvironment,
 } from '@loco-portal/plugin-loco-common';
 
+/**
+ * Annotation on environments defined in the backend's config
+ * (`loco.local.environments`) rather than created through the portal: they
+ * come back at every start, so the destroy form does not offer them. The
+ * frontend plugin (plugins/loco) reads the same name and value.
+ */
+export const LOCO_DEFINED_IN_ANNOTATION = 'loco.dev/defined-in';
+export const DEFINED_IN_CONFIG = 'app-config';
+
 /** Who owns an environment whose provisioning recorded no (valid) owner. */
 export const DEFAULT_OWNER = 'group:default/guests';
 
@@ -26,6 +35,8 @@ export interface LocoEntityProviderOptions {
   logger: LoggerService;
   /** The app's base URL, for the link to each environment's Loco tab. */
   appBaseUrl: string;
+  /** Names of the environments defined in config (`loco.local.environments`). */
+  configDefined?: ReadonlySet<string>;
 }
 
 /**
@@ -105,6 +116,10 @@ export class LocoEntityProvider implements EntityProvider {
           [LOCO_ENVIRONMENT_ANNOTATION]: env.name,
           [ANNOTATION_LOCATION]: location,
           [ANNOTATION_ORIGIN_LOCATION]: location,
+          ...(env.runtime === 'local' &&
+          this.options.configDefined?.has(env.name)
+            ? { [LOCO_DEFINED_IN_ANNOTATION]: DEFINED_IN_CONFIG }
+            : {}),
         },
         tags: [
           env.runtime,

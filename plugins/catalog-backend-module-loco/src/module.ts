@@ -29,6 +29,11 @@ export const catalogModuleLoco = createBackendModule({
           runtimes,
           logger,
           appBaseUrl: config.getString('app.baseUrl'),
+          configDefined: new Set(
+            (
+              config.getOptionalConfigArray('loco.local.environments') ?? []
+            ).map(env => env.getString('name')),
+          ),
         });
         catalog.addEntityProvider(provider);
         // Local scope: the environments are in this process's memory.

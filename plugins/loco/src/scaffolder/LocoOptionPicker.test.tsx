@@ -1,5 +1,6 @@
 import { fireEvent, screen, within } from '@testing-library/react';
 import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { LocoOptionPicker } from './LocoOptionPicker';
 
@@ -22,7 +23,10 @@ function fakeFetch(options: object = OPTIONS) {
     const body = url.endsWith('/options')
       ? options
       : {
-          items: [{ name: 'loco-demo', runtime: 'local', location: 'local' }],
+          items: [
+            { name: 'loco-demo', runtime: 'local', location: 'local' },
+            { name: 'mine', runtime: 'local', location: 'local' },
+          ],
           errors: [],
         };
     return new Response(JSON.stringify(body), {
@@ -31,6 +35,45 @@ function fakeFetch(options: object = OPTIONS) {
   };
   return { api: { fetch }, requested };
 }
+
+/**
+ * Test double of the catalog holding the catalog module's entities: loco-demo
+ * is marked as defined in config. Applies the filter the way the catalog does
+ * (every key must match; annotation keys contain dots, so they are matched whole).
+ */
+const FakeCatalog = {
+  async getEntities(request: { filter: Record<string, string> }) {
+    const entities = [
+      {
+        kind: 'Resource',
+        metadata: {
+          name: 'loco-demo',
+          annotations: { 'loco.dev/defined-in': 'app-config' },
+        },
+        spec: { type: 'loco-environment' },
+      },
+      {
+        kind: 'Resource',
+        metadata: { name: 'mine', annotations: {} },
+        spec: { type: 'loco-environment' },
+      },
+    ];
+    const value = (e: any, key: string) => {
+      const prefix = 'metadata.annotations.';
+      if (key.startsWith(prefix))
+        return e.metadata.annotations[key.slice(prefix.length)];
+      return key.split('.').reduce((v, k) => v?.[k], e);
+    };
+    return {
+      items: entities.filter(e =>
+        Object.entries(request.filter).every(
+          ([k, v]) =>
+            String(value(e, k) ?? '').toLowerCase() === v.toLowerCase(),
+        ),
+      ),
+    };
+  },
+};
 
 async function renderPicker(
   option: string,
@@ -46,6 +89,7 @@ async function renderPicker(
           { getBaseUrl: async (id: string) => `http://portal/api/${id}` },
         ],
         [fetchApiRef, fetch.api],
+        [catalogApiRef, FakeCatalog as any],
       ]}
     >
       <LocoOptionPicker
@@ -105,8 +149,8 @@ describe('LocoOptionPicker', () => {
     expect(onChange).toHaveBeenCalledWith('win98-gold');
   });
 
-  it('lists existing environments for the destroy template', async () => {
+  it('offers the environments created through the portal for the destroy template, not the configured demo', async () => {
     await renderPicker('environment');
-    expect(await openAndList()).toEqual(['loco-demo (local, local)']);
+    expect(await openAndList()).toEqual(['mine (local, local)']);
   });
 });

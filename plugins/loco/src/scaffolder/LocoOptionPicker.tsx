@@ -5,6 +5,7 @@ import {
   useApi,
 } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
+import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
 import FormControl from '@material-ui/core/FormControl';
 import FormHelperText from '@material-ui/core/FormHelperText';
@@ -12,6 +13,13 @@ import InputLabel from '@material-ui/core/InputLabel';
 import MenuItem from '@material-ui/core/MenuItem';
 import Select from '@material-ui/core/Select';
 import TextField from '@material-ui/core/TextField';
+
+/**
+ * The catalog module's mark on environments defined in the backend's config
+ * (plugins/catalog-backend-module-loco, LOCO_DEFINED_IN_ANNOTATION): they come
+ * back at every start, so they are not offered for destruction.
+ */
+const DEFINED_IN_ANNOTATION = 'loco.dev/defined-in';
 
 /** Which list a LocoOptionPicker offers. */
 export type LocoOption = 'runtime' | 'snapshotTag' | 'cluster' | 'environment';
@@ -63,6 +71,21 @@ export function choicesFor(
   }
 }
 
+/** Names of the environments the catalog marks as defined in config. */
+async function configDefinedEnvironments(
+  catalogApi: typeof catalogApiRef.T,
+): Promise<Set<string>> {
+  const { items } = await catalogApi.getEntities({
+    filter: {
+      kind: 'Resource',
+      'spec.type': 'loco-environment',
+      [`metadata.annotations.${DEFINED_IN_ANNOTATION}`]: 'app-config',
+    },
+    fields: ['metadata.name'],
+  });
+  return new Set(items.map(e => e.metadata.name));
+}
+
 /**
  * A scaffolder field whose choices come from the Loco backend
  * (`ui:options.option`: runtime, snapshotTag, cluster or environment), so the
@@ -84,6 +107,7 @@ export const LocoOptionPicker = (
   const option = uiSchema['ui:options']?.option ?? 'runtime';
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
+  const catalogApi = useApi(catalogApiRef);
   const runtime: string | undefined = formContext?.formData?.runtime;
 
   const state = useAsync(async () => {
@@ -93,22 +117,33 @@ export const LocoOptionPicker = (
       if (!response.ok) throw await ResponseError.fromResponse(response);
       return response.json();
     };
-    const [options, envs] = await Promise.all([
+    const [options, envs, fromConfig] = await Promise.all([
       get('/options') as Promise<ProvisioningOptions>,
       option === 'environment'
         ? get('/environments')
         : Promise.resolve({ items: [] }),
+      option === 'environment'
+        ? configDefinedEnvironments(catalogApi)
+        : Promise.resolve(new Set<string>()),
     ]);
-    return { options, environments: envs.items };
+    const environments = (
+      envs.items as Array<{ name: string; runtime: string; location: string }>
+    ).filter(e => !fromConfig.has(e.name));
+    return { options, environments };
   }, [option]);
 
   const choices = state.value
     ? choicesFor(option, state.value.options, state.value.environments, runtime)
     : [];
   const id = idSchema?.$id ?? `loco-${option}`;
-  const helper = state.error
-    ? `Could not load the choices: ${state.error.message}`
-    : schema.description;
+  const nothingToOffer =
+    option === 'environment' && Boolean(state.value) && choices?.length === 0;
+  let helper = schema.description;
+  if (state.error)
+    helper = `Could not load the choices: ${state.error.message}`;
+  else if (nothingToOffer)
+    helper =
+      'No environment created through the portal (environments defined in the configuration are not offered)';
   const error = (rawErrors?.length ?? 0) > 0 || Boolean(state.error);
 
   if (choices === undefined) {
