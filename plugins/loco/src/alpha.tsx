@@ -59,6 +59,16 @@ const locoOptionPicker = FormFieldBlueprint.make({
   },
 });
 
+/** The scaffolder field that asks for the environment's name before a destroy. */
+const locoConfirmName = FormFieldBlueprint.make({
+  name: 'loco-confirm-name',
+  params: {
+    field: () => import('./scaffolder/field').then(m => m.locoConfirmNameField),
+  },
+});
+
+export { WaitForLocoEntity } from './components/WaitForEntity/WaitForLocoEntity';
+
 /**
  * The Loco plugin for the new frontend system.
  *
@@ -66,5 +76,11 @@ const locoOptionPicker = FormFieldBlueprint.make({
  */
 export default createFrontendPlugin({
   pluginId: 'loco',
-  extensions: [locoApi, locoEntityContent, locoHealthCard, locoOptionPicker],
+  extensions: [
+    locoApi,
+    locoEntityContent,
+    locoHealthCard,
+    locoOptionPicker,
+    locoConfirmName,
+  ],
 });
