@@ -9,6 +9,7 @@ import {
   Tooltip,
   Typography,
 } from '@material-ui/core';
+import { ThemeProvider, type Theme } from '@material-ui/core/styles';
 import FullscreenIcon from '@material-ui/icons/Fullscreen';
 import FullscreenExitIcon from '@material-ui/icons/FullscreenExit';
 import PhotoCameraIcon from '@material-ui/icons/PhotoCamera';
@@ -19,6 +20,7 @@ import { Connection, describeTile } from '../VncTile/connection';
 import { VncController, VncTile } from '../VncTile/VncTile';
 import { ACTION_TEXT, TileMenu } from './TileMenu';
 import { toggleFullscreen, useIsFullscreen } from './fullscreen';
+import { fullscreenTheme } from './fullscreenTheme';
 
 export interface InstanceTileProps {
   environment: string;
@@ -57,6 +59,12 @@ export function InstanceTile(props: InstanceTileProps) {
   }, [lost]);
   const { state, reason } = describeTile(instance, connection);
   const { elementRef } = props;
+  // Always the same provider (a conditional one would remount the tile and
+  // drop its session and fullscreen); its theme turns dark in fullscreen.
+  const theme = useCallback(
+    (outer: Theme) => (fullscreen ? fullscreenTheme(outer) : outer),
+    [fullscreen],
+  );
   const setCard = useCallback(
     (el: HTMLDivElement | null) => {
       card.current = el;
@@ -115,143 +123,152 @@ export function InstanceTile(props: InstanceTileProps) {
       : `${state}: ${reason.replace(new RegExp(`^${state}: `), '')}`;
 
   return (
-    <Card
-      ref={setCard}
-      data-testid={`loco-tile-${instance.index}`}
-      data-connection={connection.state}
-      data-state={state}
-      data-focused={focused ? 'true' : 'false'}
-      style={{
-        outline: focused ? '3px solid #1976d2' : 'none',
-        display: 'flex',
-        flexDirection: 'column',
-        ...(fullscreen ? { background: '#000', color: '#fff' } : {}),
-      }}
-    >
-      <div
+    <ThemeProvider theme={theme}>
+      <Card
+        ref={setCard}
+        data-testid={`loco-tile-${instance.index}`}
+        data-connection={connection.state}
+        data-state={state}
+        data-focused={focused ? 'true' : 'false'}
         style={{
+          outline: focused ? '3px solid #1976d2' : 'none',
           display: 'flex',
-          alignItems: 'center',
-          gap: 6,
-          padding: '6px 8px',
-          flexWrap: 'wrap',
+          flexDirection: 'column',
         }}
       >
-        <Typography variant="subtitle2" style={{ flex: 1, minWidth: 0 }} noWrap>
-          {instance.name}
-        </Typography>
-        <StateChip state={instance.state} testId="loco-health" />
-        {!canControl && (
-          <Chip
-            size="small"
-            variant="outlined"
-            label="view only"
-            data-testid="loco-view-only"
-          />
-        )}
-        {focused ? (
-          <Button
-            size="small"
-            variant="contained"
-            color="primary"
-            onClick={props.onRelease}
+        <div
+          style={{
+            display: 'flex',
+            alignItems: 'center',
+            gap: 6,
+            padding: '6px 8px',
+            flexWrap: 'wrap',
+          }}
+        >
+          <Typography
+            variant="subtitle2"
+            style={{ flex: 1, minWidth: 0 }}
+            noWrap
           >
-            Release
-          </Button>
-        ) : (
-          <Button size="small" variant="outlined" onClick={props.onFocus}>
-            {canControl ? 'Control' : 'Focus'}
-          </Button>
-        )}
-        <TileButton
-          title={fullscreen ? 'Leave fullscreen' : 'Fullscreen'}
-          label={`Fullscreen ${instance.name}`}
-          onClick={() => void toggleFullscreen(card.current)}
-        >
-          {fullscreen ? (
-            <FullscreenExitIcon fontSize="small" />
-          ) : (
-            <FullscreenIcon fontSize="small" />
+            {instance.name}
+          </Typography>
+          <StateChip state={instance.state} testId="loco-health" />
+          {!canControl && (
+            <Chip
+              size="small"
+              variant="outlined"
+              label="view only"
+              data-testid="loco-view-only"
+            />
           )}
-        </TileButton>
-        <TileButton
-          title="Download screenshot"
-          label={`Screenshot ${instance.name}`}
-          onClick={() => void downloadScreenshot()}
-        >
-          <PhotoCameraIcon fontSize="small" />
-        </TileButton>
-        <TileButton
-          title="Reconnect now"
-          label={`Reconnect ${instance.name}`}
-          onClick={() => controller.current?.reconnect()}
-        >
-          <RefreshIcon fontSize="small" />
-        </TileButton>
-        <TileMenu
-          name={instance.name}
-          actions={actions}
-          canSendKeys={canControl}
-          qualityLevel={quality}
-          compressionLevel={compression}
-          onQuality={setQuality}
-          onCompression={setCompression}
-          onCtrlAltDel={() =>
-            setNotice(
-              controller.current?.sendCtrlAltDel()
-                ? 'Sent Ctrl-Alt-Del'
-                : 'Not sent: take control of a live screen first',
+          {focused ? (
+            <Button
+              size="small"
+              variant="contained"
+              color="primary"
+              onClick={props.onRelease}
+            >
+              Release
+            </Button>
+          ) : (
+            <Button size="small" variant="outlined" onClick={props.onFocus}>
+              {canControl ? 'Control' : 'Focus'}
+            </Button>
+          )}
+          <TileButton
+            title={fullscreen ? 'Leave fullscreen' : 'Fullscreen'}
+            label={`Fullscreen ${instance.name}`}
+            onClick={() => void toggleFullscreen(card.current)}
+          >
+            {fullscreen ? (
+              <FullscreenExitIcon fontSize="small" />
+            ) : (
+              <FullscreenIcon fontSize="small" />
+            )}
+          </TileButton>
+          <TileButton
+            title="Download screenshot"
+            label={`Screenshot ${instance.name}`}
+            onClick={() => void downloadScreenshot()}
+          >
+            <PhotoCameraIcon fontSize="small" />
+          </TileButton>
+          <TileButton
+            title="Reconnect now"
+            label={`Reconnect ${instance.name}`}
+            onClick={() => controller.current?.reconnect()}
+          >
+            <RefreshIcon fontSize="small" />
+          </TileButton>
+          <TileMenu
+            name={instance.name}
+            actions={actions}
+            canSendKeys={canControl}
+            qualityLevel={quality}
+            compressionLevel={compression}
+            onQuality={setQuality}
+            onCompression={setCompression}
+            onCtrlAltDel={() =>
+              setNotice(
+                controller.current?.sendCtrlAltDel()
+                  ? 'Sent Ctrl-Alt-Del'
+                  : 'Not sent: take control of a live screen first',
+              )
+            }
+            onAction={a => void runAction(a)}
+          />
+        </div>
+        <div
+          // The first click only focuses the tile; noVNC sees clicks once it is interactive.
+          onMouseDownCapture={e => {
+            // noVNC cancels mousedown, so the browser would leave the keyboard on
+            // whatever button had it; take it away (a controlled tile's canvas
+            // then takes it, a view-only tile keeps it nowhere).
+            const active = document.activeElement;
+            if (
+              active instanceof HTMLElement &&
+              !e.currentTarget.contains(active)
             )
-          }
-          onAction={a => void runAction(a)}
-        />
-      </div>
-      <div
-        // The first click only focuses the tile; noVNC sees clicks once it is interactive.
-        onMouseDownCapture={e => {
-          // noVNC cancels mousedown, so the browser would leave the keyboard on
-          // whatever button had it; take it away (a controlled tile's canvas
-          // then takes it, a view-only tile keeps it nowhere).
-          const active = document.activeElement;
-          if (
-            active instanceof HTMLElement &&
-            !e.currentTarget.contains(active)
-          )
-            active.blur();
-          if (!focused) props.onFocus();
-        }}
-        style={{ flex: 1, minHeight: 0, cursor: focused ? 'auto' : 'pointer' }}
-      >
-        <VncTile
-          environment={environment}
-          index={instance.index}
-          interactive={focused && canControl}
-          scaleToFit={props.scaleToFit || fullscreen}
-          qualityLevel={quality}
-          compressionLevel={compression}
-          fill={fullscreen}
-          controllerRef={controller}
-          onConnectionChange={setConnection}
-        />
-      </div>
-      <Typography
-        variant="caption"
-        data-testid="loco-status"
-        style={{ padding: '4px 8px' }}
-      >
-        {status}
-      </Typography>
-      {notice && (
+              active.blur();
+            if (!focused) props.onFocus();
+          }}
+          style={{
+            flex: 1,
+            minHeight: 0,
+            cursor: focused ? 'auto' : 'pointer',
+          }}
+        >
+          <VncTile
+            environment={environment}
+            index={instance.index}
+            interactive={focused && canControl}
+            scaleToFit={props.scaleToFit || fullscreen}
+            qualityLevel={quality}
+            compressionLevel={compression}
+            fill={fullscreen}
+            controllerRef={controller}
+            onConnectionChange={setConnection}
+          />
+        </div>
         <Typography
           variant="caption"
-          data-testid="loco-notice"
-          style={{ padding: '0 8px 4px' }}
-          role="status"
+          data-testid="loco-status"
+          style={{ padding: '4px 8px' }}
         >
-          {notice}
+          {status}
         </Typography>
-      )}
-    </Card>
+        {notice && (
+          <Typography
+            variant="caption"
+            data-testid="loco-notice"
+            style={{ padding: '0 8px 4px' }}
+            role="status"
+          >
+            {notice}
+          </Typography>
+        )}
+      </Card>
+    </ThemeProvider>
   );
 }
 
