@@ -3,23 +3,21 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import {
   LocoRuntimes,
   type VncOpenOptions,
 } from '@loco-portal/plugin-loco-node';
 import { FakeEmulatorRuntime } from '../../../__testUtils__/FakeEmulatorRuntime';
-import { GATEWAY_DEFAULTS, type GatewaySettings } from '../gatewayConfig';
-import { VncGateway } from '../VncGateway';
+import type { GatewaySettings } from '../gatewayConfig';
+import type { VncGateway } from '../VncGateway';
 import { RecordingRfbServer } from './RecordingRfbServer';
 import { RfbTestClient } from './RfbTestClient';
-import { RecordingAuditor } from '../../../__testUtils__/RecordingAuditor';
+import type { RecordingAuditor } from '../../../__testUtils__/RecordingAuditor';
+import { createTestGateway, ORIGIN, PLAYER, VIEWER } from './testGateway';
 
-export const ORIGIN = 'http://localhost:3000';
-/** The default mock user: its token is subprotocol-safe, like a real JWT. */
-export const VIEWER = 'user:default/mock';
-export const PLAYER = 'user:default/player';
+export { ORIGIN, PLAYER, VIEWER };
+
 const VNC_PATH = '/api/loco/environments/gw-env/instances/0/vnc';
 /** What a browser offers: the token travels as a WebSocket subprotocol. */
 export const viewerProtocols = () => [
@@ -77,31 +75,11 @@ export function gatewayTestBed() {
       bed.runtimes = new LocoRuntimes([
         new RecordingRuntime(path.join(dir, 'vnc.sock')),
       ]);
-      bed.gateway = new VncGateway({
-        basePath: '/api/loco',
-        allowedOrigin: ORIGIN,
+      ({ gateway: bed.gateway, auditor: bed.auditor } = createTestGateway({
         runtimes: bed.runtimes,
-        httpAuth: mockServices.httpAuth({
-          defaultCredentials: mockCredentials.none(),
-        }),
-        permissions: mockServices.permissions.mock({
-          authorize: async (requests, options) => {
-            const user = (
-              options.credentials.principal as { userEntityRef?: string }
-            ).userEntityRef;
-            return requests.map(r => ({
-              result:
-                r.permission.name === 'loco.environment.read' || user === PLAYER
-                  ? AuthorizeResult.ALLOW
-                  : AuthorizeResult.DENY,
-            })) as any;
-          },
-        }),
-        logger: mockServices.logger.mock(),
-        auditor: (bed.auditor = new RecordingAuditor()),
-        settings: { ...GATEWAY_DEFAULTS, ...settings },
+        settings,
         ...gatewayOptions,
-      });
+      }));
       // Like Backstage's router: paths nobody serves are answered 404.
       server = http.createServer((_req, res) => res.writeHead(404).end());
       bed.server = server;

@@ -5,24 +5,22 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { LocalRuntime, LocoRuntimes } from '@loco-portal/plugin-loco-node';
 // Not in the package's index; the runtime's own tests build config the same way.
 // eslint-disable-next-line @backstage/no-relative-monorepo-imports
 import { parseLocalRuntimeConfig } from '../../../../../loco-node/src/local/localConfig';
-import { GATEWAY_DEFAULTS } from '../gatewayConfig';
-import { VncGateway } from '../VncGateway';
+import type { VncGateway } from '../VncGateway';
 import { decodePng } from './decodePng';
 import { RfbTestClient } from './RfbTestClient';
-import { RecordingAuditor } from '../../../__testUtils__/RecordingAuditor';
+import { createTestGateway, PLAYER, VIEWER } from './testGateway';
+
+export { PLAYER, VIEWER };
 
 /** Built by `scripts/prepare.sh` before the tests run. */
 const DEMO_DISK = path.resolve(
   __dirname,
   '../../../../../../.cache/images/loco-demo.qcow2',
 );
-export const VIEWER = 'user:default/mock';
-export const PLAYER = 'user:default/player';
 
 export async function until<T>(
   probe: () => Promise<T | undefined>,
@@ -130,29 +128,9 @@ export function qemuGatewayBed(environment: string) {
     await bed.runtime.start();
     const runtimes = new LocoRuntimes([bed.runtime]);
     for (const zeroCopy of [true, false]) {
-      const gateway = new VncGateway({
-        basePath: '/api/loco',
-        allowedOrigin: 'http://localhost:3000',
+      const { gateway } = createTestGateway({
         runtimes,
-        httpAuth: mockServices.httpAuth({
-          defaultCredentials: mockCredentials.none(),
-        }),
-        permissions: mockServices.permissions.mock({
-          authorize: async (requests, options) => {
-            const user = (
-              options.credentials.principal as { userEntityRef?: string }
-            ).userEntityRef;
-            return requests.map(r => ({
-              result:
-                r.permission.name === 'loco.environment.read' || user === PLAYER
-                  ? AuthorizeResult.ALLOW
-                  : AuthorizeResult.DENY,
-            })) as any;
-          },
-        }),
-        logger: mockServices.logger.mock(),
-        auditor: new RecordingAuditor(),
-        settings: { ...GATEWAY_DEFAULTS, zeroCopy },
+        settings: { zeroCopy },
       });
       const server = http.createServer((_req, res) => res.writeHead(404).end());
       gateway.attach(server);
