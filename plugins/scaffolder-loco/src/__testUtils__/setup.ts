@@ -149,3 +149,16 @@ export function makeContext<T extends Record<string, any>>(
   });
   return Object.assign(ctx, extra) as typeof ctx & { isDryRun?: boolean };
 }
+
+/** The Kubernetes environment most action tests create: nine persistent emulators on prod-eu. */
+export const K8S_INPUT = {
+  name: 'lan-party',
+  runtime: 'kubernetes',
+  cluster: 'prod-eu',
+  namespace: 'loco',
+  instances: 9,
+  storageMode: 'persistent',
+  snapshotTag: 'win98-base',
+  owner: 'group:default/team-a',
+  wait: true,
+};

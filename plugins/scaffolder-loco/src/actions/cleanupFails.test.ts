@@ -1,5 +1,5 @@
 import { createFakeHelm, FakeHelm } from '../__testUtils__/fakeHelm';
-import { makeContext, makeDeps } from '../__testUtils__/setup';
+import { makeContext, makeDeps, K8S_INPUT } from '../__testUtils__/setup';
 import { createLocoEnvironmentAction } from './createEnvironment';
 import { updateLocoEnvironmentAction } from './updateEnvironment';
 
@@ -16,17 +16,7 @@ beforeEach(() => {
 });
 afterEach(() => helm.cleanup());
 
-const k8sInput = {
-  name: 'lan-party',
-  runtime: 'kubernetes',
-  cluster: 'prod-eu',
-  namespace: 'loco',
-  instances: 9,
-  storageMode: 'persistent',
-  snapshotTag: 'win98-base',
-  owner: 'group:default/team-a',
-  wait: true,
-};
+const k8sInput = K8S_INPUT;
 
 const failure = (p: Promise<unknown>) =>
   p.then(

@@ -3,7 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createFakeHelm, FakeHelm } from '../__testUtils__/fakeHelm';
-import { CHART, makeContext, makeDeps } from '../__testUtils__/setup';
+import {
+  CHART,
+  makeContext,
+  makeDeps,
+  K8S_INPUT,
+} from '../__testUtils__/setup';
 import { createLocoEnvironmentAction } from './createEnvironment';
 
 // Two tasks creating one environment name at the same time: the second must
@@ -21,17 +26,7 @@ afterEach(() => {
   helm.cleanup();
 });
 
-const k8sInput = {
-  name: 'lan-party',
-  runtime: 'kubernetes',
-  cluster: 'prod-eu',
-  namespace: 'loco',
-  instances: 9,
-  storageMode: 'persistent',
-  snapshotTag: 'win98-base',
-  owner: 'group:default/team-a',
-  wait: true,
-};
+const k8sInput = K8S_INPUT;
 
 const settled = (p: Promise<unknown>) =>
   p.then(

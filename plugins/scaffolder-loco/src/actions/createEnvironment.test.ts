@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import yaml from 'yaml';
 import { createFakeHelm, FakeHelm } from '../__testUtils__/fakeHelm';
-import { CA_PEM, makeContext, makeDeps } from '../__testUtils__/setup';
+import {
+  CA_PEM,
+  makeContext,
+  makeDeps,
+  K8S_INPUT,
+} from '../__testUtils__/setup';
 import { createLocoEnvironmentAction } from './createEnvironment';
 
 // Each helm call is a process of the fake helm that validates and renders the chart.
@@ -14,17 +19,7 @@ beforeEach(() => {
 });
 afterEach(() => helm.cleanup());
 
-const k8sInput = {
-  name: 'lan-party',
-  runtime: 'kubernetes',
-  cluster: 'prod-eu',
-  namespace: 'loco',
-  instances: 9,
-  storageMode: 'persistent',
-  snapshotTag: 'win98-base',
-  owner: 'group:default/team-a',
-  wait: true,
-};
+const k8sInput = K8S_INPUT;
 
 function setup(options: { deny?: boolean } = {}) {
   const { deps, local } = makeDeps(helm, options);
