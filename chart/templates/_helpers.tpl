@@ -93,6 +93,14 @@ Annotations every environment object carries: the owner ref verbatim.
 loco.dev/owner-ref: {{ .Values.environment.owner | quote }}
 {{- end }}
 
+{{/*
+The Secret holding the emulator agents' control token (loco-common's
+agentSecretName rule); pods name it in the loco.dev/agent-secret annotation.
+*/}}
+{{- define "lego-loco-cluster.agentSecretName" -}}
+{{ include "lego-loco-cluster.fullname" . }}-agent
+{{- end }}
+
 {{- define "lego-loco-cluster.headlessServiceName" -}}
 {{ include "lego-loco-cluster.fullname" . }}-headless
 {{- end }}

@@ -12,6 +12,13 @@ import {
   presetFile,
   render,
 } from './helpers.ts';
+import {
+  AGENT_PORT,
+  AGENT_SECRET_ANNOTATION,
+  AGENT_SECRET_KEY,
+  AGENT_TOKEN_FILE,
+  agentSecretName,
+} from '../../plugins/loco-common/src/agent.ts';
 
 const CONTRACT = {
   'app.kubernetes.io/part-of': 'lego-loco-cluster',
@@ -108,12 +115,53 @@ test('the image is told to listen where the container ports and probes point', (
   // QEMU's VNC display N listens on TCP 5900+N.
   const display = Number(/^0\.0\.0\.0:(\d+)$/.exec(env.LOCO_VNC)![1]);
   assert.equal(5900 + display, ports.vnc);
-  assert.equal(env.LOCO_HEALTH_LISTEN, `0.0.0.0:${ports.health}`);
+  assert.equal(env.LOCO_AGENT_LISTEN, `0.0.0.0:${ports.health}`);
+  assert.equal(ports.health, AGENT_PORT);
   for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
     assert.equal(container[probe].httpGet.port, 'health', probe);
   }
   assert.equal(container.readinessProbe.httpGet.path, '/ready');
   assert.equal(container.livenessProbe.httpGet.path, '/health');
+});
+
+test("the agent's token: one Secret per release, named on the pods, mounted where the agent reads it", () => {
+  const objects = render();
+  const sts = one(objects, 'StatefulSet');
+  const name = agentSecretName(sts.metadata.name);
+  const secret = one(objects, 'Secret', name);
+  const token = Buffer.from(secret.data[AGENT_SECRET_KEY], 'base64').toString();
+  assert.match(token, /^[A-Za-z0-9]{48}$/, 'random, long');
+  assert.notEqual(
+    Buffer.from(
+      one(render(), 'Secret', name).data[AGENT_SECRET_KEY],
+      'base64',
+    ).toString(),
+    token,
+    'a fresh token per install (upgrades keep the live one through lookup)',
+  );
+  assert.equal(
+    sts.spec.template.metadata.annotations[AGENT_SECRET_ANNOTATION],
+    name,
+  );
+  const container = emulatorContainer(objects);
+  assert.equal(envOf(container).LOCO_AGENT_TOKEN_FILE, AGENT_TOKEN_FILE);
+  const mount = container.volumeMounts.find(
+    (m: any) => m.name === 'agent-token',
+  );
+  const volume = sts.spec.template.spec.volumes.find(
+    (v: any) => v.name === 'agent-token',
+  );
+  assert.equal(
+    `${mount.mountPath}/${volume.secret.items[0].path}`,
+    AGENT_TOKEN_FILE,
+  );
+  assert.equal(mount.readOnly, true);
+  assert.equal(mount.subPath, undefined, 'a replaced token reaches the pod');
+  assert.equal(volume.secret.secretName, name);
+  assert.equal(volume.secret.items[0].key, AGENT_SECRET_KEY);
+  // Readable by the emulator's group (fsGroup), by nobody else.
+  assert.equal(volume.secret.defaultMode, 0o440);
+  assert.equal(sts.spec.template.spec.securityContext.fsGroup, 1000);
 });
 
 test('stop: save-on-stop is passed on, and the stop sequence fits the grace period', () => {

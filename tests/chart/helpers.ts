@@ -20,6 +20,7 @@ import {
   ConfigMap,
   PersistentVolumeClaim,
   Pod,
+  Secret,
   Service,
   ServiceAccount,
 } from 'kubernetes-models/v1';
@@ -264,6 +265,7 @@ const MODELS: Record<string, ModelClass> = {
   'v1/ConfigMap': ConfigMap,
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'v1/Pod': Pod,
+  'v1/Secret': Secret,
   'v1/Service': Service,
   'v1/ServiceAccount': ServiceAccount,
   'apps/v1/Deployment': Deployment,
