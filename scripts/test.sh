@@ -8,6 +8,8 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 
+# The lockfile as it was before anything installed: npm must not rewrite it.
+lock_before="$(sha256sum "$LOCO_ROOT/package-lock.json")"
 bash "$LOCO_ROOT/scripts/bootstrap.sh" || exit 1
 source "$LOCO_ROOT/scripts/lib/env.sh"
 bash "$LOCO_ROOT/scripts/prepare.sh" || exit 1
@@ -73,6 +75,8 @@ node_suite() {
   if [[ $status -ne 0 && $report_failed -eq 0 ]]; then failed=$((failed + 1)); log "FAILED: $name exited $status"; fi
 }
 
+check "lockfile unchanged by the install" \
+  test "$(sha256sum "$LOCO_ROOT/package-lock.json")" = "$lock_before"
 check "type-check (tsc)" npx tsc --noEmit
 check "lint" npx backstage-cli repo lint
 check "format (prettier)" npm run --silent prettier:check
