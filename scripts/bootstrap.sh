@@ -18,6 +18,9 @@ APT_PACKAGES=(
   # The emulator image, built from a debootstrap base and run in the tests
   # (no Docker engine, no registry; see tests/emulator-image/helpers/podman.ts)
   podman buildah skopeo runc debootstrap uidmap fuse-overlayfs slirp4netns catatonit
+  # Snapshots: the CNCF distribution registry on loopback in the OCI client's
+  # tests and bench, htpasswd -B for its basic-auth users
+  docker-registry apache2-utils
 )
 
 ensure_apt_packages() {
