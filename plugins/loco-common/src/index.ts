@@ -9,5 +9,6 @@ export * from './health';
 export * from './types';
 export * from './summary';
 export * from './limits';
+export * from './names';
 export * from './agent';
 export * from './vnc';
