@@ -26,12 +26,12 @@ before(async () => {
   buildDemoDisk(join(dir, 'base.qcow2'));
   createOverlay(join(dir, 'base.qcow2'), join(dir, 'disk.qcow2'));
   const argv = qemuCommandLine({
-    LOCO_ENV: ENV,
-    LOCO_INSTANCE_NAME: NAME,
-    LOCO_INSTANCE_INDEX: '1',
-    LOCO_INSTANCE_COUNT: '2',
-    LOCO_DISK: join(dir, 'disk.qcow2'),
-    LOCO_RUN_DIR: dir,
+    environment: ENV,
+    name: NAME,
+    index: 1,
+    count: 2,
+    diskPath: join(dir, 'disk.qcow2'),
+    runDir: dir,
   });
   launchedAt = Date.now();
   vm = await Vm.start(argv, dir);

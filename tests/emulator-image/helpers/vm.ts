@@ -1,5 +1,6 @@
-// Running the demo disk in real QEMU for the tests: build the disk, ask the
-// entrypoint for the production command line, start it, watch the screen.
+// Running the demo disk in real QEMU for the tests: build the disk, take the
+// production command line (buildQemuArgs, which the local runtime and the
+// image's agent both run), start it, watch the screen.
 import {
   spawn,
   spawnSync,
@@ -10,11 +11,18 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  instanceMac,
+  lanEndpoint,
+} from '../../../plugins/loco-node/src/local/lanAddress.ts';
+import {
+  buildQemuArgs,
+  multicastNetdev,
+} from '../../../plugins/loco-node/src/local/qemuArgs.ts';
 import { Qmp } from './qmp.ts';
 import { readTextScreen } from './screen.ts';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
-export const ENTRYPOINT = join(REPO, 'emulator-image/entrypoint.sh');
 export const BUILD_SCRIPT = join(REPO, 'emulator-image/demo-disk/build.sh');
 
 /** Runs a program to completion (argument array, never a shell string). */
@@ -74,17 +82,32 @@ export function createOverlay(base: string, file: string): void {
   if (result.status !== 0) throw new Error(`qemu-img create: ${result.stderr}`);
 }
 
-/** The command line entrypoint.sh would run for these LOCO_* variables. */
-export function qemuCommandLine(
-  env: Record<string, string | undefined>,
-): string[] {
-  const result = run('bash', [ENTRYPOINT, '--print-qemu-args'], env);
-  if (result.status !== 0)
-    throw new Error(`entrypoint.sh --print-qemu-args: ${result.stderr}`);
-  return result.stdout.trimEnd().split('\n');
+/** The QEMU command line (program first) of one demo instance on its environment's LAN. */
+export function qemuCommandLine(instance: {
+  environment: string;
+  name?: string;
+  index: number;
+  count: number;
+  diskPath: string;
+  runDir: string;
+}): string[] {
+  const lan = lanEndpoint(instance.environment);
+  return [
+    'qemu-system-x86_64',
+    ...buildQemuArgs({
+      name: `${instance.environment}-${instance.index}`,
+      ...instance,
+      memoryMb: 128,
+      vga: 'std',
+      accel: 'tcg',
+      netdev: multicastNetdev(lan.group, lan.port),
+      mac: instanceMac(instance.environment, instance.index),
+      extraArgs: [],
+    }),
+  ];
 }
 
-/** A running emulator: QEMU itself, or entrypoint.sh supervising QEMU. */
+/** A running QEMU. */
 export class Vm {
   readonly process: ChildProcess;
   readonly runDir: string;
@@ -123,7 +146,7 @@ export class Vm {
   ): Promise<Vm> {
     const logFile = join(runDir, 'output.log');
     const log = await open(logFile, 'w');
-    // Own process group, so cleanup can also reach a QEMU started by entrypoint.sh.
+    // Own process group, so cleanup reaches everything it started.
     const child = spawn(argv[0], argv.slice(1), {
       env: { ...process.env, ...env },
       stdio: ['ignore', log.fd, log.fd],

@@ -106,6 +106,16 @@ describe('the emulator agent (real process, real QEMU)', () => {
     const early = await action('save');
     expect(early.status).toBe(409);
     expect((await early.json()).error.message).toMatch(/not running yet/);
+
+    // A replaced Secret counts at once (the kubelet rewrites the mounted file).
+    fs.writeFileSync(path.join(dir, 'token'), 'the-next-token\n');
+    expect((await action('save')).status).toBe(403);
+    const next = await agent.fetch(route, {
+      method: 'POST',
+      headers: { authorization: agentAuthorization('the-next-token') },
+    });
+    expect(next.status).toBe(409);
+    fs.writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`);
   });
 
   it('boots once the disk appears, saves its boot snapshot and shows the banner in a PNG', async () => {

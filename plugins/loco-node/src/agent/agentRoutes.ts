@@ -27,7 +27,8 @@ interface Reply {
 export function agentRoutes(
   agent: EmulatorAgent,
   metrics: AgentMetrics,
-  token: string | null,
+  /** The current token (read on every control call, so a replaced one counts at once). */
+  token: () => string | null,
 ): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const actions = new Map<string, AgentAction>(
     AGENT_ACTIONS.map(a => [AGENT_CONTROL_ROUTES.action(a), a]),
@@ -60,7 +61,7 @@ export function agentRoutes(
     const screenshot = path === AGENT_CONTROL_ROUTES.screenshot;
     if (!action && !screenshot)
       return failure(404, 'NotFoundError', `no route ${path}`);
-    const refused = authorize(req.headers[AGENT_AUTH_HEADER], token);
+    const refused = authorize(req.headers[AGENT_AUTH_HEADER], token());
     if (refused) return refused;
     if (screenshot && method === 'GET') {
       const png = await agent.running().controls.screenshot();

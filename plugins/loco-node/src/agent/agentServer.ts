@@ -9,7 +9,7 @@ export async function serveAgent(
   agent: EmulatorAgent,
   options: {
     listen: string;
-    token: string | null;
+    token: () => string | null;
     labels: { environment: string; instance: string };
   },
 ): Promise<{ server: http.Server; port: number }> {

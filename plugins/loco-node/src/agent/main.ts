@@ -18,10 +18,18 @@ async function main(): Promise<void> {
     logger.error(String((error as Error).message));
     process.exit(2);
   }
-  const token = config.tokenFile
-    ? fs.readFileSync(config.tokenFile, 'utf8').trim()
-    : null;
-  if (!token) logger.warn('no LOCO_AGENT_TOKEN_FILE: the control API is off');
+  const { tokenFile } = config;
+  // Read on every control call: the chart's Secret volume follows a replaced token.
+  // An unreadable file turns the control API off (503), never open.
+  const token = () => {
+    if (!tokenFile) return null;
+    try {
+      return fs.readFileSync(tokenFile, 'utf8').trim() || null;
+    } catch {
+      return null;
+    }
+  };
+  if (!token()) logger.warn('no LOCO_AGENT_TOKEN_FILE: the control API is off');
   const agent = new EmulatorAgent(config, logger);
   const { server, port } = await serveAgent(agent, {
     listen: config.listen,
