@@ -14,7 +14,6 @@ APT_PACKAGES=(
   golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev  # chart renderer
   websockify                                    # gateway benchmark peer
   gcc libc6-dev                                 # the gateway's native splice relay
-  socat                                         # the image's shell entrypoint (QMP and LAN-hub waits)
   # The emulator image, built from a debootstrap base and run in the tests
   # (no Docker engine, no registry; see tests/emulator-image/helpers/podman.ts)
   podman buildah skopeo runc debootstrap uidmap fuse-overlayfs slirp4netns catatonit
