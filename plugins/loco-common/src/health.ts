@@ -28,6 +28,14 @@ export interface ExitRecord {
   code: number | null;
   signal: string | null;
   at: string;
+  /** A user asked for it (the restart action): not a crash, whatever the code. */
+  requested?: boolean;
+}
+
+/** The last instance action a user ran (restart, reset, restore, save), and when it ended. */
+export interface ActionRecord {
+  action: string;
+  at: string;
 }
 
 /**
@@ -51,6 +59,8 @@ export interface HealthFacts {
   /** Times the supervisor (or Kubernetes) restarted the emulator. */
   restarts: number;
   lastExit: ExitRecord | null;
+  /** Absent where the runtime does not record actions (e.g. Kubernetes). */
+  lastAction?: ActionRecord | null;
 }
 
 /** The JSON served per instance (`GET .../health` on the emulator image). */

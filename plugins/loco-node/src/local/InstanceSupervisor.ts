@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type {
+  ActionRecord,
   BootMode,
   ExitRecord,
   HealthFacts,
@@ -34,6 +35,9 @@ export class InstanceSupervisor {
   private restarts = 0;
   private readonly backoff = new RestartBackoff();
   private lastExit: ExitRecord | null = null;
+  private lastAction: ActionRecord | null = null;
+  /** The exit under way is a user's restart (recorded as requested). */
+  private restartRequested = false;
   private startedAt: string | null = null;
   private probeTimer?: NodeJS.Timeout;
   private restartTimer?: NodeJS.Timeout;
@@ -104,6 +108,7 @@ export class InstanceSupervisor {
       accelerator: alive ? this.accelInUse : null,
       restarts: this.restarts,
       lastExit: this.lastExit,
+      lastAction: this.lastAction,
     };
   }
 
@@ -139,6 +144,26 @@ export class InstanceSupervisor {
     timeoutMs?: number,
   ): Promise<T> {
     return this.controls.execute<T>(command, args, timeoutMs);
+  }
+
+  /**
+   * A user's restart: its exit is recorded as requested, so the tile does not
+   * read it as a crash ("exited (code 0)").
+   */
+  async restart(): Promise<void> {
+    this.restartRequested = true;
+    try {
+      await this.stop();
+    } finally {
+      this.restartRequested = false;
+    }
+    await this.start();
+    this.noteAction('restart');
+  }
+
+  /** Records an action a user ran, so captions can say what happened last. */
+  noteAction(action: string): void {
+    this.lastAction = { action, at: new Date().toISOString() };
   }
 
   /** Stops for good: ACPI power button, then `quit`, then SIGKILL. */
@@ -205,7 +230,9 @@ export class InstanceSupervisor {
     });
     this.probe.reset();
     this.exited = qemu.exited.then(exit => {
-      this.lastExit = exit;
+      this.lastExit = this.restartRequested
+        ? { ...exit, requested: true }
+        : exit;
       clearTimeout(this.probeTimer);
       this.coldBootSlot.giveBack();
       this.probe.close();

@@ -170,6 +170,31 @@ describe('LocalRuntime (real QEMU)', () => {
     expect((await readTextScreen(instance)).join('\n')).toContain('rtsaved');
   });
 
+  it("records a user's restart as requested (not a crash) and a later reset as the last action", async () => {
+    const instance = runtime.localInstance(ENV, 0);
+    const pid = instance.pid!;
+    await runtime.runAction(ENV, 0, 'restart');
+    expect(instance.pid).not.toBe(pid);
+    const restarted = instance.facts();
+    expect(restarted.lastExit).toMatchObject({ requested: true });
+    expect(restarted.lastAction?.action).toBe('restart');
+    // The supervisor's own restarts count crashes, not requests.
+    expect(restarted.restarts).toBe(0);
+
+    await until(
+      async () =>
+        (await env(runtime))!.instances[0].state === 'healthy' || undefined,
+      60_000,
+      'healthy after the restart',
+    );
+    await runtime.runAction(ENV, 0, 'reset');
+    const reset = instance.facts();
+    expect(reset.lastAction?.action).toBe('reset');
+    expect(Date.parse(reset.lastAction!.at)).toBeGreaterThanOrEqual(
+      Date.parse(restarted.lastAction!.at),
+    );
+  });
+
   it('restarts a killed emulator from its snapshot: unhealthy, then healthy again', async () => {
     const instance = runtime.localInstance(ENV, 1);
     await bootSnapshotSaved(instance);

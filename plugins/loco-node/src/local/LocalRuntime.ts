@@ -117,21 +117,21 @@ export class LocalRuntime implements EmulatorRuntime {
     const instance = this.localInstance(environment, index);
     switch (action) {
       case 'restart':
-        await instance.stop();
-        await instance.start();
+        await instance.restart();
         return;
       case 'reset':
         await instance.controls.reset();
-        return;
+        break;
       case 'save':
         await instance.controls.save();
-        return;
+        break;
       case 'restore':
         await instance.controls.restore();
-        return;
+        break;
       default:
         throw new InputError(`Unknown action "${String(action)}"`);
     }
+    instance.noteAction(action);
   }
 
   async createEnvironment(spec: EnvironmentSpec): Promise<void> {
