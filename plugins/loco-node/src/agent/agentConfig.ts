@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { SNAPSHOT_TAG_PATTERN } from '@loco-portal/plugin-loco-common';
 import { z } from 'zod';
 import { instanceMac, lanEndpoint } from '../local/lanAddress';
 import {
@@ -48,10 +49,8 @@ const envSchema = z.object({
     .default('/run/loco'),
   LOCO_DISK: qemuPath.optional(),
   LOCO_BUILTIN_DISK: qemuPath.default('/opt/loco/disk/base.qcow2'),
-  LOCO_SNAPSHOT_TAG: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
-    .optional(),
+  // loco-common's rule: the chart's schema and the portal's inputs use the same one.
+  LOCO_SNAPSHOT_TAG: z.string().regex(SNAPSHOT_TAG_PATTERN).optional(),
   LOCO_SNAPSHOT_REGISTRY: z
     .string()
     .max(255)

@@ -37,6 +37,19 @@ describe('readProvisioningSettings', () => {
     ).toThrow(/kubeconfigPath is required for authProvider kubeconfig/);
   });
 
+  it('refuses a configured snapshot tag the emulator would refuse', () => {
+    expect(
+      read({ helm: { snapshotTags: ['win98-base'] } }).helm.snapshotTags,
+    ).toEqual(['win98-base']);
+    // OCI allows both; the emulator agent exits 2 on them.
+    expect(() => read({ helm: { snapshotTags: ['_base'] } })).toThrow(
+      /Invalid loco.helm config/,
+    );
+    expect(() => read({ helm: { snapshotTags: ['a'.repeat(65)] } })).toThrow(
+      /Invalid loco.helm config/,
+    );
+  });
+
   it('resolves a chart path against the working directory, leaves OCI references alone', () => {
     expect(read({ helm: { chart: './chart' } }).helm.chart).toBe(
       path.resolve('chart'),

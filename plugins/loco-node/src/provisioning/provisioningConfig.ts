@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Config } from '@backstage/config';
+import { SNAPSHOT_TAG_PATTERN } from '@loco-portal/plugin-loco-common';
 import { z } from 'zod';
 import {
   clusterConnectionSchema,
@@ -21,7 +22,8 @@ export const helmTimeoutSchema = z
 
 /** Kubernetes / OCI-safe names: no shell or YAML metacharacters can pass. */
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
-const snapshotTag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);
+// loco-common's tag rule: a configured tag the emulator refuses is a config error.
+const snapshotTag = z.string().regex(SNAPSHOT_TAG_PATTERN);
 
 // Other keys (emulatorAccess, ...) belong to the Kubernetes runtime.
 const clusterSchema = clusterConnectionSchema
