@@ -26,9 +26,14 @@ import {
 export const LOCO_DEFINED_IN_ANNOTATION = 'loco.dev/defined-in';
 export const DEFINED_IN_CONFIG = 'app-config';
 
-/** Who owns an environment whose provisioning recorded no (valid) owner. */
+/**
+ * Who owns an environment whose provisioning recorded no (valid) owner.
+ *
+ * @public
+ */
 export const DEFAULT_OWNER = 'group:default/guests';
 
+/** @public */
 export interface LocoEntityProviderOptions {
   /** Anything that lists environments from memory (LocoRuntimes in the backend). */
   runtimes: { listEnvironments(): Promise<ListEnvironmentsResponse> };
@@ -44,6 +49,8 @@ export interface LocoEntityProviderOptions {
  * `loco-environment`. Each refresh replaces the provider's whole set (a full
  * mutation), so an environment that is gone disappears from the catalog; the
  * mutation is only sent when the set actually changed.
+ *
+ * @public
  */
 export class LocoEntityProvider implements EntityProvider {
   private connection: EntityProviderConnection | undefined;
@@ -142,7 +149,11 @@ export class LocoEntityProvider implements EntityProvider {
   }
 }
 
-/** A full entity ref of the owner; default when missing or not a ref at all. */
+/**
+ * A full entity ref of the owner; default when missing or not a ref at all.
+ *
+ * @public
+ */
 export function ownerRef(owner: string | null): string {
   if (!owner) return DEFAULT_OWNER;
   try {

@@ -5,10 +5,18 @@
  * the same ones (tests/chart checks it against this file).
  */
 
-/** The one TCP port the agent serves (the chart's container port `health`). */
+/**
+ * The one TCP port the agent serves (the chart's container port `health`).
+ *
+ * @public
+ */
 export const AGENT_PORT = 8080;
 
-/** Read-only routes, open to the kubelet's probes and to Prometheus. */
+/**
+ * Read-only routes, open to the kubelet's probes and to Prometheus.
+ *
+ * @public
+ */
 export const AGENT_OPEN_ROUTES = {
   /** `InstanceHealth` JSON; 503 only when restarting the container would help. */
   health: '/health',
@@ -18,11 +26,20 @@ export const AGENT_OPEN_ROUTES = {
   metrics: '/metrics',
 } as const;
 
-/** The instance actions the agent carries out, each a POST answered with 204. */
+/**
+ * The instance actions the agent carries out, each a POST answered with 204.
+ *
+ * @public
+ */
 export const AGENT_ACTIONS = ['save', 'restore', 'reset'] as const;
+/** @public */
 export type AgentAction = (typeof AGENT_ACTIONS)[number];
 
-/** Control routes: only the portal may call them (bearer token below). */
+/**
+ * Control routes: only the portal may call them (bearer token below).
+ *
+ * @public
+ */
 export const AGENT_CONTROL_ROUTES = {
   /** POST /control/actions/<action> */
   action: (action: AgentAction) => `/control/actions/${action}`,
@@ -30,24 +47,44 @@ export const AGENT_CONTROL_ROUTES = {
   screenshot: '/control/screenshot',
 } as const;
 
-/** Control calls carry `Authorization: Bearer <token>`; 401 without it, 403 with a wrong one. */
+/**
+ * Control calls carry `Authorization: Bearer <token>`; 401 without it, 403 with a wrong one.
+ *
+ * @public
+ */
 export const AGENT_AUTH_HEADER = 'authorization';
+/** @public */
 export const agentAuthorization = (token: string) => `Bearer ${token}`;
 
 /**
  * The token lives in a Secret the chart creates per release (random, kept
  * across upgrades), named by the chart's rule below, under this key. The pod
  * names its Secret in an annotation, so the portal never guesses the rule.
+ *
+ * @public
  */
 export const AGENT_SECRET_KEY = 'token';
+/** @public */
 export const AGENT_SECRET_ANNOTATION = 'loco.dev/agent-secret';
-/** The chart's name rule (`<release fullname>-agent`). */
+/**
+ * The chart's name rule (`<release fullname>-agent`).
+ *
+ * @public
+ */
 export const agentSecretName = (releaseFullname: string) =>
   `${releaseFullname}-agent`;
-/** Where the chart mounts the token inside the pod, passed as LOCO_AGENT_TOKEN_FILE. */
+/**
+ * Where the chart mounts the token inside the pod, passed as LOCO_AGENT_TOKEN_FILE.
+ *
+ * @public
+ */
 export const AGENT_TOKEN_FILE = '/etc/loco/agent/token';
 
-/** The body of every error answer (4xx and 5xx) of the agent. */
+/**
+ * The body of every error answer (4xx and 5xx) of the agent.
+ *
+ * @public
+ */
 export interface AgentError {
   error: { name: string; message: string };
 }

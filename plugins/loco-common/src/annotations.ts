@@ -3,10 +3,18 @@
  * is a breaking change of the contract between the portal and running clusters.
  */
 
-/** Catalog entity annotation naming the Loco environment an entity shows. */
+/**
+ * Catalog entity annotation naming the Loco environment an entity shows.
+ *
+ * @public
+ */
 export const LOCO_ENVIRONMENT_ANNOTATION = 'loco.dev/environment';
 
-/** Kubernetes labels set by the chart on every emulator pod (the discovery contract). */
+/**
+ * Kubernetes labels set by the chart on every emulator pod (the discovery contract).
+ *
+ * @public
+ */
 export const LOCO_LABELS = {
   partOf: 'app.kubernetes.io/part-of',
   component: 'app.kubernetes.io/component',
@@ -15,7 +23,11 @@ export const LOCO_LABELS = {
   owner: 'loco.dev/owner',
 } as const;
 
-/** Values of the labels above that identify an emulator pod. */
+/**
+ * Values of the labels above that identify an emulator pod.
+ *
+ * @public
+ */
 export const LOCO_LABEL_VALUES = {
   partOf: 'lego-loco-cluster',
   component: 'emulator',

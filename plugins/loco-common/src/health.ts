@@ -4,7 +4,11 @@
  * a state by the same pure function (`deriveInstanceHealth` in loco-node).
  */
 
-/** Lifecycle state of one emulator instance, derived from {@link HealthFacts}. */
+/**
+ * Lifecycle state of one emulator instance, derived from {@link HealthFacts}.
+ *
+ * @public
+ */
 export type InstanceState =
   | 'starting'
   | 'healthy'
@@ -12,6 +16,7 @@ export type InstanceState =
   | 'unhealthy'
   | 'stopped';
 
+/** @public */
 export const INSTANCE_STATES: readonly InstanceState[] = [
   'starting',
   'healthy',
@@ -20,10 +25,18 @@ export const INSTANCE_STATES: readonly InstanceState[] = [
   'stopped',
 ];
 
-/** How a running QEMU was brought up. */
+/**
+ * How a running QEMU was brought up.
+ *
+ * @public
+ */
 export type BootMode = 'cold' | 'snapshot';
 
-/** Why the last QEMU process of an instance ended. */
+/**
+ * Why the last QEMU process of an instance ended.
+ *
+ * @public
+ */
 export interface ExitRecord {
   code: number | null;
   signal: string | null;
@@ -41,6 +54,8 @@ export interface ActionRecord {
 /**
  * Measured facts about one instance. `null` always means "not known"
  * (not measured yet, or could not be measured) and is never replaced by a guess.
+ *
+ * @public
  */
 export interface HealthFacts {
   /** Whether a QEMU process for the instance is alive. */
@@ -63,7 +78,11 @@ export interface HealthFacts {
   lastAction?: ActionRecord | null;
 }
 
-/** The JSON served per instance (`GET .../health` on the emulator image). */
+/**
+ * The JSON served per instance (`GET .../health` on the emulator image).
+ *
+ * @public
+ */
 export interface InstanceHealth {
   state: InstanceState;
   /** Human-readable reasons for the state, most important first. */

@@ -3,7 +3,11 @@
  * runtimes. Defined once here so that every entry point agrees.
  */
 
-/** Most emulators one environment may have (the wall's largest size). */
+/**
+ * Most emulators one environment may have (the wall's largest size).
+ *
+ * @public
+ */
 export const MAX_INSTANCES = 32;
 
 /**
@@ -13,7 +17,11 @@ export const MAX_INSTANCES = 32;
  */
 const INSTANCE_INDEX = /^(0|[1-9][0-9]{0,2})$/;
 
-/** The index `text` names, or undefined when it is not a valid index. */
+/**
+ * The index `text` names, or undefined when it is not a valid index.
+ *
+ * @public
+ */
 export function parseInstanceIndex(text: string): number | undefined {
   if (!INSTANCE_INDEX.test(text)) return undefined;
   const index = Number(text);

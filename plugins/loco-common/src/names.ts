@@ -13,16 +13,24 @@
  * name and the first part of Service names (`<name>-lego-loco-cluster...`).
  * Service names are RFC 1035 labels, so it starts with a letter: "9lan" would
  * pass a DNS-1123 check and then fail as a Service.
+ *
+ * @public
  */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * At most 40 characters: the chart's resource names append suffixes (the
  * chart name, "-lan-31") and must stay within 63.
+ *
+ * @public
  */
 export const ENVIRONMENT_NAME_MAX_LENGTH = 40;
 
-/** The name rule in words, for error messages and form help. */
+/**
+ * The name rule in words, for error messages and form help.
+ *
+ * @public
+ */
 export const ENVIRONMENT_NAME_RULE = `lower-case letters, digits and dashes, at most ${ENVIRONMENT_NAME_MAX_LENGTH} characters, starting with a letter and ending with a letter or digit`;
 
 /**
@@ -30,14 +38,24 @@ export const ENVIRONMENT_NAME_RULE = `lower-case letters, digits and dashes, at 
  * and the name QEMU saves the guest under (savevm). OCI allows a leading "_"
  * and 128 characters; the emulator agent takes a letter or digit first and at
  * most 64, and this is the one rule everything uses.
+ *
+ * @public
  */
 export const SNAPSHOT_TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** The tag rule in words. */
+/**
+ * The tag rule in words.
+ *
+ * @public
+ */
 export const SNAPSHOT_TAG_RULE =
   'letters, digits, ".", "_" and "-", at most 64 characters, starting with a letter or digit';
 
-/** Why `name` is not a valid environment name, or undefined when it is. */
+/**
+ * Why `name` is not a valid environment name, or undefined when it is.
+ *
+ * @public
+ */
 export function environmentNameProblem(name: string): string | undefined {
   if (
     name.length > ENVIRONMENT_NAME_MAX_LENGTH ||
@@ -48,7 +66,11 @@ export function environmentNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** Why `tag` is not a valid snapshot tag, or undefined when it is. */
+/**
+ * Why `tag` is not a valid snapshot tag, or undefined when it is.
+ *
+ * @public
+ */
 export function snapshotTagProblem(tag: string): string | undefined {
   if (!SNAPSHOT_TAG_PATTERN.test(tag)) {
     return `"${tag}" is not a valid snapshot tag: ${SNAPSHOT_TAG_RULE}`;

@@ -5,6 +5,8 @@ import { EnvironmentSummary } from './types';
  * Rolls instance states up into one environment state: all healthy is healthy,
  * none running is stopped, anything starting is starting, otherwise degraded
  * while at least one instance is healthy and unhealthy when none is.
+ *
+ * @public
  */
 export function summarizeStates(states: InstanceState[]): EnvironmentSummary {
   const counts = Object.fromEntries(INSTANCE_STATES.map(s => [s, 0])) as Record<

@@ -1,16 +1,23 @@
 import { InstanceHealth, InstanceState } from './health';
 
+/** @public */
 export type LocoRuntimeKind = 'local' | 'kubernetes';
 
+/** @public */
 export const STORAGE_MODES = [
   'persistent',
   'hybrid',
   'ephemeral',
   'hostpath',
 ] as const;
+/** @public */
 export type StorageMode = (typeof STORAGE_MODES)[number];
 
-/** One emulator of an environment, as the API returns it. */
+/**
+ * One emulator of an environment, as the API returns it.
+ *
+ * @public
+ */
 export interface LocoInstance {
   index: number;
   name: string;
@@ -18,7 +25,11 @@ export interface LocoInstance {
   health: InstanceHealth;
 }
 
-/** A Loco environment: N emulators joined as one LAN. */
+/**
+ * A Loco environment: N emulators joined as one LAN.
+ *
+ * @public
+ */
 export interface LocoEnvironment {
   name: string;
   runtime: LocoRuntimeKind;
@@ -40,6 +51,7 @@ export interface LocoEnvironment {
   lastSyncAt?: string | null;
 }
 
+/** @public */
 export interface EnvironmentSummary {
   state: InstanceState;
   total: number;
@@ -47,12 +59,17 @@ export interface EnvironmentSummary {
   counts: Record<InstanceState, number>;
 }
 
-/** Per-location problems are reported beside the data, never instead of it. */
+/**
+ * Per-location problems are reported beside the data, never instead of it.
+ *
+ * @public
+ */
 export interface LocationError {
   location: string;
   message: string;
 }
 
+/** @public */
 export interface ListEnvironmentsResponse {
   items: LocoEnvironment[];
   errors: LocationError[];

@@ -4,10 +4,18 @@
  * close codes a tile explains to its user.
  */
 
-/** Browsers cannot set headers on WebSockets, so the token rides in a subprotocol with this prefix. */
+/**
+ * Browsers cannot set headers on WebSockets, so the token rides in a subprotocol with this prefix.
+ *
+ * @public
+ */
 export const VNC_TOKEN_PROTOCOL_PREFIX = 'backstage-token.';
 
-/** Path of an instance's VNC WebSocket below the Loco plugin's base URL. */
+/**
+ * Path of an instance's VNC WebSocket below the Loco plugin's base URL.
+ *
+ * @public
+ */
 export function vncPath(environment: string, index: number): string {
   return `/environments/${encodeURIComponent(
     environment,
@@ -17,10 +25,16 @@ export function vncPath(environment: string, index: number): string {
 /**
  * Query parameter: `viewOnly=true` gives a user who may control the instance a
  * session that cannot type (the gateway drops its input), for watching.
+ *
+ * @public
  */
 export const VNC_VIEW_ONLY_PARAM = 'viewOnly';
 
-/** WebSocket close codes of a VNC session. */
+/**
+ * WebSocket close codes of a VNC session.
+ *
+ * @public
+ */
 export const VNC_CLOSE = {
   normal: 1000,
   goingAway: 1001,

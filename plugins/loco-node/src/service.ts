@@ -15,6 +15,8 @@ import { LocoMetrics } from './metrics/LocoMetrics';
  * The Loco runtimes, shared by every backend plugin and module that needs them
  * (the loco backend plugin, the scaffolder module). Root-scoped so there is one
  * set of emulators per backend, stopped when the backend stops.
+ *
+ * @public
  */
 export const locoRuntimeServiceRef = createServiceRef<LocoRuntimes>({
   id: 'loco.runtimes',

@@ -13,7 +13,11 @@ import { locoApiRef } from './api/LocoApi';
 import { LocoClient } from './api/LocoClient';
 import { rootRouteRef } from './routes';
 
-/** The Loco plugin for the legacy frontend system. */
+/**
+ * The Loco plugin for the legacy frontend system.
+ *
+ * @public
+ */
 export const locoPlugin = createPlugin({
   id: 'loco',
   apis: [
@@ -30,7 +34,11 @@ export const locoPlugin = createPlugin({
   routes: { root: rootRouteRef },
 });
 
-/** The Loco entity tab (legacy frontend system). */
+/**
+ * The Loco entity tab (legacy frontend system).
+ *
+ * @public
+ */
 export const EntityLocoContent = locoPlugin.provide(
   createRoutableExtension({
     name: 'EntityLocoContent',
@@ -53,6 +61,10 @@ export const EntityLocoHealthCard = locoPlugin.provide(
   }),
 );
 
-/** True when an entity names a Loco environment; use it to show the tab and card. */
+/**
+ * True when an entity names a Loco environment; use it to show the tab and card.
+ *
+ * @public
+ */
 export const isLocoAvailable = (entity: Entity) =>
   Boolean(entity.metadata.annotations?.[LOCO_ENVIRONMENT_ANNOTATION]);

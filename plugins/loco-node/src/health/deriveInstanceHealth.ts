@@ -4,7 +4,11 @@ import type {
   InstanceState,
 } from '@loco-portal/plugin-loco-common';
 
-/** Thresholds for turning facts into a state; all in milliseconds. */
+/**
+ * Thresholds for turning facts into a state; all in milliseconds.
+ *
+ * @public
+ */
 export interface HealthPolicy {
   /** How long a fresh QEMU may go without a screen change before it is not "starting" any more. */
   startupGraceMs: number;
@@ -12,6 +16,7 @@ export interface HealthPolicy {
   staleScreenMs: number;
 }
 
+/** @public */
 export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
   startupGraceMs: 90_000,
   staleScreenMs: 180_000,
@@ -28,6 +33,8 @@ const FAILED_QMP_STATES = new Set([
  * Folds measured facts into a state and the reasons for it. Pure: the same facts
  * and clock give the same answer, so both runtimes and the emulator image agree.
  * `intendedRunning` is false when nobody wants the instance up (stopped on purpose).
+ *
+ * @public
  */
 export function deriveInstanceHealth(
   facts: HealthFacts,

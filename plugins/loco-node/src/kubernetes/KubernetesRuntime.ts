@@ -41,7 +41,11 @@ import {
 const ACTION_TIMEOUT_MS = 130_000;
 const SCREENSHOT_TIMEOUT_MS = 10_000;
 
-/** Tunables; the defaults suit production, tests shorten them. */
+/**
+ * Tunables; the defaults suit production, tests shorten them.
+ *
+ * @public
+ */
 export interface KubernetesRuntimeOptions {
   clusters: ClusterConfig[];
   logger: LoggerService;
@@ -75,6 +79,8 @@ const HELM_HINT =
  * polling) emulator pods and StatefulSets. Listings are computed from the
  * informer caches and the health poller's results, so a page load never
  * reaches an API server.
+ *
+ * @public
  */
 export class KubernetesRuntime implements EmulatorRuntime {
   readonly kind = 'kubernetes' as const;

@@ -58,10 +58,16 @@ const kubernetesSchema = z.object({
   clusters: z.array(clusterSchema).default([]),
 });
 
+/** @public */
 export type ClusterConfig = z.infer<typeof clusterSchema>;
+/** @public */
 export type KubernetesRuntimeConfig = z.infer<typeof kubernetesSchema>;
 
-/** Reads and validates `loco.kubernetes`; absent means no clusters. */
+/**
+ * Reads and validates `loco.kubernetes`; absent means no clusters.
+ *
+ * @public
+ */
 export function readKubernetesConfig(config: Config): KubernetesRuntimeConfig {
   const raw = config.getOptional('loco.kubernetes') ?? {};
   const parsed = kubernetesSchema.safeParse(raw);

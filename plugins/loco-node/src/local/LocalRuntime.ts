@@ -32,6 +32,8 @@ export interface LocalRuntimeOptions {
 
 /**
  * The embedded runtime: environments of QEMU child processes of the backend.
+ *
+ * @public
  */
 export class LocalRuntime implements EmulatorRuntime {
   readonly kind = 'local' as const;

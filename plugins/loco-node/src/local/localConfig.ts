@@ -3,7 +3,11 @@ import type { Config } from '@backstage/config';
 import { STORAGE_MODES } from '@loco-portal/plugin-loco-common';
 import { z } from 'zod';
 
-/** A DNS-label-like name: safe as a file name, a Helm release and a label value. */
+/**
+ * A DNS-label-like name: safe as a file name, a Helm release and a label value.
+ *
+ * @public
+ */
 export const environmentNameSchema = z
   .string()
   .min(1)

@@ -2,6 +2,8 @@
  * The QEMU command line of one emulator instance, for the local runtime and
  * for the emulator agent in a pod alike (both run the same supervisor), so an
  * instance behaves the same on a laptop and in a cluster.
+ *
+ * @public
  */
 export interface QemuLaunchSpec {
   environment: string;
@@ -41,6 +43,7 @@ export interface QemuLaunchSpec {
 
 const SOUND_DEVICES = { sb16: 'sb16', ac97: 'AC97', es1370: 'ES1370' } as const;
 
+/** @public */
 export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
   const identity = [
     `loco.env=${spec.environment}`,

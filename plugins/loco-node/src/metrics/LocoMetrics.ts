@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  * Every Loco metric, on a registry of its own (served at /api/loco/metrics) so
  * it never mixes with other plugins' default registry. Values are recorded
  * where they are measured; nothing here is computed or estimated.
+ *
+ * @public
  */
 export class LocoMetrics {
   readonly registry = new Registry();

@@ -15,7 +15,11 @@ import {
  * form offers exactly what the actions accept.
  */
 
-/** A Go duration as Helm's --timeout takes it, e.g. 10m, 300s, 1h30m. */
+/**
+ * A Go duration as Helm's --timeout takes it, e.g. 10m, 300s, 1h30m.
+ *
+ * @public
+ */
 export const helmTimeoutSchema = z
   .string()
   .regex(/^([0-9]+(h|m|s))+$/, 'a duration such as 10m, 300s or 1h30m');
@@ -42,9 +46,12 @@ const helmSchema = z.object({
   snapshotRegistry: z.string().default(''),
 });
 
+/** @public */
 export type HelmSettings = z.infer<typeof helmSchema>;
+/** @public */
 export type ClusterSettings = z.infer<typeof clusterSchema>;
 
+/** @public */
 export interface ProvisioningSettings {
   helm: HelmSettings;
   clusters: ClusterSettings[];
@@ -61,7 +68,11 @@ function parse<T>(schema: z.ZodType<T>, raw: unknown, key: string): T {
   return parsed.data;
 }
 
-/** Reads the provisioning settings; a chart given as a path resolves against the working directory. */
+/**
+ * Reads the provisioning settings; a chart given as a path resolves against the working directory.
+ *
+ * @public
+ */
 export function readProvisioningSettings(config: Config): ProvisioningSettings {
   const helm = parse(
     helmSchema,
@@ -90,7 +101,11 @@ export function readProvisioningSettings(config: Config): ProvisioningSettings {
   };
 }
 
-/** What the create form may offer; no credentials. */
+/**
+ * What the create form may offer; no credentials.
+ *
+ * @public
+ */
 export interface ProvisioningOptions {
   runtimes: Array<'local' | 'kubernetes'>;
   snapshotTags: { local: string[]; kubernetes: string[] };
@@ -99,7 +114,11 @@ export interface ProvisioningOptions {
   defaultNamespace: string;
 }
 
-/** The public part of the settings, for the options route and the form. */
+/**
+ * The public part of the settings, for the options route and the form.
+ *
+ * @public
+ */
 export function provisioningOptions(
   settings: ProvisioningSettings,
   enabledRuntimes: string[],

@@ -7,10 +7,18 @@ import type {
   StorageMode,
 } from '@loco-portal/plugin-loco-common';
 
-/** What a caller may ask one instance to do. */
+/**
+ * What a caller may ask one instance to do.
+ *
+ * @public
+ */
 export type InstanceAction = 'restart' | 'reset' | 'save' | 'restore';
 
-/** What provisioning asks for when it creates or changes an environment. */
+/**
+ * What provisioning asks for when it creates or changes an environment.
+ *
+ * @public
+ */
 export interface EnvironmentSpec {
   name: string;
   instances: number;
@@ -19,19 +27,31 @@ export interface EnvironmentSpec {
   owner?: string;
 }
 
-/** What `updateEnvironment` may change. */
+/**
+ * What `updateEnvironment` may change.
+ *
+ * @public
+ */
 export interface EnvironmentChange {
   instances?: number;
   snapshotTag?: string;
 }
 
-/** A snapshot of every environment one runtime knows, with per-location problems. */
+/**
+ * A snapshot of every environment one runtime knows, with per-location problems.
+ *
+ * @public
+ */
 export interface RuntimeListing {
   items: LocoEnvironment[];
   errors: LocationError[];
 }
 
-/** How the caller wants to read a VNC connection. */
+/**
+ * How the caller wants to read a VNC connection.
+ *
+ * @public
+ */
 export interface VncOpenOptions {
   /**
    * Deliver the server's bytes through Node's `net` `onread` (reads straight
@@ -47,6 +67,8 @@ export interface VncOpenOptions {
  * The one interface discovery, health, the VNC gateway and provisioning talk to.
  * Implemented by the local QEMU runtime and the Kubernetes runtime; callers never
  * reach QEMU or an API server directly.
+ *
+ * @public
  */
 export interface EmulatorRuntime {
   readonly kind: LocoRuntimeKind;

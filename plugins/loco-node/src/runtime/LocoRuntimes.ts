@@ -18,6 +18,8 @@ import { LocoMetrics } from '../metrics/LocoMetrics';
  * All configured runtimes behind one front: listings are merged, and calls about
  * one environment go to the runtime that holds it. One failing runtime is
  * reported in `errors` and never hides the others.
+ *
+ * @public
  */
 export class LocoRuntimes {
   constructor(

@@ -4,10 +4,18 @@ import type {
   LocoEnvironment,
 } from '@loco-portal/plugin-loco-common';
 
-/** Instance actions the backend offers (`POST .../actions/:action`). */
+/**
+ * Instance actions the backend offers (`POST .../actions/:action`).
+ *
+ * @public
+ */
 export type LocoInstanceAction = 'restart' | 'reset' | 'restore' | 'save';
 
-/** What the backend answers after running an instance action. */
+/**
+ * What the backend answers after running an instance action.
+ *
+ * @public
+ */
 export interface LocoActionResult {
   environment: string;
   index: number;
@@ -15,7 +23,11 @@ export interface LocoActionResult {
   status: string;
 }
 
-/** Everything the Loco UI asks of the backend. */
+/**
+ * Everything the Loco UI asks of the backend.
+ *
+ * @public
+ */
 export interface LocoApi {
   listEnvironments(): Promise<ListEnvironmentsResponse>;
   getEnvironment(name: string): Promise<LocoEnvironment>;
@@ -43,4 +55,5 @@ export interface LocoApi {
   badgeUrl(environment: string): Promise<string>;
 }
 
+/** @public */
 export const locoApiRef = createApiRef<LocoApi>({ id: 'plugin.loco.api' });

@@ -13,6 +13,7 @@ import {
 } from '@loco-portal/plugin-loco-common';
 import type { LocoActionResult, LocoApi, LocoInstanceAction } from './LocoApi';
 
+/** @public */
 export class LocoClient implements LocoApi {
   constructor(
     private readonly deps: {

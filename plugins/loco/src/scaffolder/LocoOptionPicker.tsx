@@ -21,7 +21,11 @@ import TextField from '@material-ui/core/TextField';
  */
 const DEFINED_IN_ANNOTATION = 'loco.dev/defined-in';
 
-/** Which list a LocoOptionPicker offers. */
+/**
+ * Which list a LocoOptionPicker offers.
+ *
+ * @public
+ */
 export type LocoOption = 'runtime' | 'snapshotTag' | 'cluster' | 'environment';
 
 /** GET /api/loco/options (loco-node's ProvisioningOptions). */
@@ -90,6 +94,8 @@ async function configDefinedEnvironments(
  * A scaffolder field whose choices come from the Loco backend
  * (`ui:options.option`: runtime, snapshotTag, cluster or environment), so the
  * form offers exactly what this portal has configured.
+ *
+ * @public
  */
 export const LocoOptionPicker = (
   props: FieldExtensionComponentProps<string, { option?: LocoOption }>,

@@ -7,7 +7,11 @@ import type { ActionContext } from '@backstage/plugin-scaffolder-node';
 
 type Meta = NonNullable<AuditorServiceCreateEventOptions['meta']>;
 
-/** The audit events of the loco:environment:* actions (kebab-case, as Backstage asks). */
+/**
+ * The audit events of the loco:environment:* actions (kebab-case, as Backstage asks).
+ *
+ * @public
+ */
 export const AUDIT_EVENTS = {
   create: 'loco-environment-create',
   update: 'loco-environment-update',

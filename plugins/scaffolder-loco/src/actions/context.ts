@@ -11,7 +11,11 @@ import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
 import { HelmProvisioner, type RunOptions } from '../helm/HelmProvisioner';
 import type { LocoActionSettings } from './settings';
 
-/** What the loco:environment:* actions need from the backend. */
+/**
+ * What the loco:environment:* actions need from the backend.
+ *
+ * @public
+ */
 export interface LocoActionDeps {
   runtimes: LocoRuntimes;
   /** From `readActionSettings(config)`. */

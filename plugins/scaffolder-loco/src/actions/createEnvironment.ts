@@ -58,6 +58,8 @@ type CreateArgs = ParsedInput<(typeof KEYS)[number]> & {
  * backend's local runtime or as a Helm release of the project's chart on a
  * configured cluster. Fails cleanly: nothing half-made remains. A dry run
  * makes every check the real run makes (see carryOut) and changes nothing.
+ *
+ * @public
  */
 export function createLocoEnvironmentAction(deps: LocoActionDeps) {
   const helm = deps.helm ?? new HelmProvisioner(deps.settings);

@@ -24,6 +24,8 @@ const input = inputSchema([
  * `loco:environment:destroy`: stops every emulator of an environment and
  * removes it (Helm: `helm uninstall --wait`; local: LocoRuntimes). A dry
  * run makes every check the real run makes (see carryOut).
+ *
+ * @public
  */
 export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
   const helm = deps.helm ?? new HelmProvisioner(deps.settings);

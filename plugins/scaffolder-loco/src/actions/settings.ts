@@ -4,7 +4,11 @@ import {
   type ProvisioningSettings,
 } from '@loco-portal/plugin-loco-node';
 
-/** What the actions check against: the shared provisioning settings, plus local storage. */
+/**
+ * What the actions check against: the shared provisioning settings, plus local storage.
+ *
+ * @public
+ */
 export interface LocoActionSettings extends ProvisioningSettings {
   /**
    * Whether `loco.local.hostPath` is set: the local runtime refuses a
@@ -14,6 +18,7 @@ export interface LocoActionSettings extends ProvisioningSettings {
   localHostPath: boolean;
 }
 
+/** @public */
 export function readActionSettings(
   config: RootConfigService,
 ): LocoActionSettings {

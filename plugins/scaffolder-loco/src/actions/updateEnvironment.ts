@@ -48,6 +48,8 @@ const input = inputSchema(
  * snapshot tag. Helm: `helm upgrade --reset-then-reuse-values` with only the changed
  * values, rolled back on failure. Local: LocoRuntimes.updateEnvironment.
  * A dry run makes every check the real run makes (see carryOut).
+ *
+ * @public
  */
 export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
   const helm = deps.helm ?? new HelmProvisioner(deps.settings);

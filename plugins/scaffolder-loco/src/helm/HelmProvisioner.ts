@@ -55,6 +55,8 @@ export interface HelmPlan {
  * project's chart, and leaves nothing half-made: a failed first install is
  * uninstalled, a failed upgrade is rolled back to the last deployed revision.
  * The error then carries Helm's own text.
+ *
+ * @public
  */
 export class HelmProvisioner {
   constructor(private readonly settings: ProvisioningSettings) {}

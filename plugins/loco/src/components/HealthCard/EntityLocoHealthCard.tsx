@@ -9,7 +9,11 @@ import { HealthChip, StateChip } from '../HealthChip/HealthChip';
 
 const REFRESH_MS = 10_000;
 
-/** Entity overview card: the environment's health roll-up, each instance's state and reason, and its badge. */
+/**
+ * Entity overview card: the environment's health roll-up, each instance's state and reason, and its badge.
+ *
+ * @public
+ */
 export function EntityLocoHealthCard() {
   const { environment, value, loading, error } =
     useEntityEnvironment(REFRESH_MS);

@@ -30,7 +30,11 @@ export function StateChip({
   );
 }
 
-/** "8/9 healthy": the environment's roll-up, for headers and cards. */
+/**
+ * "8/9 healthy": the environment's roll-up, for headers and cards.
+ *
+ * @public
+ */
 export function HealthChip({ summary }: { summary: EnvironmentSummary }) {
   return (
     <Chip

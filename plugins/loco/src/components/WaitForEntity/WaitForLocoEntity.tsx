@@ -24,6 +24,8 @@ type Check = 'checking' | 'waiting' | 'ready';
  * but the Loco backend has an environment of that name, this says so and
  * asks again until it is there; anything else goes to the page at once
  * (its own "not found" included).
+ *
+ * @alpha
  */
 export const WaitForLocoEntity = (props: { children: ReactNode }) => {
   const { namespace = '', kind = '', name = '' } = useParams();
