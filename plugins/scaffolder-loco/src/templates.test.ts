@@ -9,6 +9,11 @@ import {
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
+  ENVIRONMENT_NAME_MAX_LENGTH,
+  ENVIRONMENT_NAME_PATTERN,
+  SNAPSHOT_TAG_PATTERN,
+} from '@loco-portal/plugin-loco-common';
+import {
   EmulatorRuntime,
   locoRuntimeServiceRef,
   LocoRuntimes,
@@ -23,6 +28,7 @@ import { scaffolderModuleLoco } from './module';
 jest.setTimeout(120_000);
 
 const TEMPLATES = path.resolve(__dirname, '../../../templates');
+const TEMPLATE_NAMES = ['create-loco-environment', 'destroy-loco-environment'];
 const template = (name: string) =>
   yaml.parse(readFileSync(path.join(TEMPLATES, name, 'template.yaml'), 'utf8'));
 
@@ -47,9 +53,7 @@ async function startScaffolder() {
       scaffolderPlugin,
       scaffolderModuleLoco,
       catalogServiceMock.factory({
-        entities: ['create-loco-environment', 'destroy-loco-environment'].map(
-          template,
-        ),
+        entities: TEMPLATE_NAMES.map(template),
       }),
       mockServices.rootConfig.factory({ data: testConfig(helm.binary) }),
       createServiceFactory({
@@ -104,6 +108,33 @@ async function startScaffolder() {
 
 const logOf = (body: any) =>
   body.log.map((l: any) => l.body.message).join('\n');
+
+/** Every form property called `key`, wherever the template nests it. */
+function formFields(node: unknown, key: string): any[] {
+  if (typeof node !== 'object' || node === null) return [];
+  return Object.entries(node).flatMap(([k, v]) => [
+    ...(k === 'properties' && v && typeof v === 'object' && key in v
+      ? [(v as any)[key]]
+      : []),
+    ...formFields(v, key),
+  ]);
+}
+
+describe("the forms use loco-common's name and tag rules", () => {
+  // JSON schema in a template cannot import them: they are checked here instead.
+  it.each(TEMPLATE_NAMES)('%s', name => {
+    const parameters = template(name).spec.parameters;
+    const names = formFields(parameters, 'name');
+    expect(names.length).toBeGreaterThan(0);
+    for (const field of names) {
+      expect(field.pattern).toBe(ENVIRONMENT_NAME_PATTERN.source);
+      expect(field.maxLength).toBe(ENVIRONMENT_NAME_MAX_LENGTH);
+    }
+    for (const field of formFields(parameters, 'snapshotTag')) {
+      expect(field.pattern).toBe(SNAPSHOT_TAG_PATTERN.source);
+    }
+  });
+});
 
 describe('templates through the scaffolder dry run', () => {
   it('create-loco-environment: a local environment, nothing created', async () => {

@@ -131,6 +131,38 @@ describe('a dry run create refuses what the real run refuses', () => {
   });
 });
 
+describe('an input the chart or the emulator would refuse is refused before Helm runs', () => {
+  it.each([
+    // A Service name is an RFC 1035 label: "9lan-lego-loco-cluster" is not one.
+    [
+      'a name starting with a digit',
+      { name: '9lan' },
+      /starting with a letter/,
+    ],
+    // OCI allows both; the emulator agent exits 2 on them.
+    ['a tag starting with "_"', { snapshotTag: '_base' }, /at most 64/],
+    ['a tag of 65 characters', { snapshotTag: 'a'.repeat(65) }, /at most 64/],
+  ])('%s, with the rule, in a dry run too', async (_what, change, rule) => {
+    const { create, update } = actions({
+      config: c => {
+        c.loco.helm.snapshotTags = [];
+      },
+    });
+    const created = await refusedAlike(create, { ...helmCreate, ...change });
+    expect(created).toBeInstanceOf(InputError);
+    expect(created.message).toMatch(rule);
+    const updated = await refusedAlike(update, {
+      ...onHelm,
+      name: 'lan-party',
+      ...change,
+    });
+    expect(updated).toBeInstanceOf(InputError);
+    expect(updated.message).toMatch(rule);
+    // Not even a read: nothing reached Helm.
+    expect(helm.commands()).toEqual([]);
+  });
+});
+
 describe('a dry run update or destroy of an environment that does not exist', () => {
   it.each([
     ['update on helm', 'update', { ...onHelm, instances: 2 }],

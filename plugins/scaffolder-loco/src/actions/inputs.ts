@@ -1,5 +1,12 @@
 import { InputError } from '@backstage/errors';
-import { STORAGE_MODES } from '@loco-portal/plugin-loco-common';
+import {
+  ENVIRONMENT_NAME_MAX_LENGTH,
+  ENVIRONMENT_NAME_PATTERN,
+  ENVIRONMENT_NAME_RULE,
+  SNAPSHOT_TAG_PATTERN,
+  SNAPSHOT_TAG_RULE,
+  STORAGE_MODES,
+} from '@loco-portal/plugin-loco-common';
 import { z } from 'zod/v3';
 
 /**
@@ -13,8 +20,9 @@ import { z } from 'zod/v3';
 
 type Z = typeof z;
 
-export const NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+// Cluster and namespace names (DNS-1123 labels). The environment name and the
+// snapshot tag follow loco-common's rules, shared with the chart and the agent.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // values.schema.json's snapshot.registry pattern (an OCI repository without scheme).
 const REGISTRY_PATTERN =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -27,11 +35,8 @@ export const fields = {
     zz
       .string()
       .min(1)
-      .max(40)
-      .regex(
-        NAME_PATTERN,
-        'lower-case letters, digits and dashes, starting and ending with a letter or digit',
-      )
+      .max(ENVIRONMENT_NAME_MAX_LENGTH, ENVIRONMENT_NAME_RULE)
+      .regex(ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE)
       .describe(
         'Environment name: Helm release, label value and catalog entity name',
       ),
@@ -50,7 +55,7 @@ export const fields = {
   snapshotTag: (zz: Z) =>
     zz
       .string()
-      .regex(TAG_PATTERN, 'an OCI tag')
+      .regex(SNAPSHOT_TAG_PATTERN, SNAPSHOT_TAG_RULE)
       .optional()
       .describe('Snapshot (base disk) tag'),
   snapshotRegistry: (zz: Z) =>
@@ -65,14 +70,14 @@ export const fields = {
   cluster: (zz: Z) =>
     zz
       .string()
-      .regex(NAME_PATTERN)
+      .regex(DNS_LABEL)
       .optional()
       .describe('Cluster name from loco.kubernetes.clusters (kubernetes only)'),
   namespace: (zz: Z) =>
     zz
       .string()
       .max(63)
-      .regex(NAME_PATTERN)
+      .regex(DNS_LABEL)
       .optional()
       .describe('Kubernetes namespace (kubernetes only)'),
   owner: (zz: Z) =>
