@@ -45,7 +45,11 @@ export interface ExitRecord {
   requested?: boolean;
 }
 
-/** The last instance action a user ran (restart, reset, restore, save), and when it ended. */
+/**
+ * The last instance action a user ran (restart, reset, restore, save), and when it ended.
+ *
+ * @public
+ */
 export interface ActionRecord {
   action: string;
   at: string;

@@ -48,7 +48,11 @@ export const EntityLocoContent = locoPlugin.provide(
   }),
 );
 
-/** The Loco health card for entity overview pages (legacy frontend system). */
+/**
+ * The Loco health card for entity overview pages (legacy frontend system).
+ *
+ * @public
+ */
 export const EntityLocoHealthCard = locoPlugin.provide(
   createComponentExtension({
     name: 'EntityLocoHealthCard',
