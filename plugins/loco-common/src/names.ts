@@ -15,8 +15,6 @@
  * pass a DNS-1123 check and then fail as a Service.
  *
  * @public
- *
- * @public
  */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -25,15 +23,11 @@ export const ENVIRONMENT_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
  * chart name, "-lan-31") and must stay within 63.
  *
  * @public
- *
- * @public
  */
 export const ENVIRONMENT_NAME_MAX_LENGTH = 40;
 
 /**
  * The name rule in words, for error messages and form help.
- *
- * @public
  *
  * @public
  */
@@ -46,15 +40,11 @@ export const ENVIRONMENT_NAME_RULE = `lower-case letters, digits and dashes, at 
  * most 64, and this is the one rule everything uses.
  *
  * @public
- *
- * @public
  */
 export const SNAPSHOT_TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
  * The tag rule in words.
- *
- * @public
  *
  * @public
  */
@@ -63,8 +53,6 @@ export const SNAPSHOT_TAG_RULE =
 
 /**
  * Why `name` is not a valid environment name, or undefined when it is.
- *
- * @public
  *
  * @public
  */
@@ -80,8 +68,6 @@ export function environmentNameProblem(name: string): string | undefined {
 
 /**
  * Why `tag` is not a valid snapshot tag, or undefined when it is.
- *
- * @public
  *
  * @public
  */
