@@ -1,0 +1,189 @@
+import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Descriptor } from './manifest';
+import { OciDigestError, OciError } from './ociErrors';
+import type { RegistryClient } from './RegistryClient';
+import { readBytes, readText } from './httpTransport';
+
+export interface TransferProgress {
+  digest: string;
+  /** Bytes of this blob on disk so far (resumed bytes included). */
+  done: number;
+  total: number;
+}
+
+export interface DownloadOptions {
+  onProgress?: (progress: TransferProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Progress is told at most every this many bytes (and at the end). */
+const PROGRESS_STEP = 4 * 1024 * 1024;
+
+/**
+ * Streams one blob to `destination`, verifying its sha256 digest and size.
+ * Bytes arrive in `<destination>.partial`; a later call resumes from there
+ * with an HTTP Range request (a cut connection costs only what was not yet
+ * written). Only a verified blob is renamed into place; a blob whose bytes
+ * do not match its digest is deleted and reported, never kept.
+ */
+export async function downloadBlob(
+  client: RegistryClient,
+  blob: Pick<Descriptor, 'digest' | 'size'>,
+  destination: string,
+  options: DownloadOptions = {},
+): Promise<void> {
+  const partial = `${destination}.partial`;
+  let hash = createHash('sha256');
+  let offset = await resumableBytes(partial, blob.size, hash);
+  const what = `blob ${blob.digest}`;
+  const response = await client.request({
+    method: 'GET',
+    target: client.path(`blobs/${blob.digest}`),
+    access: 'pull',
+    headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+    signal: options.signal,
+  });
+  if (response.statusCode === 416 && offset === blob.size) {
+    response.resume(); // every byte was already there
+    return finish(blob, partial, destination, hash);
+  }
+  if (response.statusCode === 200) {
+    if (offset > 0) {
+      offset = 0; // the registry ignored the range: start over
+      hash = createHash('sha256');
+    }
+  } else if (response.statusCode === 206) {
+    const range = /^bytes (\d+)-/.exec(response.headers['content-range'] ?? '');
+    if (Number(range?.[1]) !== offset) {
+      response.resume();
+      throw new OciError(
+        `registry ${client.repository.host} resumed ${what} at the wrong offset`,
+      );
+    }
+  } else {
+    const text = await readText(response).catch(() => '');
+    throw client.failure(response, text, what);
+  }
+  const writer = fs.createWriteStream(partial, {
+    flags: offset > 0 ? 'a' : 'w',
+    highWaterMark: 1024 * 1024,
+  });
+  try {
+    await pipeline(
+      response,
+      counter(blob, offset, hash, options.onProgress),
+      writer,
+      { signal: options.signal },
+    );
+  } catch (error) {
+    // The partial file must be final before anyone resumes from it.
+    if (!writer.closed) await once(writer, 'close');
+    if (options.signal?.aborted || error instanceof OciError) throw error;
+    throw new OciError(
+      `download of ${what} from ${client.repository.host} broke off (${
+        (error as Error).message
+      }); the next attempt resumes where it stopped`,
+    );
+  }
+  return finish(blob, partial, destination, hash);
+}
+
+async function finish(
+  blob: Pick<Descriptor, 'digest' | 'size'>,
+  partial: string,
+  destination: string,
+  hash: Hash,
+): Promise<void> {
+  const size = (await fsp.stat(partial)).size;
+  const actual = `sha256:${hash.digest('hex')}`;
+  if (size !== blob.size || actual !== blob.digest) {
+    await fsp.rm(partial, { force: true });
+    throw new OciDigestError(
+      size !== blob.size
+        ? `blob ${blob.digest} has ${size} bytes, expected ${blob.size}; deleted`
+        : `blob ${blob.digest} is corrupt (its bytes hash to ${actual}); deleted`,
+    );
+  }
+  await fsp.rename(partial, destination);
+}
+
+/** Bytes of an earlier attempt worth keeping, fed into `hash`; 0 when none. */
+async function resumableBytes(
+  partial: string,
+  size: number,
+  hash: Hash,
+): Promise<number> {
+  const stat = await fsp.stat(partial).catch(() => null);
+  if (!stat || stat.size === 0) return 0;
+  if (stat.size > size) {
+    await fsp.rm(partial, { force: true });
+    return 0;
+  }
+  for await (const chunk of fs.createReadStream(partial, {
+    end: stat.size - 1,
+    highWaterMark: 1024 * 1024,
+  })) {
+    hash.update(chunk as Buffer);
+  }
+  return stat.size;
+}
+
+function counter(
+  blob: Pick<Descriptor, 'digest' | 'size'>,
+  start: number,
+  hash: Hash,
+  onProgress: DownloadOptions['onProgress'],
+): Transform {
+  let done = start;
+  let told = start;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      done += chunk.length;
+      if (onProgress && done - told >= PROGRESS_STEP) {
+        told = done;
+        onProgress({ digest: blob.digest, done, total: blob.size });
+      }
+      callback(null, chunk);
+    },
+    flush(callback) {
+      onProgress?.({ digest: blob.digest, done, total: blob.size });
+      callback();
+    },
+  });
+}
+
+/** A small blob (a config) in memory, refused above `limit` or when its digest does not match. */
+export async function readBlob(
+  client: RegistryClient,
+  blob: Pick<Descriptor, 'digest' | 'size'>,
+  limit = 1024 * 1024,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  if (blob.size > limit) {
+    throw new OciError(`blob ${blob.digest} is larger than ${limit} bytes`);
+  }
+  const response = await client.request({
+    method: 'GET',
+    target: client.path(`blobs/${blob.digest}`),
+    access: 'pull',
+    signal,
+  });
+  if (response.statusCode !== 200) {
+    const text = await readText(response).catch(() => '');
+    throw client.failure(response, text, `blob ${blob.digest}`);
+  }
+  const bytes = await readBytes(response, limit);
+  const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  if (actual !== blob.digest) {
+    throw new OciDigestError(
+      `blob ${blob.digest} is corrupt (its bytes hash to ${actual})`,
+    );
+  }
+  return bytes;
+}
