@@ -113,14 +113,118 @@ agentSecretName rule); pods name it in the loco.dev/agent-secret annotation.
 {{- end }}
 {{- end }}
 
-{{- define "lego-loco-cluster.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{/*
+An image reference (Bitnami's conventions). global.imageRegistry, a mirror,
+replaces the repository's registry host - its first path part when that holds
+"." or ":" or is "localhost", as Docker reads references - or goes in front of
+a repository without one. A digest pins the image and wins over the tag.
+Call with (dict "repository" r "tag" t "digest" d "root" $).
+*/}}
+{{- define "lego-loco-cluster.imageRef" -}}
+{{- $repo := .repository }}
+{{- $registry := dig "imageRegistry" "" (.root.Values.global | default dict) }}
+{{- if $registry }}
+{{- $parts := splitList "/" $repo }}
+{{- $first := first $parts }}
+{{- if and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) }}
+{{- $repo = join "/" (rest $parts) }}
+{{- end }}
+{{- $repo = printf "%s/%s" (trimSuffix "/" $registry) $repo }}
+{{- end }}
+{{- if .digest }}
+{{- printf "%s@%s" $repo .digest }}
+{{- else }}
+{{- printf "%s:%s" $repo .tag }}
+{{- end }}
 {{- end }}
 
+{{- define "lego-loco-cluster.image" -}}
+{{- include "lego-loco-cluster.imageRef" (dict "repository" .Values.image.repository "tag" (.Values.image.tag | default .Chart.AppVersion) "digest" .Values.image.digest "root" .) }}
+{{- end }}
+
+{{/*
+The hub runs the emulator image (digest included) unless lan.hub.image names
+another repository or tag.
+*/}}
 {{- define "lego-loco-cluster.hubImage" -}}
+{{- $own := or .Values.lan.hub.image.repository .Values.lan.hub.image.tag }}
 {{- $repo := .Values.lan.hub.image.repository | default .Values.image.repository }}
 {{- $tag := .Values.lan.hub.image.tag | default .Values.image.tag | default .Chart.AppVersion }}
-{{- printf "%s:%s" $repo $tag }}
+{{- include "lego-loco-cluster.imageRef" (dict "repository" $repo "tag" $tag "digest" (ternary "" .Values.image.digest (not (empty $own))) "root" .) }}
+{{- end }}
+
+{{/*
+imagePullSecrets of a pod: global.imagePullSecrets and imagePullSecrets, each
+given as a name or as {name: ...}, without duplicates. Renders nothing when
+there are none.
+*/}}
+{{- define "lego-loco-cluster.imagePullSecrets" -}}
+{{- $names := list }}
+{{- range concat (dig "imagePullSecrets" list (.Values.global | default dict)) (.Values.imagePullSecrets | default list) }}
+{{- if kindIs "string" . }}
+{{- $names = append $names . }}
+{{- else }}
+{{- $names = append $names (get . "name") }}
+{{- end }}
+{{- end }}
+{{- with ($names | compact | uniq) }}
+imagePullSecrets:
+{{- range . }}
+  - name: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The emulator pods' affinity: .Values.affinity when set, else the presets
+(podAntiAffinityPreset, nodeAffinityPreset), else nothing.
+*/}}
+{{- define "lego-loco-cluster.affinity" -}}
+{{- if .Values.affinity }}
+{{- toYaml .Values.affinity }}
+{{- else }}
+{{- $pod := .Values.podAntiAffinityPreset }}
+{{- $node := .Values.nodeAffinityPreset }}
+{{- if $pod }}
+podAntiAffinity:
+  {{- if eq $pod "hard" }}
+  requiredDuringSchedulingIgnoredDuringExecution:
+    - labelSelector:
+        matchLabels:
+          {{- include "lego-loco-cluster.emulator.selectorLabels" . | nindent 10 }}
+      topologyKey: kubernetes.io/hostname
+  {{- else }}
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 1
+      podAffinityTerm:
+        labelSelector:
+          matchLabels:
+            {{- include "lego-loco-cluster.emulator.selectorLabels" . | nindent 12 }}
+        topologyKey: kubernetes.io/hostname
+  {{- end }}
+{{- end }}
+{{- if $node.type }}
+nodeAffinity:
+  {{- if eq $node.type "hard" }}
+  requiredDuringSchedulingIgnoredDuringExecution:
+    nodeSelectorTerms:
+      - matchExpressions:
+          - key: {{ $node.key | quote }}
+            operator: In
+            values:
+              {{- toYaml $node.values | nindent 14 }}
+  {{- else }}
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 1
+      preference:
+        matchExpressions:
+          - key: {{ $node.key | quote }}
+            operator: In
+            values:
+              {{- toYaml $node.values | nindent 14 }}
+  {{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
