@@ -2,7 +2,6 @@ import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Descriptor } from './manifest';
 import { OciDigestError, OciError } from './ociErrors';
@@ -73,13 +72,16 @@ export async function downloadBlob(
     flags: offset > 0 ? 'a' : 'w',
     highWaterMark: 1024 * 1024,
   });
+  // Hashing and counting beside the pipe, not in a Transform stage: one
+  // stream hop less per chunk (bench/oci measures it against curl).
+  const tell = progressTeller(blob, offset, options.onProgress);
+  response.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    tell(chunk.length);
+  });
   try {
-    await pipeline(
-      response,
-      counter(blob, offset, hash, options.onProgress),
-      writer,
-      { signal: options.signal },
-    );
+    await pipeline(response, writer, { signal: options.signal });
+    tell(0, true);
   } catch (error) {
     // The partial file must be final before anyone resumes from it.
     if (!writer.closed) await once(writer, 'close');
@@ -133,29 +135,21 @@ async function resumableBytes(
   return stat.size;
 }
 
-function counter(
+/** Tells progress every PROGRESS_STEP bytes, and once more at the end. */
+function progressTeller(
   blob: Pick<Descriptor, 'digest' | 'size'>,
   start: number,
-  hash: Hash,
   onProgress: DownloadOptions['onProgress'],
-): Transform {
+): (bytes: number, last?: boolean) => void {
   let done = start;
   let told = start;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      done += chunk.length;
-      if (onProgress && done - told >= PROGRESS_STEP) {
-        told = done;
-        onProgress({ digest: blob.digest, done, total: blob.size });
-      }
-      callback(null, chunk);
-    },
-    flush(callback) {
-      onProgress?.({ digest: blob.digest, done, total: blob.size });
-      callback();
-    },
-  });
+  return (bytes, last = false) => {
+    done += bytes;
+    if (onProgress && (last || done - told >= PROGRESS_STEP)) {
+      told = done;
+      onProgress({ digest: blob.digest, done, total: blob.size });
+    }
+  };
 }
 
 /** A small blob (a config) in memory, refused above `limit` or when its digest does not match. */
