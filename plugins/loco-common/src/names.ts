@@ -52,6 +52,16 @@ export const SNAPSHOT_TAG_RULE =
   'letters, digits, ".", "_" and "-", at most 64 characters, starting with a letter or digit';
 
 /**
+ * Where snapshots live: an OCI repository without scheme, optionally with a
+ * registry host and port, e.g. `registry.example.com:5000/loco/snapshots`
+ * (the chart's values.schema.json snapshot.registry pattern is the same).
+ *
+ * @public
+ */
+export const SNAPSHOT_REGISTRY_PATTERN =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+/**
  * Why `name` is not a valid environment name, or undefined when it is.
  *
  * @public

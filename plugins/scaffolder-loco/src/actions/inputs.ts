@@ -3,6 +3,7 @@ import {
   ENVIRONMENT_NAME_MAX_LENGTH,
   ENVIRONMENT_NAME_PATTERN,
   ENVIRONMENT_NAME_RULE,
+  SNAPSHOT_REGISTRY_PATTERN,
   SNAPSHOT_TAG_PATTERN,
   SNAPSHOT_TAG_RULE,
   STORAGE_MODES,
@@ -23,9 +24,6 @@ type Z = typeof z;
 // Cluster and namespace names (DNS-1123 labels). The environment name and the
 // snapshot tag follow loco-common's rules, shared with the chart and the agent.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-// values.schema.json's snapshot.registry pattern (an OCI repository without scheme).
-const REGISTRY_PATTERN =
-  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 // values.schema.json's environment.owner pattern: an entity ref such as user:default/guest.
 const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:/_.@-]*$/;
 const DURATION_PATTERN = /^([0-9]+(h|m|s))+$/;
@@ -62,7 +60,7 @@ export const fields = {
     zz
       .string()
       .regex(
-        REGISTRY_PATTERN,
+        SNAPSHOT_REGISTRY_PATTERN,
         'an OCI repository such as ghcr.io/org/loco-snapshots',
       )
       .optional()
