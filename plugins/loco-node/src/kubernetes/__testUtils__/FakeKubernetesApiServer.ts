@@ -1,48 +1,76 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import {
   failureStatus,
   parsePath,
   parseSelector,
+  type FailureStatus,
   type Resource,
 } from './fakeApiProtocol';
-import { FakeObjectStore, type StoreEvent } from './FakeObjectStore';
+import { FakeFaults, type Verb } from './fakeFaults';
+import { FakeObjectStore } from './FakeObjectStore';
+import { FakePodLifecycle, type PodLifecycleOptions } from './fakePodLifecycle';
 import { forwardPort } from './fakePortForward';
+import { FakeWatch, startWatch } from './fakeWatch';
+import { SelectorError } from './labelSelector';
 
 /**
- * TEST DOUBLE of a Kubernetes API server, for pods, StatefulSets and Secrets, that
- * follows the real list/watch protocol closely enough for client-node's
- * informer: lists carry `metadata.resourceVersion`; `?watch=true|1` streams
- * newline-delimited JSON events (chunked) from a resourceVersion; BOOKMARK
- * events when `allowWatchBookmarks=true`; a watch from a compacted
- * resourceVersion gets an `ERROR` event with a `410 Gone` Status and the stream
- * ends (what kube-apiserver does); `labelSelector` supports `k=v`, `k!=v`, `k`
- * and `!k`; bearer tokens are checked; `pods/portforward` over WebSocket
- * (`v4.channel.k8s.io`: data on channel 0, errors on channel 1, each opened by
- * the port number) dials the pod IP, as the kubelet dials the pod. Controls let a test drop watches, go
- * down (connection refused) and come back on the same port, and count requests.
+ * TEST DOUBLE of a Kubernetes API server, for pods, StatefulSets and Secrets,
+ * as strict as kube-apiserver where our code depends on it (each behaviour
+ * cites its source where it is implemented, and has a test in
+ * FakeKubernetesApiServer.*.test.ts):
+ * - list/watch: lists carry `metadata.resourceVersion`; `?watch=true|1`
+ *   streams newline-delimited JSON events (fakeWatch.ts: synthetic ADDED
+ *   without resourceVersion or with "0", `410 Gone` from a compacted one,
+ *   selector transitions as ADDED/DELETED); BOOKMARKs when asked for.
+ * - label selectors parsed as labels.Parse does; malformed ones get 400.
+ * - bearer tokens (401), RBAC denials (403), throttling (429 + Retry-After)
+ *   and 5xx, all with `Status` bodies (fakeFaults.ts).
+ * - graceful pod deletion, the kubelet's part of it and optionally the
+ *   StatefulSet controller's re-creation (fakePodLifecycle.ts).
+ * - `pods/portforward` over WebSocket (`v4.channel.k8s.io`), refused for pods
+ *   that are not scheduled and running; it dials the pod IP, as the kubelet.
+ * - TLS with a caller's certificate (testCertificates.ts makes a test CA).
+ * Controls let a test drop watches, go down (connection refused) and come
+ * back on the same port, and count requests.
  */
-interface OpenWatch {
-  resource: Resource;
-  namespace: string | null;
-  selector: (labels: Record<string, string>) => boolean;
-  bookmarks: boolean;
-  res: http.ServerResponse;
-}
-
-type Route = NonNullable<ReturnType<typeof parsePath>>;
-
 export interface RequestLog {
   method: string;
   path: string;
   watch: boolean;
 }
 
+export interface FakeKubernetesApiServerOptions extends PodLifecycleOptions {
+  token?: string;
+  /** The identity RBAC messages name. */
+  user?: string;
+  bookmarkIntervalMs?: number;
+  port?: number;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+}
+
+/** The authorizer's verb of a request (staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go). */
+function verbOf(
+  method: string | undefined,
+  named: boolean,
+  watch: boolean,
+): Verb | null {
+  if (method === 'DELETE') return named ? 'delete' : null;
+  if (method !== 'GET') return null;
+  if (named) return 'get';
+  return watch ? 'watch' : 'list';
+}
+
 export class FakeKubernetesApiServer {
   readonly requests: RequestLog[] = [];
+  /** RBAC denials and injected failures: `forbid(...)`, `fail(...)`. */
+  readonly faults = new FakeFaults();
   private readonly store = new FakeObjectStore();
-  private readonly watches = new Set<OpenWatch>();
+  private readonly pods: FakePodLifecycle;
+  private readonly watches = new Set<FakeWatch>();
   private readonly sockets = new Set<Socket>();
   private readonly watchListeners = new Set<() => void>();
   private server: http.Server | undefined;
@@ -54,28 +82,27 @@ export class FakeKubernetesApiServer {
   });
   port = 0;
 
-  constructor(
-    private readonly options: {
-      token?: string;
-      bookmarkIntervalMs?: number;
-      port?: number;
-    } = {},
-  ) {
+  constructor(private readonly options: FakeKubernetesApiServerOptions = {}) {
     this.store.subscribe(event => {
-      for (const w of this.watches) this.deliver(w, event);
+      for (const w of this.watches) w.deliver(event);
     });
+    this.pods = new FakePodLifecycle(this.store, options);
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
-    const server = http.createServer((req, res) => this.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) =>
+      this.handle(req, res);
+    const server = this.options.tls
+      ? https.createServer(this.options.tls, handler)
+      : http.createServer(handler);
     server.on('upgrade', (req, socket, head) =>
       this.upgrade(req, socket as Socket, head),
     );
-    server.on('connection', socket => {
+    server.on(this.options.tls ? 'secureConnection' : 'connection', socket => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -102,6 +129,12 @@ export class FakeKubernetesApiServer {
     for (const socket of this.sockets) socket.destroy();
     if (server)
       await new Promise<void>(resolve => server.close(() => resolve()));
+  }
+
+  /** Stops the simulated kubelet and controllers for good (end of a test). */
+  async close(): Promise<void> {
+    this.pods.stop();
+    await this.stop();
   }
 
   /** Ends every open watch stream abruptly, as a restarting API server or a proxy does. */
@@ -138,22 +171,22 @@ export class FakeKubernetesApiServer {
     return this.store.apply(resource, object);
   }
 
+  /** Removes an object at once (a forced deletion: `--grace-period=0 --force`). */
   remove(resource: Resource, namespace: string, name: string): void {
     this.store.remove(resource, namespace, name);
+  }
+
+  get(resource: Resource, namespace: string, name: string): any {
+    return this.store.get(resource, namespace, name);
   }
 
   list(resource: Resource): any[] {
     return this.store.list(resource);
   }
 
-  private deliver(w: OpenWatch, event: StoreEvent): void {
-    const meta = event.object.metadata;
-    if (w.resource !== event.resource) return;
-    if (w.namespace && meta.namespace !== w.namespace) return;
-    if (!w.selector(meta.labels ?? {})) return;
-    w.res.write(
-      `${JSON.stringify({ type: event.type, object: event.object })}\n`,
-    );
+  /** Calls `listener` with each change as stored (every event any watch could see). */
+  onChange(listener: (type: string, resource: Resource, object: any) => void) {
+    this.store.subscribe(e => listener(e.type, e.resource, e.object));
   }
 
   private sendBookmarks(): void {
@@ -161,17 +194,22 @@ export class FakeKubernetesApiServer {
       if (!w.bookmarks) continue;
       const kind = w.resource === 'pods' ? 'Pod' : 'StatefulSet';
       const apiVersion = w.resource === 'pods' ? 'v1' : 'apps/v1';
-      w.res.write(
-        `${JSON.stringify({
-          type: 'BOOKMARK',
-          object: {
-            kind,
-            apiVersion,
-            metadata: { resourceVersion: String(this.store.resourceVersion) },
-          },
-        })}\n`,
-      );
+      w.send({
+        type: 'BOOKMARK',
+        object: {
+          kind,
+          apiVersion,
+          metadata: { resourceVersion: String(this.store.resourceVersion) },
+        },
+      });
     }
+  }
+
+  private authorized(req: http.IncomingMessage): boolean {
+    return (
+      !this.options.token ||
+      req.headers.authorization === `Bearer ${this.options.token}`
+    );
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -182,33 +220,60 @@ export class FakeKubernetesApiServer {
       path: url.pathname,
       watch,
     });
-    if (
-      this.options.token &&
-      req.headers.authorization !== `Bearer ${this.options.token}`
-    ) {
-      this.status(res, 401, 'Unauthorized', 'Unauthorized');
+    if (!this.authorized(req)) {
+      this.status(res, failureStatus(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
     const route = parsePath(url.pathname);
     if (!route) {
       this.status(
         res,
-        404,
-        'NotFound',
-        `the server could not find the requested resource ${url.pathname}`,
+        failureStatus(
+          404,
+          'NotFound',
+          `the server could not find the requested resource ${url.pathname}`,
+        ),
       );
       return;
     }
-    if (req.method === 'DELETE' && route.name) {
-      this.deleteObject(res, route.resource, route.namespace!, route.name);
-    } else if (req.method === 'GET' && route.name) {
-      this.getObject(res, route.resource, route.namespace!, route.name);
-    } else if (req.method !== 'GET') {
-      this.status(res, 405, 'MethodNotAllowed', 'not supported by the fake');
-    } else if (watch) {
-      this.serveWatch(res, route, url.searchParams);
+    const verb = verbOf(req.method, Boolean(route.name), watch);
+    if (!verb) {
+      this.status(
+        res,
+        failureStatus(405, 'MethodNotAllowed', 'not supported by the fake'),
+      );
+      return;
+    }
+    const refusal = this.faults.answer(
+      { verb, ...route },
+      this.options.user ?? 'system:serviceaccount:loco:loco-portal',
+    );
+    if (refusal) {
+      this.status(res, refusal.status, refusal.headers);
+      return;
+    }
+    if (verb === 'delete') {
+      this.deleteObject(
+        res,
+        route.resource,
+        route.namespace!,
+        route.name!,
+        url,
+      );
+    } else if (verb === 'get') {
+      this.getObject(res, route.resource, route.namespace!, route.name!);
     } else {
-      this.serveList(res, route, url.searchParams);
+      let selector;
+      try {
+        selector = parseSelector(url.searchParams.get('labelSelector') ?? '');
+      } catch (error) {
+        if (!(error instanceof SelectorError)) throw error;
+        this.status(res, failureStatus(400, 'BadRequest', error.message));
+        return;
+      }
+      if (verb === 'watch')
+        this.serveWatch(res, route, url.searchParams, selector);
+      else this.serveList(res, route, selector);
     }
   }
 
@@ -220,7 +285,7 @@ export class FakeKubernetesApiServer {
   ): void {
     const existing = this.store.get(resource, namespace, name);
     if (!existing) {
-      this.status(res, 404, 'NotFound', `${resource} "${name}" not found`);
+      this.notFound(res, resource, name);
       return;
     }
     res.setHeader('content-type', 'application/json');
@@ -232,10 +297,19 @@ export class FakeKubernetesApiServer {
     resource: Resource,
     namespace: string,
     name: string,
+    url: URL,
   ): void {
-    const existing = this.store.remove(resource, namespace, name);
+    const grace = url.searchParams.get('gracePeriodSeconds');
+    const existing =
+      resource === 'pods'
+        ? this.pods.delete(
+            namespace,
+            name,
+            grace === null ? undefined : Number(grace),
+          )
+        : this.store.remove(resource, namespace, name);
     if (!existing) {
-      this.status(res, 404, 'NotFound', `${resource} "${name}" not found`);
+      this.notFound(res, resource, name);
       return;
     }
     res.setHeader('content-type', 'application/json');
@@ -244,10 +318,9 @@ export class FakeKubernetesApiServer {
 
   private serveList(
     res: http.ServerResponse,
-    route: Route,
-    params: URLSearchParams,
+    route: NonNullable<ReturnType<typeof parsePath>>,
+    selector: (labels: Record<string, string>) => boolean,
   ): void {
-    const selector = parseSelector(params.get('labelSelector') ?? '');
     const items = this.list(route.resource).filter(
       o =>
         (!route.namespace || o.metadata.namespace === route.namespace) &&
@@ -266,36 +339,23 @@ export class FakeKubernetesApiServer {
 
   private serveWatch(
     res: http.ServerResponse,
-    route: Route,
+    route: NonNullable<ReturnType<typeof parsePath>>,
     params: URLSearchParams,
+    selector: (labels: Record<string, string>) => boolean,
   ): void {
-    const { compactedBelow } = this.store;
-    const from = Number(
-      params.get('resourceVersion') || this.store.resourceVersion,
-    );
     res.writeHead(200, {
       'content-type': 'application/json',
       'transfer-encoding': 'chunked',
     });
     res.flushHeaders();
-    if (from < compactedBelow) {
-      const message = `too old resource version: ${from} (${compactedBelow})`;
-      res.end(
-        `${JSON.stringify({
-          type: 'ERROR',
-          object: failureStatus(410, 'Expired', message),
-        })}\n`,
-      );
-      return;
-    }
-    const w: OpenWatch = {
-      resource: route.resource,
-      namespace: route.namespace,
-      selector: parseSelector(params.get('labelSelector') ?? ''),
-      bookmarks: params.get('allowWatchBookmarks') === 'true',
+    const w = new FakeWatch(
+      route.resource,
+      route.namespace,
+      selector,
+      params.get('allowWatchBookmarks') === 'true',
       res,
-    };
-    for (const event of this.store.since(from)) this.deliver(w, event);
+    );
+    if (!startWatch(w, this.store, params.get('resourceVersion'))) return;
     this.watches.add(w);
     res.on('close', () => this.watches.delete(w));
     const timeout = Number(params.get('timeoutSeconds') || 0);
@@ -316,15 +376,28 @@ export class FakeKubernetesApiServer {
       );
     const pod = m ? this.store.get('pods', m[1], m[2]) : undefined;
     const port = Number(url.searchParams.get('ports'));
-    const authorized =
-      !this.options.token ||
-      req.headers.authorization === `Bearer ${this.options.token}`;
-    if (!authorized || !pod || !port) {
+    const refuse = (status: number, body: FailureStatus | string) => {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      const type = typeof body === 'string' ? 'text/plain' : 'application/json';
       socket.end(
-        `HTTP/1.1 ${authorized ? 404 : 401} ${
-          authorized ? 'Not Found' : 'Unauthorized'
-        }\r\n\r\n`,
+        `HTTP/1.1 ${status} ${
+          http.STATUS_CODES[status]
+        }\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(
+          text,
+        )}\r\n\r\n${text}`,
       );
+    };
+    if (!this.authorized(req)) {
+      refuse(401, failureStatus(401, 'Unauthorized', 'Unauthorized'));
+      return;
+    }
+    if (!pod || !port) {
+      refuse(404, failureStatus(404, 'NotFound', `pods "${m?.[2]}" not found`));
+      return;
+    }
+    const refusal = this.pods.portForwardRefusal(pod);
+    if (refusal) {
+      refuse(refusal.status, refusal.body);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, ws =>
@@ -332,13 +405,25 @@ export class FakeKubernetesApiServer {
     );
   }
 
+  private notFound(res: http.ServerResponse, resource: Resource, name: string) {
+    this.status(
+      res,
+      failureStatus(404, 'NotFound', `${resource} "${name}" not found`, {
+        name,
+        kind: resource,
+      }),
+    );
+  }
+
   private status(
     res: http.ServerResponse,
-    code: number,
-    reason: string,
-    message: string,
+    status: FailureStatus,
+    headers: Record<string, string> = {},
   ) {
-    res.writeHead(code, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(failureStatus(code, reason, message)));
+    res.writeHead(status.code, {
+      'content-type': 'application/json',
+      ...headers,
+    });
+    res.end(JSON.stringify(status));
   }
 }

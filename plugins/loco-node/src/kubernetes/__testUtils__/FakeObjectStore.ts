@@ -6,6 +6,8 @@ export interface StoreEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   resource: Resource;
   object: any;
+  /** The object before a MODIFIED (watches need it to see selector transitions). */
+  previous?: any;
 }
 
 /**
@@ -38,9 +40,11 @@ export class FakeObjectStore {
     // A re-created object gets a new uid, as in Kubernetes.
     stored.metadata.uid =
       existing?.metadata.uid ?? `uid-${resource}-${key}-${this.rv + 1}`;
+    stored.metadata.creationTimestamp =
+      existing?.metadata.creationTimestamp ?? new Date().toISOString();
     stored.metadata.resourceVersion = String(++this.rv);
     this.objects[resource].set(key, stored);
-    this.record(existing ? 'MODIFIED' : 'ADDED', resource, stored);
+    this.record(existing ? 'MODIFIED' : 'ADDED', resource, stored, existing);
     return stored;
   }
 
@@ -79,8 +83,13 @@ export class FakeObjectStore {
     this.listeners.add(listener);
   }
 
-  private record(type: StoreEvent['type'], resource: Resource, object: any) {
-    const event = { rv: this.rv, type, resource, object };
+  private record(
+    type: StoreEvent['type'],
+    resource: Resource,
+    object: any,
+    previous?: any,
+  ) {
+    const event = { rv: this.rv, type, resource, object, previous };
     this.history.push(event);
     for (const listener of this.listeners) listener(event);
   }
