@@ -594,15 +594,17 @@ test('ServiceMonitor scrapes the health port of the headless Service', () => {
     assert.equal(svc.metadata.labels[k], v);
 });
 
-test('helm test pod curls every instance /health', () => {
+test('helm test pod asks every instance /ready and /health (helm-test-pod.test.ts runs it)', () => {
   const objects = render({ instances: 4 });
   const pod = one(objects, 'Pod');
   assert.equal(pod.metadata.annotations['helm.sh/hook'], 'test');
   const env = envOf(pod.spec.containers[0]);
   assert.equal(env.INSTANCES, '4');
+  assert.equal(env.READY_RETRIES, '12');
   assert.equal(env.SERVICE, 'loco-demo-lego-loco-cluster-headless');
-  assert.match(pod.spec.containers[0].args[0], /:8080\/health"\n/);
-  assert.match(pod.spec.containers[0].args[0], /curl -fsS .*"\$url"/);
+  assert.match(pod.spec.containers[0].args[0], /:8080"\n/);
+  assert.match(pod.spec.containers[0].args[0], /curl -fsS .*"\$base\/ready"/);
+  assert.match(pod.spec.containers[0].args[0], /"\$base\/health"/);
 });
 
 test('resource names stay within Kubernetes limits for a 40-character environment', () => {
