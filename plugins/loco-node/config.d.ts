@@ -109,6 +109,33 @@ export interface Config {
         /** @visibility backend */
         owner?: string;
       }>;
+      /**
+       * Snapshot tags that are not in `images` are pulled from this OCI
+       * registry (docs/snapshots.md) into `<stateDir>/snapshots/` and reused
+       * until the tag moves.
+       */
+      snapshots?: {
+        /**
+         * OCI repository without scheme, e.g. `registry.example.com/loco/snapshots`.
+         * @visibility backend
+         */
+        registry: string;
+        /**
+         * User for basic auth, or for the registry's token service.
+         * @visibility backend
+         */
+        username?: string;
+        /**
+         * Password or access token of `username`.
+         * @visibility secret
+         */
+        password?: string;
+        /**
+         * Speak plain HTTP instead of HTTPS (default: only for loopback registries).
+         * @visibility backend
+         */
+        plainHttp?: boolean;
+      };
     };
     /**
      * The Kubernetes runtime: environments installed by the Helm chart, found by

@@ -24,6 +24,7 @@ import { InstanceSupervisor } from './InstanceSupervisor';
 import type { InstanceContext } from './supervisorOptions';
 import type { LocalRuntimeConfig } from './localConfig';
 import { cleanStaleRuns } from './staleRuns';
+import { RegistrySnapshots } from './registrySnapshots';
 
 export interface LocalRuntimeOptions {
   /** Probe/stop timing overrides (tests). */
@@ -41,6 +42,8 @@ export class LocalRuntime implements EmulatorRuntime {
   /** Sockets, pid files and ephemeral disks of this runtime, and nothing else. */
   readonly runRoot: string;
   private readonly context: InstanceContext;
+  /** Tags pulled from `loco.local.snapshots.registry`, when configured. */
+  private readonly registrySnapshots?: RegistrySnapshots;
 
   constructor(
     private readonly config: LocalRuntimeConfig,
@@ -62,6 +65,13 @@ export class LocalRuntime implements EmulatorRuntime {
       ),
       accel: { requested: config.accel, kvmFailure: null },
     };
+    if (config.snapshots) {
+      this.registrySnapshots = new RegistrySnapshots(
+        config.snapshots,
+        path.join(config.stateDir, 'snapshots'),
+        logger,
+      );
+    }
   }
 
   /** Cleans up after a crashed predecessor, then starts the environments declared in config. */
@@ -222,10 +232,21 @@ export class LocalRuntime implements EmulatorRuntime {
     return instance;
   }
 
-  /** A snapshot tag from the local catalog (`loco.local.images`), checked with qemu-img. */
+  /**
+   * A snapshot tag from the local catalog (`loco.local.images`), else pulled
+   * from `loco.local.snapshots.registry`; checked with qemu-img.
+   */
   private async resolveImage(tag: string | undefined): Promise<ResolvedImage> {
     const name = tag ?? Object.keys(this.config.images)[0];
-    const image = name ? this.config.images[name] : undefined;
+    let image = name ? this.config.images[name] : undefined;
+    if (name && !image && this.registrySnapshots) {
+      const pulled = await this.registrySnapshots.resolve(name);
+      image = {
+        path: pulled.path,
+        snapshot: pulled.config.ramSnapshot ?? undefined,
+        memoryMb: pulled.config.memoryMb ?? undefined,
+      };
+    }
     if (!name || !image) {
       throw new NotFoundError(
         `No local image is configured for snapshot tag "${tag}" (known: ${

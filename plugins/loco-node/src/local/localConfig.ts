@@ -1,6 +1,9 @@
 import path from 'node:path';
 import type { Config } from '@backstage/config';
-import { STORAGE_MODES } from '@loco-portal/plugin-loco-common';
+import {
+  SNAPSHOT_REGISTRY_PATTERN,
+  STORAGE_MODES,
+} from '@loco-portal/plugin-loco-common';
 import { z } from 'zod';
 
 /**
@@ -76,6 +79,20 @@ const imageSchema = z.object({
   extraArgs: extraArgsSchema.optional(),
 });
 
+/** `loco.local.snapshots`: where snapshot tags not in `images` are pulled from. */
+const snapshotsSchema = z
+  .object({
+    /** An OCI repository without scheme, e.g. registry.example.com/loco/snapshots. */
+    registry: z.string().regex(SNAPSHOT_REGISTRY_PATTERN),
+    username: z.string().min(1).max(256).optional(),
+    password: z.string().min(1).max(4096).optional(),
+    /** Plain HTTP; default only for loopback registries. */
+    plainHttp: z.boolean().optional(),
+  })
+  .refine(s => Boolean(s.username) === Boolean(s.password), {
+    message: 'username and password go together',
+  });
+
 const environmentSchema = z.object({
   name: environmentNameSchema,
   instances: z.number().int().min(1).max(32),
@@ -104,11 +121,13 @@ const localConfigSchema = z.object({
     .record(z.string().regex(/^[A-Za-z0-9._-]+$/), imageSchema)
     .default({}),
   environments: z.array(environmentSchema).default([]),
+  snapshots: snapshotsSchema.optional(),
 });
 
 export type LocalRuntimeConfig = z.infer<typeof localConfigSchema>;
 export type LocalImageConfig = z.infer<typeof imageSchema>;
 export type LocalEnvironmentConfig = z.infer<typeof environmentSchema>;
+export type LocalSnapshotsConfig = z.infer<typeof snapshotsSchema>;
 
 /** Validates a config object (also used by tests and the bench). */
 export function parseLocalRuntimeConfig(raw: unknown): LocalRuntimeConfig {

@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { mockServices } from '@backstage/backend-test-utils';
+import { LocalRuntime } from './LocalRuntime';
+import { parseLocalRuntimeConfig } from './localConfig';
+import { diskInfo } from './diskImages';
+import { until } from './__testUtils__/guestScreen';
+import { makeRamSnapshotDisk } from './__testUtils__/ramSnapshotDisk';
+import { RegistryClient } from '../oci/RegistryClient';
+import { pushSnapshot } from '../oci/snapshotArtifact';
+import {
+  startTestRegistry,
+  type TestRegistry,
+} from '../oci/__testUtils__/testRegistry';
+
+const DEMO_DISK = path.resolve(
+  __dirname,
+  '../../../../.cache/images/loco-demo.qcow2',
+);
+
+jest.setTimeout(180_000);
+
+describe('LocalRuntime with snapshots from an OCI registry (real registry, real QEMU)', () => {
+  let root: string;
+  let registry: TestRegistry;
+  let privateRegistry: TestRegistry;
+
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-registry-rt-'));
+    registry = await startTestRegistry();
+    privateRegistry = await startTestRegistry({
+      auth: 'htpasswd',
+      users: { ci: 'letmein' },
+    });
+    // What a platform team publishes: the disk with its RAM state inside.
+    const disk = path.join(root, 'games.qcow2');
+    await makeRamSnapshotDisk(DEMO_DISK, disk, 'loco-published');
+    await pushSnapshot(
+      new RegistryClient(`${registry.host}/loco/snapshots`),
+      'games',
+      disk,
+      { ramSnapshot: 'loco-published', memoryMb: 128 },
+    );
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    await privateRegistry?.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('pulls a tag that is not in loco.local.images and resumes instances from its RAM state', async () => {
+    const logger = mockServices.logger.mock();
+    const runtime = new LocalRuntime(
+      parseLocalRuntimeConfig({
+        stateDir: path.join(root, 'state'),
+        snapshots: { registry: `${registry.host}/loco/snapshots` },
+      }),
+      logger,
+      { tuning: { powerdownTimeoutMs: 500 } },
+    );
+    try {
+      await runtime.start();
+      await runtime.createEnvironment({
+        name: 'from-registry',
+        instances: 1,
+        storageMode: 'ephemeral',
+        snapshotTag: 'games',
+      });
+      const env = await until(
+        async () => {
+          const { items } = await runtime.listEnvironments();
+          return items[0]?.instances[0]?.health.facts.qmpStatus === 'running'
+            ? items[0]
+            : undefined;
+        },
+        60_000,
+        'instance running',
+      );
+      expect(env.snapshotTag).toBe('games');
+      expect(env.instances[0].health.facts.bootMode).toBe('snapshot');
+
+      const cached = fs
+        .readdirSync(path.join(root, 'state', 'snapshots'))
+        .filter(f => f.endsWith('.qcow2'));
+      expect(cached).toHaveLength(1);
+      const pulled = path.join(root, 'state', 'snapshots', cached[0]);
+      expect((await diskInfo(pulled)).snapshots).toContain('loco-published');
+
+      // A second environment on the same tag reuses the pulled copy.
+      await runtime.createEnvironment({
+        name: 'from-registry-2',
+        instances: 1,
+        storageMode: 'ephemeral',
+        snapshotTag: 'games',
+      });
+      const pulls = logger.info.mock.calls.filter(([m]) =>
+        String(m).startsWith('Pulling snapshot'),
+      );
+      expect(pulls).toHaveLength(1);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
+  it("fails a create with the registry's reason when the pull is refused or the tag is unknown", async () => {
+    const runtime = new LocalRuntime(
+      parseLocalRuntimeConfig({
+        stateDir: path.join(root, 'state-private'),
+        snapshots: { registry: `${privateRegistry.host}/loco/snapshots` },
+      }),
+      mockServices.logger.mock(),
+    );
+    await expect(
+      runtime.createEnvironment({
+        name: 'refused',
+        instances: 1,
+        storageMode: 'ephemeral',
+        snapshotTag: 'games',
+      }),
+    ).rejects.toThrow(
+      `pull failed: 401 from registry ${privateRegistry.host}: it needs a username and password and none are configured`,
+    );
+
+    const withPassword = new LocalRuntime(
+      parseLocalRuntimeConfig({
+        stateDir: path.join(root, 'state-private'),
+        snapshots: {
+          registry: `${privateRegistry.host}/loco/snapshots`,
+          username: 'ci',
+          password: 'letmein',
+        },
+      }),
+      mockServices.logger.mock(),
+    );
+    await expect(
+      withPassword.createEnvironment({
+        name: 'unknown-tag',
+        instances: 1,
+        storageMode: 'ephemeral',
+        snapshotTag: 'productivity',
+      }),
+    ).rejects.toThrow(
+      `Snapshot tag "productivity" is not in ${privateRegistry.host}/loco/snapshots`,
+    );
+    expect((await withPassword.listEnvironments()).items).toEqual([]);
+  });
+});
