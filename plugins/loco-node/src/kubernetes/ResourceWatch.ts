@@ -8,6 +8,7 @@ import {
   ListWatch,
   UPDATE,
 } from '@kubernetes/client-node';
+import { STATUS_CODES } from 'node:http';
 import { Backoff, backoffDelay, ReportingWatch } from './ReportingWatch';
 
 export type { Backoff } from './ReportingWatch';
@@ -39,6 +40,8 @@ export class ResourceWatch<T extends KubernetesObject> {
   private stopped = true;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** What the informer is doing, for error messages. */
+  private operation = '';
   /** Whether the collection has been listed at least once. */
   listed = false;
   /** True while the watch is broken and we wait to retry. */
@@ -81,16 +84,13 @@ export class ResourceWatch<T extends KubernetesObject> {
   }
 
   private async timedList(): Promise<KubernetesListObject<T>> {
+    this.operation = `list ${this.options.path}`;
     const started = process.hrtime.bigint();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
-          reject(
-            new Error(
-              `list ${this.options.path} timed out after ${this.options.listTimeoutMs} ms`,
-            ),
-          ),
+          reject(new Error(`timed out after ${this.options.listTimeoutMs} ms`)),
         this.options.listTimeoutMs,
       );
     });
@@ -101,6 +101,7 @@ export class ResourceWatch<T extends KubernetesObject> {
       this.options.onListed(Number(process.hrtime.bigint() - started) / 1e9);
       this.listed = true;
       this.confirmed();
+      this.operation = `watch ${this.options.path}`;
       return result;
     } finally {
       clearTimeout(timer);
@@ -120,26 +121,76 @@ export class ResourceWatch<T extends KubernetesObject> {
     if (this.stopped) return;
     this.failures += 1;
     this.failing = true;
-    this.lastError = describeError(error);
+    this.lastError = describeError(error, this.operation);
     this.options.onError(error);
     this.options.onStatus();
     clearTimeout(this.retryTimer);
+    // Throttled (429 + Retry-After): not sooner than the API server asked.
+    const delay = Math.max(
+      backoffDelay(this.options.backoff, this.failures),
+      retryAfterMs(error),
+    );
     this.retryTimer = setTimeout(() => {
       if (!this.stopped) this.informer.start().catch(e => this.failed(e));
-    }, backoffDelay(this.options.backoff, this.failures));
+    }, delay);
     this.retryTimer.unref?.();
   }
 }
 
-function describeError(error: unknown): string {
-  const e = error as {
-    statusCode?: number;
-    code?: string | number;
-    message?: string;
-    body?: unknown;
-  };
-  const status =
-    e?.statusCode ?? (typeof e?.code === 'number' ? e.code : undefined);
-  const message = e?.message ?? String(error);
-  return status ? `HTTP ${status}: ${message}` : message;
+interface HttpFailure {
+  statusCode?: number;
+  code?: string | number;
+  message?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const httpStatus = (e: HttpFailure) =>
+  e?.statusCode ?? (typeof e?.code === 'number' ? e.code : undefined);
+
+/** The `message` of a kube-apiserver `Status` body, when the error carries one. */
+function statusMessage(body: unknown): string | undefined {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const status = parsed as { kind?: string; message?: unknown } | undefined;
+  return status?.kind === 'Status' && typeof status.message === 'string'
+    ? status.message
+    : undefined;
+}
+
+/**
+ * What went wrong, for users: the operation, the HTTP status and the API
+ * server's own message (e.g. RBAC's `pods is forbidden: User ... cannot list
+ * ...`), not client-node's dump of body and headers.
+ */
+export function describeError(error: unknown, operation: string): string {
+  const e = error as HttpFailure;
+  const status = httpStatus(e);
+  if (!status) return `${operation}: ${e?.message ?? String(error)}`;
+  // client-node's ApiException message is a dump ("HTTP-Code: ...\nBody: ...").
+  const fallback = e.message?.startsWith('HTTP-Code:')
+    ? STATUS_CODES[status]
+    : e.message;
+  const message = statusMessage(e.body) ?? fallback ?? STATUS_CODES[status];
+  return `${operation}: HTTP ${status}: ${message}`;
+}
+
+/**
+ * How long the API server asked us to wait (`Retry-After` of a 429 or 503), in
+ * ms, when the error carries it; client-go honours it the same way
+ * (k8s.io/client-go/rest/request.go `checkWait`).
+ */
+export function retryAfterMs(error: unknown): number {
+  const e = error as HttpFailure;
+  const header = e?.headers?.['retry-after'];
+  const seconds = Number(header);
+  return header !== undefined && Number.isFinite(seconds) && seconds > 0
+    ? seconds * 1000
+    : 0;
 }

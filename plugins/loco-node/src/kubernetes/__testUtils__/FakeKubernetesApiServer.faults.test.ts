@@ -5,6 +5,9 @@ import { makeTestCertificates } from './testCertificates';
 // Tests of the TEST DOUBLE itself: refusals with kube-apiserver's Status
 // bodies (sources cited in fakeApiProtocol.ts and fakeFaults.ts), and TLS.
 
+// Bounds a hung test on a busy machine (certificates are made with openssl).
+jest.setTimeout(30_000);
+
 const TOKEN = 'test-token';
 const PODS = '/api/v1/namespaces/loco/pods';
 const servers: FakeKubernetesApiServer[] = [];
@@ -121,6 +124,29 @@ describe('fake API server: refusals', () => {
       },
     );
     expect(sets.status).toBe(500);
+  });
+});
+
+describe('fake API server: broken connections', () => {
+  it('can leave a request unanswered (a half-dead server) and end a watch at once with nothing (a proxy)', async () => {
+    const api = await startApi();
+    api.faults.fail({ verb: 'list' }, { code: 'hang' });
+    api.faults.fail({ verb: 'watch' }, { code: 'close' });
+    const hung = rawRequest(api, PODS, { token: TOKEN });
+    // Positive control: a request after the hung one is answered.
+    expect((await rawRequest(api, PODS, { token: TOKEN })).status).toBe(200);
+    const closed = await rawRequest(api, `${PODS}?watch=true`, {
+      token: TOKEN,
+    });
+    expect(closed).toMatchObject({ status: 200, body: '' });
+    let settled = false;
+    hung.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    expect(settled).toBe(false);
+    await api.stop(); // the outage ends the hung request
+    await expect(hung).rejects.toThrow();
   });
 });
 

@@ -16,6 +16,9 @@ import { rawRequest, rawWatch } from './rawApiClient';
 // StatefulSet controller treat them (sources cited in fakePodLifecycle.ts),
 // and test objects that come from the chart (emulatorObjects.ts).
 
+// Bounds a hung test on a busy machine; waits are for events.
+jest.setTimeout(30_000);
+
 const POD = (name: string) => `/api/v1/namespaces/loco/pods/${name}`;
 const servers: FakeKubernetesApiServer[] = [];
 

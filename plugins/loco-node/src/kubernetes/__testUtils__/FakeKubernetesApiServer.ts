@@ -40,6 +40,8 @@ export interface RequestLog {
   method: string;
   path: string;
   watch: boolean;
+  /** When it arrived (Date.now()), for lower bounds on retry spacing. */
+  at: number;
 }
 
 export interface FakeKubernetesApiServerOptions extends PodLifecycleOptions {
@@ -219,6 +221,7 @@ export class FakeKubernetesApiServer {
       method: req.method ?? 'GET',
       path: url.pathname,
       watch,
+      at: Date.now(),
     });
     if (!this.authorized(req)) {
       this.status(res, failureStatus(401, 'Unauthorized', 'Unauthorized'));
@@ -248,8 +251,13 @@ export class FakeKubernetesApiServer {
       { verb, ...route },
       this.options.user ?? 'system:serviceaccount:loco:loco-portal',
     );
-    if (refusal) {
+    if (refusal && 'status' in refusal) {
       this.status(res, refusal.status, refusal.headers);
+      return;
+    }
+    if (refusal?.behaviour === 'hang') return; // the socket goes with stop()
+    if (refusal?.behaviour === 'close') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end();
       return;
     }
     if (verb === 'delete') {
@@ -369,7 +377,12 @@ export class FakeKubernetesApiServer {
     head: Buffer,
   ): void {
     const url = new URL(req.url ?? '/', 'http://fake');
-    this.requests.push({ method: 'GET', path: url.pathname, watch: false });
+    this.requests.push({
+      method: 'GET',
+      path: url.pathname,
+      watch: false,
+      at: Date.now(),
+    });
     const m =
       /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(
         url.pathname,

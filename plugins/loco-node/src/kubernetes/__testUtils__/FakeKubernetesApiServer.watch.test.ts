@@ -7,6 +7,9 @@ import { rawRequest, rawWatch, type RawWatch } from './rawApiClient';
 // Tests of the TEST DOUBLE itself: it must behave as kube-apiserver where our
 // code depends on it (sources cited in fakeWatch.ts and labelSelector.ts).
 
+// Bounds a hung test on a busy machine; waits are for events.
+jest.setTimeout(30_000);
+
 const PODS = '/api/v1/namespaces/loco/pods';
 const selector = (s: string) => `labelSelector=${encodeURIComponent(s)}`;
 let api: FakeKubernetesApiServer;

@@ -30,19 +30,22 @@ export type Fault =
   | { code: 429; message?: string; retryAfterSeconds?: number }
   | { code: 500; cause?: string }
   | { code: 503; message?: string }
-  | { code: 504; message?: string };
+  | { code: 504; message?: string }
+  /** Accepted and never answered: a half-dead API server or a stuck proxy. */
+  | { code: 'hang' }
+  /** A watch answered 200 and ended at once with no event: a proxy's short idle timeout. */
+  | { code: 'close' };
 
-export interface Answer {
-  status: FailureStatus;
-  headers: Record<string, string>;
-}
+export type Answer =
+  | { status: FailureStatus; headers: Record<string, string> }
+  | { behaviour: 'hang' | 'close' };
 
 const matches = (m: Match, r: RequestFacts) =>
   (!m.verb || m.verb === r.verb) &&
   (!m.resource || m.resource === r.resource) &&
   (!m.namespace || m.namespace === r.namespace);
 
-function statusOf(fault: Fault): FailureStatus {
+function statusOf(fault: Fault & { code: number }): FailureStatus {
   switch (fault.code) {
     case 429:
       return tooManyRequestsStatus(fault.message, fault.retryAfterSeconds);
@@ -108,6 +111,8 @@ export class FakeFaults {
     );
     if (!rule) return null;
     rule.left -= 1;
+    if (rule.fault.code === 'hang' || rule.fault.code === 'close')
+      return { behaviour: rule.fault.code };
     const status = statusOf(rule.fault);
     const retry = (status.details as { retryAfterSeconds?: number } | undefined)
       ?.retryAfterSeconds;
