@@ -235,6 +235,18 @@ Name of the ReadWriteMany claim shared by all instances (hybrid mode).
 {{- end }}
 
 {{/*
+The size of every environment's LAN: the most instances an environment may
+have (values.schema.json's instances maximum, loco-common's MAX_INSTANCES;
+tests/chart/scaling.test.ts holds them equal). What depends on it instead of
+on .Values.instances - the hub's listeners, the instances' LOCO_INSTANCE_COUNT
+- stays the same when the environment scales, so a scale never changes a pod
+template: running instances keep running and the hub is not recreated.
+*/}}
+{{- define "lego-loco-cluster.lanSize" -}}
+32
+{{- end }}
+
+{{/*
 Per-instance hub Service name; instance i connects to "<fullname>-lan-i".
 */}}
 {{- define "lego-loco-cluster.hubServicePrefix" -}}

@@ -246,7 +246,8 @@ test('emulator environment carries the configuration', () => {
   assert.deepEqual(env.LOCO_INSTANCE_INDEX, {
     fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" },
   });
-  assert.equal(env.LOCO_INSTANCE_COUNT, '5');
+  // The LAN's size, not the instance count (a scale must not change the pod template).
+  assert.equal(env.LOCO_INSTANCE_COUNT, '32');
   assert.equal(env.LOCO_DISK, '/var/lib/loco/disk.qcow2');
   assert.equal(env.LOCO_RUN_DIR, '/run/loco');
   assert.equal(env.LOCO_MEMORY_MB, '256');
@@ -475,22 +476,28 @@ test('no container is privileged and all run as non-root', () => {
   );
 });
 
-test('LAN hub: one listener and one Service per instance', () => {
+test('LAN hub: one listener per possible instance, one Service per instance', () => {
   const objects = render({ instances: 3 });
   const hub = one(objects, 'Deployment');
   assert.equal(hub.spec.replicas, 1);
   assert.equal(hub.spec.strategy.type, 'Recreate');
   const c = hub.spec.template.spec.containers[0];
-  assert.deepEqual(
-    c.args.filter((a: string) => a.startsWith('socket,')),
-    [
-      'socket,id=port0,listen=:10000',
-      'socket,id=port1,listen=:10001',
-      'socket,id=port2,listen=:10002',
-    ],
-  );
+  // Listeners for the LAN's full size (scaling.test.ts: a scale leaves the hub alone).
+  const listeners = c.args.filter((a: string) => a.startsWith('socket,'));
+  assert.equal(listeners.length, 32);
+  assert.deepEqual(listeners.slice(0, 3), [
+    'socket,id=port0,listen=:10000',
+    'socket,id=port1,listen=:10001',
+    'socket,id=port2,listen=:10002',
+  ]);
   assert.equal(
     c.args.filter((a: string) => a.startsWith('hubport,')).length,
+    32,
+  );
+  assert.equal(
+    objects.filter(
+      o => o.kind === 'Service' && /-lan-\d+$/.test(o.metadata.name),
+    ).length,
     3,
   );
   for (let i = 0; i < 3; i++) {
@@ -555,7 +562,7 @@ test('NetworkPolicy: portal reaches VNC/health, emulators reach the hub', () => 
       'lan-hub',
   );
   assert.deepEqual(toHub.ports, [
-    { port: 10000, endPort: 10008, protocol: 'TCP' },
+    { port: 10000, endPort: 10031, protocol: 'TCP' },
   ]);
   const hub = one(
     objects,
