@@ -91,14 +91,24 @@ async function portForward(
       callback();
     },
   });
-  const socket = (await new PortForward(kubeConfig, true).portForward(
-    namespace,
-    name,
-    [port],
-    output,
-    errors,
-    input,
-  )) as any;
+  let socket: any;
+  try {
+    socket = await new PortForward(kubeConfig, true).portForward(
+      namespace,
+      name,
+      [port],
+      output,
+      errors,
+      input,
+    );
+  } catch (error) {
+    // client-node rejects with the WebSocket's ErrorEvent (not an Error), e.g.
+    // "Unexpected server response: 400" for a pod without a node.
+    const message = (error as { message?: string })?.message ?? String(error);
+    throw new Error(
+      `port-forward to ${namespace}/${name}:${port} refused: ${message}`,
+    );
+  }
   link.ws = socket;
   // An error before the caller listens must not crash the backend; callers
   // that listen still get it.
