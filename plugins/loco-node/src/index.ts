@@ -6,6 +6,7 @@
  */
 export * from './runtime/EmulatorRuntime';
 export { LocoRuntimes } from './runtime/LocoRuntimes';
+export { nameTakenError } from './runtime/environmentNames';
 export { locoRuntimeServiceRef } from './service';
 export {
   deriveInstanceHealth,

@@ -9,6 +9,7 @@ import { LocoRuntimes } from './runtime/LocoRuntimes';
 import type { EmulatorRuntime } from './runtime/EmulatorRuntime';
 import { KubernetesRuntime } from './kubernetes/KubernetesRuntime';
 import { readKubernetesConfig } from './kubernetes/kubernetesConfig';
+import { readProvisioningSettings } from './provisioning/provisioningConfig';
 import { LocoMetrics } from './metrics/LocoMetrics';
 
 /**
@@ -35,6 +36,7 @@ export const locoRuntimeServiceRef = createServiceRef<LocoRuntimes>({
         const metrics = new LocoMetrics();
         // Read before anything starts, so a config error stops startup cleanly.
         const { clusters } = readKubernetesConfig(config);
+        const provisioning = readProvisioningSettings(config);
         const localConfig = readLocalRuntimeConfig(config);
         if (localConfig.enabled) {
           const local = new LocalRuntime(localConfig, log);
@@ -52,6 +54,8 @@ export const locoRuntimeServiceRef = createServiceRef<LocoRuntimes>({
             clusters,
             logger: log,
             metrics,
+            // Create, update and destroy: Helm releases of the chart.
+            provisioning,
           });
           lifecycle.addShutdownHook(() => kubernetes.stop());
           kubernetes.start(); // watches connect in the background; failures show per cluster

@@ -13,4 +13,3 @@ export {
   type LocoActionSettings,
 } from './actions/settings';
 export { AUDIT_EVENTS } from './actions/audit';
-export { HelmProvisioner } from './helm/HelmProvisioner';

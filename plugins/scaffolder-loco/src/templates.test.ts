@@ -13,15 +13,16 @@ import {
   ENVIRONMENT_NAME_PATTERN,
   SNAPSHOT_TAG_PATTERN,
 } from '@loco-portal/plugin-loco-common';
-import {
-  EmulatorRuntime,
-  locoRuntimeServiceRef,
-  LocoRuntimes,
-} from '@loco-portal/plugin-loco-node';
+import { locoRuntimeServiceRef } from '@loco-portal/plugin-loco-node';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import yaml from 'yaml';
 import { createFakeHelm, FakeHelm } from './__testUtils__/fakeHelm';
-import { FakeLocalRuntime, testConfig } from './__testUtils__/setup';
+import {
+  FakeLocalRuntime,
+  runtimesWith,
+  testConfig,
+} from './__testUtils__/setup';
+import { readActionSettings } from './actions/settings';
 import { scaffolderModuleLoco } from './module';
 
 // Each test starts a whole scaffolder backend; on two shared cores that takes seconds.
@@ -47,6 +48,10 @@ afterEach(async () => {
 async function startScaffolder() {
   const local = new FakeLocalRuntime();
   const auditor = mockServices.auditor.mock();
+  const config = testConfig(helm.binary);
+  const settings = readActionSettings(
+    mockServices.rootConfig({ data: config }),
+  );
   const backend = await startTestBackend({
     features: [
       auditor.factory,
@@ -55,11 +60,11 @@ async function startScaffolder() {
       catalogServiceMock.factory({
         entities: TEMPLATE_NAMES.map(template),
       }),
-      mockServices.rootConfig.factory({ data: testConfig(helm.binary) }),
+      mockServices.rootConfig.factory({ data: config }),
       createServiceFactory({
         service: locoRuntimeServiceRef,
         deps: {},
-        factory: () => new LocoRuntimes([local as unknown as EmulatorRuntime]),
+        factory: () => runtimesWith(local, settings),
       }),
     ],
   });

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
 import { LocoMetrics } from '../metrics/LocoMetrics';
 import type { RuntimeListing } from '../runtime/EmulatorRuntime';
@@ -394,7 +397,63 @@ describe('KubernetesRuntime health and VNC', () => {
     expect(forwards.length).toBeGreaterThanOrEqual(2); // health probes and the VNC stream
   });
 
-  it('refuses to provision and points at the Helm path', async () => {
+  it('changes an environment where discovery sees its release, through Helm', async () => {
+    const api = await startApi();
+    api.apply(
+      'statefulsets',
+      emulatorStatefulSet('lab', { replicas: 1, release: true }),
+    );
+    // A helm that cannot reach the cluster (helm's exit 1 and "Error:"
+    // line), recording how it was called: nothing may change on a guess.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-helm-argv-'));
+    const helm = path.join(dir, 'helm');
+    fs.writeFileSync(
+      helm,
+      `#!/bin/sh\nprintf '%s\\n' "$@" >"${dir}/argv"\necho "Error: Kubernetes cluster unreachable" >&2\nexit 1\n`,
+      { mode: 0o755 },
+    );
+    const clusters = [cluster('alpha', api)];
+    const runtime = new KubernetesRuntime({
+      clusters,
+      logger: mockServices.logger.mock(),
+      provisioning: {
+        helm: {
+          binary: helm,
+          chart: '/charts/lego-loco-cluster',
+          timeout: '5m',
+          defaultNamespace: 'elsewhere',
+          snapshotTags: [],
+          snapshotRegistry: '',
+        },
+        clusters: [{ ...clusters[0], namespaces: [] }],
+        localSnapshotTags: [],
+        localEnabled: false,
+      },
+    });
+    runtime.start();
+    running.push(runtime);
+    await waitForListing(runtime, l => l.items.length === 1);
+    try {
+      await expect(runtime.destroyEnvironment('lab')).rejects.toThrow(
+        'Kubernetes cluster unreachable',
+      );
+      // The release's namespace from discovery, not the default one.
+      const argv = fs.readFileSync(path.join(dir, 'argv'), 'utf8').split('\n');
+      expect(argv.slice(0, 6)).toEqual([
+        'history',
+        'lab',
+        '--namespace',
+        'loco',
+        '--output',
+        'json',
+      ]);
+      expect(argv).toContain(api.url);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to provision without provisioning settings', async () => {
     const api = await startApi();
     const runtime = startRuntime([cluster('alpha', api)]);
     await expect(
@@ -403,9 +462,6 @@ describe('KubernetesRuntime health and VNC', () => {
         instances: 1,
         storageMode: 'ephemeral',
       }),
-    ).rejects.toThrow(/Helm chart/);
-    await expect(runtime.destroyEnvironment('x')).rejects.toThrow(
-      /helm uninstall/,
-    );
+    ).rejects.toThrow(/without provisioning settings/);
   });
 });

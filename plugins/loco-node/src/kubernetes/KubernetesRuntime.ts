@@ -3,7 +3,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
   InputError,
   NotFoundError,
-  NotImplementedError,
+  ServiceUnavailableError,
 } from '@backstage/errors';
 import { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type {
@@ -15,9 +15,14 @@ import type {
   EnvironmentChange,
   EnvironmentSpec,
   InstanceAction,
+  ProvisionOptions,
+  ProvisionPlan,
+  ProvisionPlanner,
   RuntimeListing,
   VncOpenOptions,
 } from '../runtime/EmulatorRuntime';
+import type { ProvisioningSettings } from '../provisioning/provisioningConfig';
+import { HelmEnvironments, ReleaseLocation } from './helm/HelmEnvironments';
 import { LocoMetrics } from '../metrics/LocoMetrics';
 import { ClusterWatcher } from './ClusterWatcher';
 import { describeEnvironments, podIndex, podKey } from './describeEnvironments';
@@ -62,6 +67,12 @@ export interface KubernetesRuntimeOptions {
   };
   /** Builds the client config; tests may swap it, production uses config. */
   kubeConfigFor?: (cluster: ClusterConfig) => KubeConfig;
+  /**
+   * How environments are created, changed and destroyed (`loco.helm` and the
+   * clusters' credentials, from readProvisioningSettings). Without it those
+   * calls are refused.
+   */
+  provisioning?: ProvisioningSettings;
 }
 
 interface Cluster {
@@ -71,9 +82,6 @@ interface Cluster {
   poller: HealthPoller<V1Pod>;
 }
 
-const HELM_HINT =
-  'Kubernetes environments are installed with the Helm chart: use the "Create Loco environment" template (loco:environment:create with a cluster) or `helm upgrade`/`helm uninstall` of the release';
-
 /**
  * Environments running on Kubernetes clusters, found by watching (never
  * polling) emulator pods and StatefulSets. Listings are computed from the
@@ -82,7 +90,7 @@ const HELM_HINT =
  *
  * @public
  */
-export class KubernetesRuntime implements EmulatorRuntime {
+export class KubernetesRuntime implements EmulatorRuntime, ProvisionPlanner {
   readonly kind = 'kubernetes' as const;
   private readonly clusters: Cluster[];
   private readonly listeners = new Set<() => void>();
@@ -91,11 +99,17 @@ export class KubernetesRuntime implements EmulatorRuntime {
   /** The listing as of the last change or clock tick; requests only read it. */
   private cache: RuntimeListing | undefined;
   private clockTimer: NodeJS.Timeout | undefined;
+  private readonly helm: HelmEnvironments | undefined;
 
   constructor(private readonly options: KubernetesRuntimeOptions) {
     const metrics = options.metrics ?? new LocoMetrics();
     this.ports = options.ports ?? DEFAULT_EMULATOR_PORTS;
     const makeKubeConfig = options.kubeConfigFor ?? kubeConfigFor;
+    this.helm =
+      options.provisioning &&
+      new HelmEnvironments(options.provisioning, options.logger, name =>
+        this.releaseOf(name),
+      );
     this.clusters = options.clusters.map(config => {
       const kubeConfig = makeKubeConfig(config);
       const watcher = new ClusterWatcher({
@@ -307,21 +321,83 @@ export class KubernetesRuntime implements EmulatorRuntime {
     }
   }
 
-  async createEnvironment(spec: EnvironmentSpec): Promise<void> {
-    throw new NotImplementedError(
-      `Cannot create ${spec.name} here. ${HELM_HINT}`,
-    );
+  resolveTarget(options?: ProvisionOptions) {
+    return this.provisioner().resolveTarget(options);
+  }
+
+  planCreate(
+    spec: EnvironmentSpec,
+    options?: ProvisionOptions,
+  ): Promise<ProvisionPlan> {
+    return this.provisioner().planCreate(spec, options);
+  }
+
+  planUpdate(
+    name: string,
+    change: EnvironmentChange,
+    options?: ProvisionOptions,
+  ): Promise<ProvisionPlan> {
+    return this.provisioner().planUpdate(name, change, options);
+  }
+
+  planDestroy(
+    name: string,
+    options?: ProvisionOptions,
+  ): Promise<ProvisionPlan> {
+    return this.provisioner().planDestroy(name, options);
+  }
+
+  /** Installs the environment as a Helm release of the chart (see HelmEnvironments). */
+  async createEnvironment(
+    spec: EnvironmentSpec,
+    options?: ProvisionOptions,
+  ): Promise<void> {
+    await (await this.planCreate(spec, options)).apply();
   }
 
   async updateEnvironment(
     name: string,
-    _change: EnvironmentChange,
+    change: EnvironmentChange,
+    options?: ProvisionOptions,
   ): Promise<void> {
-    throw new NotImplementedError(`Cannot change ${name} here. ${HELM_HINT}`);
+    await (await this.planUpdate(name, change, options)).apply();
   }
 
-  async destroyEnvironment(name: string): Promise<void> {
-    throw new NotImplementedError(`Cannot destroy ${name} here. ${HELM_HINT}`);
+  async destroyEnvironment(
+    name: string,
+    options?: ProvisionOptions,
+  ): Promise<void> {
+    await (await this.planDestroy(name, options)).apply();
+  }
+
+  private provisioner(): HelmEnvironments {
+    if (!this.helm) {
+      throw new ServiceUnavailableError(
+        'This Kubernetes runtime was built without provisioning settings (loco.helm)',
+      );
+    }
+    return this.helm;
+  }
+
+  /** Where discovery sees an environment's release (its StatefulSet, else a pod). */
+  private releaseOf(name: string): ReleaseLocation | undefined {
+    for (const cluster of this.clusters ?? []) {
+      const objects = [
+        ...cluster.watcher.statefulSets(),
+        ...cluster.watcher.pods(),
+      ];
+      const found = objects.find(
+        o => o.metadata?.labels?.[LOCO_LABELS.environment] === name,
+      );
+      if (found) {
+        return {
+          cluster: cluster.config.name,
+          namespace: found.metadata?.namespace ?? 'default',
+          release: found.metadata?.labels?.[LOCO_LABELS.instance] ?? name,
+        };
+      }
+    }
+    return undefined;
   }
 
   private locate(

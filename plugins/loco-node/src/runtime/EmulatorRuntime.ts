@@ -1,5 +1,6 @@
 import type { OnReadOpts } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { LoggerService } from '@backstage/backend-plugin-api';
 import type {
   LocoEnvironment,
   LocoRuntimeKind,
@@ -25,6 +26,8 @@ export interface EnvironmentSpec {
   storageMode: StorageMode;
   snapshotTag?: string;
   owner?: string;
+  /** Kubernetes: the OCI repository of the snapshot (default: loco.helm.snapshotRegistry). */
+  snapshotRegistry?: string;
 }
 
 /**
@@ -35,6 +38,67 @@ export interface EnvironmentSpec {
 export interface EnvironmentChange {
   instances?: number;
   snapshotTag?: string;
+}
+
+/**
+ * How a create, update or destroy runs. Every field is optional; what a
+ * runtime does not need it ignores (the local runtime needs none of them).
+ *
+ * @public
+ */
+export interface ProvisionOptions {
+  /** Kubernetes: the cluster (default: the only one configured, or where the environment is). */
+  cluster?: string;
+  /** Kubernetes: the namespace (default: the cluster's first watched one, or where the environment is). */
+  namespace?: string;
+  /** Return only once the change is rolled out (default true). */
+  wait?: boolean;
+  /** How long the change may take, as a Go duration (default loco.helm.timeout). */
+  timeout?: string;
+  /** Scratch directory for the files a change needs (default: a temporary one, removed after). */
+  workDir?: string;
+  /** Where the tools' output goes (e.g. a scaffolder task's log). */
+  logger?: LoggerService;
+}
+
+/**
+ * A change that passed every check the real run makes; nothing has run yet.
+ *
+ * @public
+ */
+export interface ProvisionPlan {
+  /** What `apply` does, in words (task logs and dry runs). */
+  description: string;
+  /** The environment exists already with this very spec (a re-run converges). */
+  existing: boolean;
+  /** Where the change goes. */
+  target: { cluster: string; namespace: string };
+  apply(): Promise<void>;
+}
+
+/**
+ * A runtime whose changes can be checked before they are made: a dry run
+ * makes every check the real run makes and stops before `apply`. The
+ * Kubernetes runtime is one (Helm).
+ *
+ * @public
+ */
+export interface ProvisionPlanner {
+  /** Where a change with these options would go; unknown or unwatched places are input errors. */
+  resolveTarget(options?: ProvisionOptions): {
+    cluster: string;
+    namespace: string;
+  };
+  planCreate(
+    spec: EnvironmentSpec,
+    options?: ProvisionOptions,
+  ): Promise<ProvisionPlan>;
+  planUpdate(
+    name: string,
+    change: EnvironmentChange,
+    options?: ProvisionOptions,
+  ): Promise<ProvisionPlan>;
+  planDestroy(name: string, options?: ProvisionOptions): Promise<ProvisionPlan>;
 }
 
 /**
@@ -87,8 +151,15 @@ export interface EmulatorRuntime {
     index: number,
     action: InstanceAction,
   ): Promise<void>;
-  createEnvironment(spec: EnvironmentSpec): Promise<void>;
+  createEnvironment(
+    spec: EnvironmentSpec,
+    options?: ProvisionOptions,
+  ): Promise<void>;
   /** Scales an environment or moves it to another snapshot tag. */
-  updateEnvironment(name: string, change: EnvironmentChange): Promise<void>;
-  destroyEnvironment(name: string): Promise<void>;
+  updateEnvironment(
+    name: string,
+    change: EnvironmentChange,
+    options?: ProvisionOptions,
+  ): Promise<void>;
+  destroyEnvironment(name: string, options?: ProvisionOptions): Promise<void>;
 }

@@ -9,6 +9,8 @@ import type {
   EmulatorRuntime,
   EnvironmentChange,
   EnvironmentSpec,
+  ProvisionOptions,
+  ProvisionPlanner,
   InstanceAction,
   VncOpenOptions,
 } from './EmulatorRuntime';
@@ -82,7 +84,44 @@ export class LocoRuntimes {
     );
   }
 
-  async createEnvironment(kind: LocoRuntimeKind, spec: EnvironmentSpec) {
+  async createEnvironment(
+    kind: LocoRuntimeKind,
+    spec: EnvironmentSpec,
+    options?: ProvisionOptions,
+  ) {
+    await this.runtimeOfKind(kind).createEnvironment(spec, options);
+  }
+
+  async updateEnvironment(
+    name: string,
+    change: EnvironmentChange,
+    options?: ProvisionOptions,
+  ) {
+    return (await this.runtimeOf(name)).updateEnvironment(
+      name,
+      change,
+      options,
+    );
+  }
+
+  async destroyEnvironment(name: string, options?: ProvisionOptions) {
+    return (await this.runtimeOf(name)).destroyEnvironment(name, options);
+  }
+
+  /**
+   * The runtime of this kind as a planner, whose changes can be checked
+   * before they are made (dry runs); the same code path as createEnvironment
+   * and friends.
+   */
+  planner(kind: LocoRuntimeKind): ProvisionPlanner {
+    const runtime = this.runtimeOfKind(kind);
+    if (!isPlanner(runtime)) {
+      throw new InputError(`The ${kind} runtime cannot plan changes`);
+    }
+    return runtime;
+  }
+
+  private runtimeOfKind(kind: LocoRuntimeKind): EmulatorRuntime {
     const runtime = this.runtimes.find(r => r.kind === kind);
     if (!runtime) {
       throw new InputError(
@@ -91,15 +130,7 @@ export class LocoRuntimes {
         })`,
       );
     }
-    await runtime.createEnvironment(spec);
-  }
-
-  async updateEnvironment(name: string, change: EnvironmentChange) {
-    return (await this.runtimeOf(name)).updateEnvironment(name, change);
-  }
-
-  async destroyEnvironment(name: string) {
-    return (await this.runtimeOf(name)).destroyEnvironment(name);
+    return runtime;
   }
 
   private async runtimeOf(environment: string): Promise<EmulatorRuntime> {
@@ -109,4 +140,12 @@ export class LocoRuntimes {
     }
     throw new NotFoundError(`No Loco environment named ${environment}`);
   }
+}
+
+function isPlanner(
+  runtime: EmulatorRuntime,
+): runtime is EmulatorRuntime & ProvisionPlanner {
+  return (
+    typeof (runtime as Partial<ProvisionPlanner>).planCreate === 'function'
+  );
 }

@@ -10,7 +10,9 @@ import {
   EmulatorRuntime,
   EnvironmentChange,
   EnvironmentSpec,
+  KubernetesRuntime,
   LocoRuntimes,
+  ProvisioningSettings,
 } from '@loco-portal/plugin-loco-node';
 import type { LocoActionDeps } from '../actions/context';
 import { readActionSettings } from '../actions/settings';
@@ -107,6 +109,23 @@ export function testConfig(helmBinary: string) {
   };
 }
 
+/**
+ * The runtimes the actions see: the local test double, and the real
+ * Kubernetes runtime, which provisions through Helm (in the tests the fake
+ * helm binary of `settings`) and watches no cluster, so it lists nothing.
+ */
+export function runtimesWith(
+  local: FakeLocalRuntime,
+  settings: ProvisioningSettings,
+): LocoRuntimes {
+  const kubernetes = new KubernetesRuntime({
+    clusters: [],
+    logger: mockServices.logger.mock(),
+    provisioning: settings,
+  });
+  return new LocoRuntimes([local as unknown as EmulatorRuntime, kubernetes]);
+}
+
 /** Permissions double: allows or denies everything. */
 export function fakePermissions(
   result: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
@@ -126,9 +145,12 @@ export function makeDeps(
   const auditor = mockServices.auditor.mock();
   const config = testConfig(helm.binary);
   options.config?.(config);
+  const settings = readActionSettings(
+    mockServices.rootConfig({ data: config }),
+  );
   const deps: LocoActionDeps = {
-    runtimes: new LocoRuntimes([local as unknown as EmulatorRuntime]),
-    settings: readActionSettings(mockServices.rootConfig({ data: config })),
+    runtimes: runtimesWith(local, settings),
+    settings,
     permissions: fakePermissions(
       options.deny ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
     ),

@@ -7,8 +7,10 @@ import { NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { ActionContext } from '@backstage/plugin-scaffolder-node';
 import { locoEnvironmentManagePermission } from '@loco-portal/plugin-loco-common';
-import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
-import { HelmProvisioner, type RunOptions } from '../helm/HelmProvisioner';
+import type {
+  LocoRuntimes,
+  ProvisionOptions,
+} from '@loco-portal/plugin-loco-node';
 import type { LocoActionSettings } from './settings';
 
 /**
@@ -24,8 +26,6 @@ export interface LocoActionDeps {
   permissions: PermissionsService;
   /** Records every run (dry runs included) as one audit event. */
   auditor: AuditorService;
-  /** Defaults to one built from `settings`. */
-  helm?: HelmProvisioner;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -54,12 +54,22 @@ export function helmWorkDir(ctx: AnyContext) {
   return path.join(ctx.workspacePath, '.loco-helm');
 }
 
-/** How every helm command of an action runs: its wait, its work dir, its log. */
+/**
+ * How a Kubernetes change of an action runs: where, its wait, its work dir
+ * (the task workspace), its log (the task log).
+ */
 export function helmRunOptions(
   ctx: AnyContext,
-  { wait, timeout }: Pick<RunOptions, 'wait' | 'timeout'>,
-): RunOptions {
-  return { wait, timeout, workDir: helmWorkDir(ctx), logger: ctx.logger };
+  target: { cluster: string; namespace: string },
+  { wait, timeout }: { wait: boolean; timeout: string },
+): ProvisionOptions {
+  return {
+    ...target,
+    wait,
+    timeout,
+    workDir: helmWorkDir(ctx),
+    logger: ctx.logger,
+  };
 }
 
 /** Catalog entity ref and Loco tab path of an environment. */

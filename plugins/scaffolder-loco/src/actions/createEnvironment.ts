@@ -1,6 +1,5 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { nameTakenError } from '../environmentNames';
-import { HelmProvisioner } from '../helm/HelmProvisioner';
+import { nameTakenError } from '@loco-portal/plugin-loco-node';
 import { AUDIT_EVENTS, audited, AuditRecord } from './audit';
 import { carryOut } from './carryOut';
 import {
@@ -62,7 +61,6 @@ type CreateArgs = ParsedInput<(typeof KEYS)[number]> & {
  * @public
  */
 export function createLocoEnvironmentAction(deps: LocoActionDeps) {
-  const helm = deps.helm ?? new HelmProvisioner(deps.settings);
   const local = new LocalEnvironments(deps.runtimes, deps.settings);
 
   /** Returns the cluster name the release went to. */
@@ -72,18 +70,23 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
     audit: AuditRecord,
   ): Promise<string> {
     const { name, wait, timeout } = args;
-    const target = helm.resolveTarget(args.cluster, args.namespace);
+    // The Kubernetes runtime plans and applies the change (Helm): the same
+    // code path as its createEnvironment.
+    const kubernetes = deps.runtimes.planner('kubernetes');
+    const target = kubernetes.resolveTarget({
+      cluster: args.cluster,
+      namespace: args.namespace,
+    });
     checkHelmSnapshotTag(args.snapshotTag, deps.settings.helm.snapshotTags);
-    const cluster = target.cluster.name;
-    audit.record({ cluster, namespace: target.namespace });
+    const { cluster } = target;
+    audit.record(target);
     const spec = {
       name,
       owner: args.owner,
       instances: args.instances,
       storageMode: args.storageMode,
-      snapshotTag: args.snapshotTag ?? '',
-      snapshotRegistry:
-        args.snapshotRegistry ?? deps.settings.helm.snapshotRegistry,
+      snapshotTag: args.snapshotTag,
+      snapshotRegistry: args.snapshotRegistry,
     };
     await authorizeManage(deps, ctx);
     await carryOut(
@@ -93,21 +96,15 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
         checkpoint: `loco.helm.install.${cluster}.${target.namespace}.${name}`,
       },
       async () => {
-        const plan = await helm.prepareInstall(
+        const plan = await kubernetes.planCreate(
           spec,
-          target,
-          helmRunOptions(ctx, { wait, timeout }),
+          helmRunOptions(ctx, target, { wait, timeout }),
         );
         // Unless this is our own release, the name must be free everywhere.
         if (!plan.existing && (await local.find(name))) {
           throw nameTakenError(name);
         }
-        return {
-          description: `run helm ${plan.command.join(
-            ' ',
-          )} on cluster ${cluster}`,
-          apply: plan.apply,
-        };
+        return plan;
       },
     );
     return cluster;

@@ -1,5 +1,4 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { HelmProvisioner } from '../helm/HelmProvisioner';
 import { AUDIT_EVENTS, audited } from './audit';
 import { carryOut } from './carryOut';
 import { authorizeManage, helmRunOptions, LocoActionDeps } from './context';
@@ -28,7 +27,6 @@ const input = inputSchema([
  * @public
  */
 export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
-  const helm = deps.helm ?? new HelmProvisioner(deps.settings);
   const local = new LocalEnvironments(deps.runtimes, deps.settings);
   return createTemplateAction({
     id: 'loco:environment:destroy',
@@ -48,30 +46,25 @@ export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
         const timeout = args.timeout ?? deps.settings.helm.timeout;
         audit.record({ environment: name, runtime });
         if (runtime === 'kubernetes') {
-          const target = helm.resolveTarget(args.cluster, args.namespace);
-          const where = `${target.cluster.name}/${target.namespace}`;
-          audit.record({
-            cluster: target.cluster.name,
-            namespace: target.namespace,
+          // The Kubernetes runtime plans and applies the change (Helm).
+          const kubernetes = deps.runtimes.planner('kubernetes');
+          const target = kubernetes.resolveTarget({
+            cluster: args.cluster,
+            namespace: args.namespace,
           });
+          audit.record(target);
           await authorizeManage(deps, ctx);
           await carryOut(
             ctx,
             {
               environment: name,
-              checkpoint: `loco.helm.uninstall.${target.cluster.name}.${target.namespace}.${name}`,
+              checkpoint: `loco.helm.uninstall.${target.cluster}.${target.namespace}.${name}`,
             },
-            async () => {
-              const plan = await helm.prepareUninstall(
+            () =>
+              kubernetes.planDestroy(
                 name,
-                target,
-                helmRunOptions(ctx, { wait, timeout }),
-              );
-              return {
-                description: `helm uninstall ${name} on ${where}`,
-                apply: plan.apply,
-              };
-            },
+                helmRunOptions(ctx, target, { wait, timeout }),
+              ),
           );
         } else {
           rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);

@@ -4,11 +4,11 @@ import type {
   LocoEnvironment,
   StorageMode,
 } from '@loco-portal/plugin-loco-common';
-import type {
-  EnvironmentSpec,
-  LocoRuntimes,
+import {
+  nameTakenError,
+  type EnvironmentSpec,
+  type LocoRuntimes,
 } from '@loco-portal/plugin-loco-node';
-import { nameTakenError } from '../environmentNames';
 import type { LocoActionSettings } from './settings';
 
 /**

@@ -1,6 +1,5 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { HelmProvisioner } from '../helm/HelmProvisioner';
 import { AUDIT_EVENTS, audited } from './audit';
 import { carryOut } from './carryOut';
 import {
@@ -52,7 +51,6 @@ const input = inputSchema(
  * @public
  */
 export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
-  const helm = deps.helm ?? new HelmProvisioner(deps.settings);
   const local = new LocalEnvironments(deps.runtimes, deps.settings);
   return createTemplateAction({
     id: 'loco:environment:update',
@@ -86,32 +84,27 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
         const changeKey = `${instances ?? ''}.${snapshotTag ?? ''}`;
 
         if (runtime === 'kubernetes') {
-          const target = helm.resolveTarget(args.cluster, args.namespace);
-          checkHelmSnapshotTag(snapshotTag, deps.settings.helm.snapshotTags);
-          const where = `${target.cluster.name}/${target.namespace}`;
-          audit.record({
-            cluster: target.cluster.name,
-            namespace: target.namespace,
+          // The Kubernetes runtime plans and applies the change (Helm).
+          const kubernetes = deps.runtimes.planner('kubernetes');
+          const target = kubernetes.resolveTarget({
+            cluster: args.cluster,
+            namespace: args.namespace,
           });
+          checkHelmSnapshotTag(snapshotTag, deps.settings.helm.snapshotTags);
+          audit.record(target);
           await authorizeManage(deps, ctx);
           await carryOut(
             ctx,
             {
               environment: name,
-              checkpoint: `loco.helm.update.${target.cluster.name}.${target.namespace}.${name}.${changeKey}`,
+              checkpoint: `loco.helm.update.${target.cluster}.${target.namespace}.${name}.${changeKey}`,
             },
-            async () => {
-              const plan = await helm.prepareUpdate(
+            () =>
+              kubernetes.planUpdate(
                 name,
                 change,
-                target,
-                helmRunOptions(ctx, { wait, timeout }),
-              );
-              return {
-                description: `helm upgrade ${name} on ${where} to ${what}`,
-                apply: plan.apply,
-              };
-            },
+                helmRunOptions(ctx, target, { wait, timeout }),
+              ),
           );
         } else {
           rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);

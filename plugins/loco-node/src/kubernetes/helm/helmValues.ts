@@ -25,7 +25,18 @@ export function releaseValues(spec: ReleaseSpec) {
     instances: spec.instances,
     storage: { mode: spec.storageMode },
     snapshot: { tag: spec.snapshotTag, registry: spec.snapshotRegistry },
+    ...modeValues(spec.storageMode),
   };
+}
+
+/**
+ * What chart/presets/<mode>.yaml sets beyond the mode and that a release of
+ * that mode cannot start without. hostpath: the kubelet creates the node
+ * directory root-owned, so without the chart's root chown init container the
+ * non-root disk preparation exits 1 (Init:CrashLoopBackOff).
+ */
+function modeValues(mode: StorageMode) {
+  return mode === 'hostpath' ? { volumePermissions: { enabled: true } } : {};
 }
 
 /** Only what an update changes; the rest comes from the release (--reset-then-reuse-values). */

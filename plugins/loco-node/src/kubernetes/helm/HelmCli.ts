@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { executeShellCommand } from '@backstage/plugin-scaffolder-node';
 
 /** Helm failed; `message` is Helm's own error text. */
 export class HelmError extends Error {
@@ -11,9 +10,9 @@ export class HelmError extends Error {
 }
 
 /**
- * A logger that forwards to the task log and keeps the tail of what it saw, so
- * a failure can quote Helm's own error text. executeShellCommand logs stdout as
- * info and stderr as error.
+ * A logger that forwards to the caller's log (a scaffolder task's, or the
+ * backend's) and keeps the tail of what it saw, so a failure can quote Helm's
+ * own error text. stdout arrives as info, stderr as error.
  */
 class RecordingLogger {
   private stdout = '';
@@ -28,9 +27,6 @@ class RecordingLogger {
     // Helm writes warnings to stderr too; they are not errors in the task log.
     this.target.warn(message);
   };
-  warn = (message: string) => this.target.warn(message);
-  debug = (message: string) => this.target.debug(message);
-  child = () => this as unknown as LoggerService;
   /** Helm prints its failure as "Error: ..." on stderr; else the last lines of stderr. */
   errorText(): string {
     const lines = this.stderr
@@ -55,8 +51,8 @@ export interface HelmCliOptions {
 
 /**
  * Runs the helm binary with argument arrays (never a shell). Commands that change
- * a release stream their output into the task log through Backstage's
- * executeShellCommand; read-only queries capture stdout to parse it.
+ * a release stream their output into the caller's log as it comes; read-only
+ * queries capture stdout to parse it.
  */
 export class HelmCli {
   constructor(private readonly options: HelmCliOptions) {}
@@ -71,16 +67,39 @@ export class HelmCli {
     const fullArgs = [...args, ...this.options.clusterArgs];
     logger.info(`$ helm ${fullArgs.join(' ')}`);
     try {
-      await executeShellCommand({
-        command: this.options.binary,
-        args: fullArgs,
-        logger: recorder as unknown as LoggerService,
-        options: { env: this.env() },
-      });
+      await this.stream(fullArgs, recorder);
     } catch (error) {
       const text = recorder.errorText() || String((error as Error).message);
       throw new HelmError(text, recorder.output());
     }
+  }
+
+  /** Spawns helm, handing each chunk of its output to `recorder` as it arrives. */
+  private stream(args: string[], recorder: RecordingLogger): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.options.binary, args, { env: this.env() });
+      const forward = (write: (m: string) => void) => (chunk: Buffer) => {
+        const text = chunk.toString('utf8').trim();
+        if (text) write(text);
+      };
+      child.stdout.on('data', forward(recorder.info));
+      child.stderr.on('data', forward(recorder.error));
+      child.once('error', error => {
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        reject(
+          missing
+            ? new Error(
+                `Cannot run ${this.options.binary}: not found (set loco.helm.binary)`,
+              )
+            : error,
+        );
+      });
+      child.once('close', code =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`helm exited with status ${code}`)),
+      );
+    });
   }
 
   /** Runs a read-only helm command and returns its stdout. */

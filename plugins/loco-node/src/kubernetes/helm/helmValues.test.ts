@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import yaml from 'yaml';
-import { CHART } from '../__testUtils__/setup';
 import { releaseValues } from './helmValues';
+
+const CHART = path.resolve(__dirname, '../../../../../chart');
 
 /** Helm's values merge: maps merge per key, everything else replaces. */
 function merge(base: any, over: any): any {
@@ -52,6 +53,26 @@ describe('releaseValues', () => {
       tag: 'win98-base',
       registry: 'ghcr.io/example/loco-snapshots',
     });
+  });
+
+  it('turns on what chart/presets/hostpath.yaml turns on, so a hostpath release can prepare its disks', () => {
+    const preset = yaml.parse(
+      readFileSync(path.join(CHART, 'presets', 'hostpath.yaml'), 'utf8'),
+    );
+    const spec = {
+      name: 'lan-party',
+      owner: '',
+      instances: 2,
+      snapshotTag: '',
+      snapshotRegistry: '',
+    };
+    const hostpath = releaseValues({ ...spec, storageMode: 'hostpath' });
+    expect(hostpath.volumePermissions).toEqual(preset.volumePermissions);
+    expect(hostpath.volumePermissions).toEqual({ enabled: true });
+    // The other modes have no hostPath directory to chown.
+    expect(
+      releaseValues({ ...spec, storageMode: 'persistent' }),
+    ).not.toHaveProperty('volumePermissions');
   });
 
   it('only uses keys that exist in chart/values.yaml', () => {

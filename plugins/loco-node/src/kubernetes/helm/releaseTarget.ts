@@ -2,7 +2,7 @@ import { InputError } from '@backstage/errors';
 import type {
   ClusterSettings,
   ProvisioningSettings,
-} from '@loco-portal/plugin-loco-node';
+} from '../../provisioning/provisioningConfig';
 
 /** Where a release lives. */
 export interface ReleaseTarget {

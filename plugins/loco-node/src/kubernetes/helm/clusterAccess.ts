@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ClusterSettings } from '@loco-portal/plugin-loco-node';
+import type { ClusterSettings } from '../../provisioning/provisioningConfig';
 
 /** How one helm invocation reaches a configured cluster. */
 export interface ClusterAccess {

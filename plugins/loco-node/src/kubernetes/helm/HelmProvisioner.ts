@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError, NotFoundError } from '@backstage/errors';
-import type { ProvisioningSettings } from '@loco-portal/plugin-loco-node';
-import { nameTakenError } from '../environmentNames';
+import type { ProvisioningSettings } from '../../provisioning/provisioningConfig';
+import { nameTakenError } from '../../runtime/environmentNames';
 import { clusterAccess } from './clusterAccess';
 import { HelmCli, HelmError } from './HelmCli';
 import {
