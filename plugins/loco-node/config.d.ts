@@ -202,8 +202,9 @@ export interface Config {
       }>;
     };
     /**
-     * Self-service provisioning on Kubernetes: how the scaffolder actions run Helm.
-     * Owned by the provisioning code (scaffolder-loco, src/provisioning).
+     * Provisioning on Kubernetes: how the Kubernetes runtime runs Helm to create,
+     * update and destroy environments (src/kubernetes/helm, read in
+     * src/provisioning); the scaffolder actions go through it.
      */
     helm?: {
       /**
