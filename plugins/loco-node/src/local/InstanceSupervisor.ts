@@ -78,6 +78,11 @@ export class InstanceSupervisor {
     return this.options.launch.diskPath;
   }
 
+  /** How QEMU is launched (a snapshot publisher starts a twin of it). */
+  get launchSpec(): SupervisorOptions['launch'] {
+    return this.options.launch;
+  }
+
   /** The QEMU process id while one runs. */
   get pid(): number | undefined {
     return this.isAlive() ? this.qemu!.child.pid : undefined;

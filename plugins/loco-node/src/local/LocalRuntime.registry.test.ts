@@ -5,7 +5,11 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { LocalRuntime } from './LocalRuntime';
 import { parseLocalRuntimeConfig } from './localConfig';
 import { diskInfo } from './diskImages';
-import { until } from './__testUtils__/guestScreen';
+import {
+  echoInGuest,
+  readTextScreen,
+  until,
+} from './__testUtils__/guestScreen';
 import { makeRamSnapshotDisk } from './__testUtils__/ramSnapshotDisk';
 import { RegistryClient } from '../oci/RegistryClient';
 import { pushSnapshot } from '../oci/snapshotArtifact';
@@ -98,6 +102,73 @@ describe('LocalRuntime with snapshots from an OCI registry (real registry, real 
         String(m).startsWith('Pulling snapshot'),
       );
       expect(pulls).toHaveLength(1);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
+  it('publishes a running instance (disk and RAM) as a tag that a new environment resumes from', async () => {
+    const runtime = new LocalRuntime(
+      parseLocalRuntimeConfig({
+        stateDir: path.join(root, 'state-publish'),
+        images: { demo: { path: DEMO_DISK } },
+        snapshots: { registry: `${registry.host}/loco/snapshots` },
+      }),
+      mockServices.logger.mock(),
+      { tuning: { powerdownTimeoutMs: 500 } },
+    );
+    try {
+      await runtime.start();
+      await runtime.createEnvironment({
+        name: 'builder',
+        instances: 1,
+        storageMode: 'persistent',
+        snapshotTag: 'demo',
+      });
+      const builder = runtime.localInstance('builder', 0);
+      // What the platform team "installs": a word that exists only in guest RAM.
+      await echoInGuest(builder, 'pubmark42');
+      const { digest } = await runtime.publishSnapshot(
+        'builder',
+        0,
+        'games-v2',
+      );
+      expect(digest).toMatch(/^sha256:/);
+      expect(
+        await new RegistryClient(`${registry.host}/loco/snapshots`).listTags(),
+      ).toContain('games-v2');
+      // The builder goes on running after the brief pause.
+      await until(
+        async () =>
+          (
+            await builder.qmpExecute<{ status: string }>('query-status')
+          ).status === 'running'
+            ? true
+            : undefined,
+        10_000,
+        'builder running again',
+      );
+
+      await runtime.createEnvironment({
+        name: 'player',
+        instances: 1,
+        storageMode: 'ephemeral',
+        snapshotTag: 'games-v2',
+      });
+      const player = runtime.localInstance('player', 0);
+      const env = await until(
+        async () => {
+          const { items } = await runtime.listEnvironments();
+          const e = items.find(i => i.name === 'player');
+          return e?.instances[0]?.health.facts.qmpStatus === 'running'
+            ? e
+            : undefined;
+        },
+        60_000,
+        'player running',
+      );
+      expect(env.instances[0].health.facts.bootMode).toBe('snapshot');
+      expect(await readTextScreen(player)).toContain('pubmark42');
     } finally {
       await runtime.stop();
     }

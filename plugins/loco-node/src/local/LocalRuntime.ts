@@ -25,6 +25,7 @@ import type { InstanceContext } from './supervisorOptions';
 import type { LocalRuntimeConfig } from './localConfig';
 import { cleanStaleRuns } from './staleRuns';
 import { RegistrySnapshots } from './registrySnapshots';
+import { captureInstance, PUBLISHED_SNAPSHOT } from './captureInstance';
 
 export interface LocalRuntimeOptions {
   /** Probe/stop timing overrides (tests). */
@@ -219,6 +220,44 @@ export class LocalRuntime implements EmulatorRuntime {
     if (!env) throw new NotFoundError(`Environment ${name} does not exist`);
     this.environments.delete(name);
     await env.destroy();
+  }
+
+  /**
+   * Publishes an instance's current disk and RAM state as `tag` in
+   * `loco.local.snapshots.registry` (docs/snapshots.md); the instance pauses
+   * briefly and goes on running. Callers check loco.environment.manage.
+   */
+  async publishSnapshot(
+    environment: string,
+    index: number,
+    tag: string,
+  ): Promise<{ tag: string; digest: string }> {
+    if (!this.registrySnapshots) {
+      throw new InputError(
+        'Publishing snapshots needs loco.local.snapshots.registry in the backend config',
+      );
+    }
+    const instance = this.localInstance(environment, index);
+    const snapshots = path.join(this.config.stateDir, 'snapshots');
+    await fs.mkdir(snapshots, { recursive: true });
+    const work = await fs.mkdtemp(path.join(snapshots, '.publish-'));
+    try {
+      const disk = await captureInstance(
+        instance,
+        this.config.qemuBinary,
+        work,
+      );
+      const digest = await this.registrySnapshots.publish(tag, disk, {
+        ramSnapshot: PUBLISHED_SNAPSHOT,
+        memoryMb: instance.launchSpec.memoryMb,
+      });
+      this.logger.info(
+        `Published ${instance.name} as snapshot ${tag} (${digest})`,
+      );
+      return { tag, digest };
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
   }
 
   /** One instance's supervisor (tests and the bench drive QMP through it). */
