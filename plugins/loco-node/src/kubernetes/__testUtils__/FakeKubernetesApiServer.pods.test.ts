@@ -67,8 +67,8 @@ describe('fake API server: graceful pod deletion', () => {
   });
 
   it('deletes at once with gracePeriodSeconds=0 or an unscheduled pod, and a second DELETE only shortens the period', async () => {
-    // A kubelet slow to stop containers, so the pod stays while terminating.
-    const api = await startApi({ terminationMs: 60_000 });
+    // A kubelet that stops containers only when told, so the pod stays while terminating.
+    const api = await startApi({ terminationMs: Infinity });
     api.apply('pods', emulatorPod('lab', 0, { unscheduled: true }));
     expect(
       (await rawRequest(api, POD('lab-0'), { method: 'DELETE' })).body.metadata
@@ -107,6 +107,16 @@ describe('fake API server: graceful pod deletion', () => {
       { method: 'DELETE' },
     );
     expect(shorter.body.metadata.deletionGracePeriodSeconds).toBe(5);
+    expect(
+      api.get('pods', 'loco', 'lab-2').metadata.deletionTimestamp,
+    ).toBeDefined();
+    api.finishTermination('loco', 'lab-2');
+    const gone = new Promise<void>(resolve =>
+      api.onChange((type, resource, o) => {
+        if (type === 'DELETED' && o.metadata.name === 'lab-2') resolve();
+      }),
+    );
+    await gone;
     expect(
       (await rawRequest(api, POD('nope'), { method: 'DELETE' })).status,
     ).toBe(404);

@@ -178,6 +178,11 @@ export class FakeKubernetesApiServer {
     this.store.remove(resource, namespace, name);
   }
 
+  /** The kubelet finishes stopping a terminating pod (with `terminationMs: Infinity`). */
+  finishTermination(namespace: string, name: string): void {
+    this.pods.finishTermination(namespace, name);
+  }
+
   get(resource: Resource, namespace: string, name: string): any {
     return this.store.get(resource, namespace, name);
   }

@@ -15,7 +15,11 @@ export interface PodLifecycleOptions {
   statefulSetController?: boolean;
   /** Pod IP of a re-created pod; default: the IP its predecessor had. */
   podIP?: (previous: any) => string;
-  /** How long the kubelet takes to stop a deleted pod's containers (default: at once). */
+  /**
+   * How long the kubelet takes to stop a deleted pod's containers (default: at
+   * once); Infinity waits for `finishTermination` (a test that must see the
+   * terminating pod).
+   */
   terminationMs?: number;
 }
 
@@ -63,8 +67,9 @@ export class FakePodLifecycle {
     ).toISOString();
     marked.metadata.deletionGracePeriodSeconds = period;
     const stored = this.store.apply('pods', marked);
-    if (current === undefined)
-      later(() => this.kubeletStops(stored), this.options.terminationMs);
+    const wait = this.options.terminationMs ?? 0;
+    if (current === undefined && wait !== Infinity)
+      later(() => this.kubeletStops(stored), wait);
     return stored;
   }
 
@@ -96,6 +101,14 @@ export class FakePodLifecycle {
       };
     }
     return null;
+  }
+
+  /** The kubelet finishes stopping a terminating pod now (with `terminationMs: Infinity`). */
+  finishTermination(namespace: string, name: string): void {
+    const pod = this.store.get('pods', namespace, name);
+    if (!pod?.metadata.deletionTimestamp)
+      throw new Error(`pod ${namespace}/${name} is not terminating`);
+    this.kubeletStops(pod);
   }
 
   /** The kubelet kills the containers, reports them terminated, then deletes the pod for good. */

@@ -1,0 +1,227 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { LocoMetrics } from '../metrics/LocoMetrics';
+import type { RuntimeListing } from '../runtime/EmulatorRuntime';
+import { KubernetesRuntime } from './KubernetesRuntime';
+import type { ClusterConfig } from './kubernetesConfig';
+import {
+  emulatorPod,
+  emulatorStatefulSet,
+} from './__testUtils__/emulatorObjects';
+import { FakeEmulatorHealthServer } from './__testUtils__/FakeEmulatorHealthServer';
+import { FakeKubernetesApiServer } from './__testUtils__/FakeKubernetesApiServer';
+
+// Kubernetes `restart` of an instance and per-cluster errors, against a fake
+// API server that deletes pods gracefully and re-creates StatefulSet pods.
+// Waits are for events, never for time; this only bounds a hung test.
+jest.setTimeout(30_000);
+
+const TOKEN = 'test-token';
+const stops: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+async function startApi(
+  options: ConstructorParameters<typeof FakeKubernetesApiServer>[0] = {},
+) {
+  const api = new FakeKubernetesApiServer({
+    token: TOKEN,
+    bookmarkIntervalMs: 100,
+    ...options,
+  });
+  await api.start();
+  stops.push(() => api.close());
+  return api;
+}
+
+function startRuntime(
+  apis: Record<string, FakeKubernetesApiServer>,
+  healthPort = 1,
+  namespaces = ['loco'],
+) {
+  const clusters: ClusterConfig[] = Object.entries(apis).map(([name, api]) => ({
+    name,
+    url: api.url,
+    skipTLSVerify: true,
+    authProvider: 'serviceAccount',
+    serviceAccountToken: TOKEN,
+    namespaces,
+    emulatorAccess: 'direct',
+  }));
+  const runtime = new KubernetesRuntime({
+    clusters,
+    logger: mockServices.logger.mock(),
+    metrics: new LocoMetrics(),
+    ports: { vnc: 1, health: healthPort },
+    backoff: { initialMs: 50, maxMs: 200 },
+    listTimeoutMs: 15_000,
+    health: {
+      intervalMs: 100,
+      timeoutMs: 1500,
+      concurrency: 4,
+      failureThreshold: 50,
+    },
+  });
+  runtime.start();
+  stops.push(() => runtime.stop());
+  return runtime;
+}
+
+/** Resolves with the first listing that satisfies `predicate`, woken by change events. */
+async function waitForListing(
+  runtime: KubernetesRuntime,
+  predicate: (l: RuntimeListing) => boolean,
+): Promise<RuntimeListing> {
+  for (;;) {
+    let wake!: () => void;
+    const changed = new Promise<void>(resolve => (wake = resolve));
+    const off = runtime.onChange(() => wake());
+    const listing = await runtime.listEnvironments();
+    if (predicate(listing)) {
+      off();
+      return listing;
+    }
+    await changed;
+    off();
+  }
+}
+
+const instance = (l: RuntimeListing, env: string, index: number) =>
+  l.items.find(e => e.name === env)?.instances[index];
+
+describe('KubernetesRuntime restart', () => {
+  it('deletes the pod gracefully; the instance shows terminating, then its StatefulSet brings a new pod up healthy', async () => {
+    const health = new FakeEmulatorHealthServer('127.0.0.2');
+    const port = await health.start();
+    stops.push(() => health.stop());
+    const api = await startApi({
+      statefulSetController: true,
+      terminationMs: Infinity, // the kubelet stops it when the test says
+    });
+    api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 1 }));
+    const before = api.apply(
+      'pods',
+      emulatorPod('lab', 0, { podIP: '127.0.0.2' }),
+    );
+    const runtime = startRuntime({ alpha: api }, port);
+    await waitForListing(
+      runtime,
+      l => instance(l, 'lab', 0)?.state === 'healthy',
+    );
+
+    await runtime.runAction('lab', 0, 'restart');
+    const deletes = api.requests.filter(r => r.method === 'DELETE');
+    expect(deletes.map(r => r.path)).toEqual([
+      '/api/v1/namespaces/loco/pods/lab-0',
+    ]);
+    const terminating = await waitForListing(runtime, l =>
+      Boolean(
+        instance(l, 'lab', 0)?.health.reasons.includes('pod is terminating'),
+      ),
+    );
+    // Still running until the kubelet stops it, and said to be going away.
+    expect(instance(terminating, 'lab', 0)!.health.reasons[0]).toBe(
+      'pod is terminating',
+    );
+
+    api.finishTermination('loco', 'lab-0');
+    await waitForListing(runtime, l => {
+      const i = instance(l, 'lab', 0);
+      return Boolean(
+        i &&
+          !i.health.reasons.includes('pod is terminating') &&
+          i.state !== 'healthy',
+      );
+    });
+    const after = await waitForListing(
+      runtime,
+      l => instance(l, 'lab', 0)?.state === 'healthy',
+    );
+    const fresh = api.get('pods', 'loco', 'lab-0');
+    expect(fresh.metadata.uid).not.toBe(before.metadata.uid);
+    expect(fresh.status.phase).toBe('Running');
+    expect(after.errors).toEqual([]);
+  });
+
+  it('refuses to restart an instance that has no pod, and reports the API server refusing the delete', async () => {
+    const api = await startApi();
+    api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 1 }));
+    api.apply('pods', emulatorPod('lab', 0));
+    const runtime = startRuntime({ alpha: api });
+    await waitForListing(runtime, l => Boolean(instance(l, 'lab', 0)));
+    await expect(runtime.runAction('lab', 3, 'restart')).rejects.toThrow(
+      'Environment lab has no running instance 3',
+    );
+    api.faults.forbid({ verb: 'delete', resource: 'pods' });
+    await expect(runtime.runAction('lab', 0, 'restart')).rejects.toMatchObject({
+      code: 403,
+    });
+    expect(
+      api.get('pods', 'loco', 'lab-0').metadata.deletionTimestamp,
+    ).toBeUndefined();
+  });
+});
+
+describe('KubernetesRuntime cluster errors', () => {
+  it('reports a cluster whose RBAC forbids reading pods with the API server message, and keeps the other clusters', async () => {
+    const good = await startApi();
+    const denied = await startApi({
+      user: 'system:serviceaccount:loco:portal',
+    });
+    good.apply('pods', emulatorPod('lab', 0));
+    denied.apply('pods', emulatorPod('hidden', 0));
+    denied.faults.forbid({ resource: 'pods' });
+    const runtime = startRuntime({ good, denied });
+    const listing = await waitForListing(
+      runtime,
+      l =>
+        Boolean(instance(l, 'lab', 0)) &&
+        !l.errors.some(e => e.location === 'good') &&
+        l.errors.some(e => e.message.includes('HTTP 403')),
+    );
+    expect(listing.items.map(e => `${e.location}/${e.name}`)).toEqual([
+      'good/lab',
+    ]);
+    expect(listing.errors).toEqual([
+      {
+        location: 'denied',
+        message:
+          'list /api/v1/namespaces/loco/pods: HTTP 403: pods is forbidden: User "system:serviceaccount:loco:portal" cannot list resource "pods" in API group "" in the namespace "loco"',
+      },
+    ]);
+  });
+
+  it('reports a lost watch permission as serving last known state, and recovers when it is granted again', async () => {
+    const api = await startApi();
+    api.apply('pods', emulatorPod('lab', 0));
+    const runtime = startRuntime({ alpha: api });
+    await api.waitForWatches(2);
+    await waitForListing(
+      runtime,
+      l => Boolean(instance(l, 'lab', 0)) && l.errors.length === 0,
+    );
+
+    const allow = api.faults.forbid({ verb: 'watch', resource: 'pods' });
+    api.dropWatches();
+    const during = await waitForListing(runtime, l =>
+      l.errors.some(e => e.message.includes('HTTP 403')),
+    );
+    expect(during.errors).toEqual([
+      {
+        location: 'alpha',
+        message:
+          'serving last known state: watch /api/v1/namespaces/loco/pods: HTTP 403: Forbidden',
+      },
+    ]);
+    expect(during.items.find(e => e.name === 'lab')).toMatchObject({
+      stale: true,
+    });
+
+    allow();
+    const after = await waitForListing(runtime, l => l.errors.length === 0);
+    expect(after.items.find(e => e.name === 'lab')).toMatchObject({
+      stale: false,
+    });
+  });
+});
