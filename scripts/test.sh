@@ -88,6 +88,7 @@ jest_suite
 node_suite emulator-image tests/emulator-image
 node_suite chart tests/chart
 node_suite e2e tests/e2e
+node_suite packaging tests/packaging
 
 echo
 echo "tool checks: $tool_passed passed, $tool_failed failed"
