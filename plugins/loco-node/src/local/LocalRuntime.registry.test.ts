@@ -169,6 +169,16 @@ describe('LocalRuntime with snapshots from an OCI registry (real registry, real 
       );
       expect(env.instances[0].health.facts.bootMode).toBe('snapshot');
       expect(await readTextScreen(player)).toContain('pubmark42');
+      const pulled = fs
+        .readdirSync(path.join(root, 'state-publish', 'snapshots'))
+        .filter(f => f.endsWith('.qcow2'));
+      expect(
+        (
+          await diskInfo(
+            path.join(root, 'state-publish', 'snapshots', pulled[0]),
+          )
+        ).snapshots,
+      ).toEqual(['games-v2']);
     } finally {
       await runtime.stop();
     }

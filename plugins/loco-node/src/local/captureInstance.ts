@@ -12,15 +12,12 @@ import { QmpClient } from './QmpClient';
 
 const execFileAsync = promisify(execFile);
 
-/** The RAM snapshot name inside a published disk. */
-export const PUBLISHED_SNAPSHOT = 'loco-published';
-
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /**
  * Captures a running instance's current disk and RAM as one self-contained
  * qcow2 in `workDir` (returned), holding the RAM state as the internal
- * snapshot PUBLISHED_SNAPSHOT (docs/snapshots.md). The instance's own disk
+ * snapshot `ramSnapshot` (docs/snapshots.md). The instance's own disk
  * is never changed:
  * 1. the RAM goes to a file by QEMU migration; when it completes, QEMU has
  *    flushed and released the disk, so
@@ -37,6 +34,7 @@ export async function captureInstance(
   instance: InstanceSupervisor,
   qemuBinary: string,
   workDir: string,
+  ramSnapshot: string,
 ): Promise<string> {
   // QEMU runs exec: migrations through /bin/sh: the path must be inert there.
   if (!/^[A-Za-z0-9._/-]+$/.test(workDir)) {
@@ -80,7 +78,7 @@ export async function captureInstance(
   } finally {
     await instance.qmpExecute('cont').catch(() => undefined);
   }
-  await saveInTwin(instance, qemuBinary, disk, state);
+  await saveInTwin(instance, qemuBinary, disk, state, ramSnapshot);
   await fs.rm(state, { force: true });
   return disk;
 }
@@ -90,6 +88,7 @@ async function saveInTwin(
   qemuBinary: string,
   disk: string,
   state: string,
+  ramSnapshot: string,
 ): Promise<void> {
   const launch = instance.launchSpec;
   // Sockets live in a short temp path (unix socket paths end at 108 bytes).
@@ -129,7 +128,7 @@ async function saveInTwin(
         await sleep(100);
       }
       const said = await qmp.execute<string>('human-monitor-command', {
-        'command-line': `savevm ${PUBLISHED_SNAPSHOT}`,
+        'command-line': `savevm ${ramSnapshot}`,
       });
       if (said.trim()) throw new Error(`savevm: ${said.trim()}`);
       await qmp.execute('quit').catch(() => undefined);
