@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { downloadBlob } from './blobDownload';
+import { credentialsFromDockerConfig } from './dockerConfig';
 import { uploadBlob } from './blobUpload';
 import { OCI_EMPTY, OCI_MANIFEST } from './manifest';
 import { OciDigestError, OciError } from './ociErrors';
@@ -197,6 +198,55 @@ describe('against a registry with htpasswd users', () => {
     const target = path.join(work, 'basic.qcow2');
     await pullSnapshot(client, 'productivity', target);
     expect((await fs.readFile(target)).equals(diskBytes)).toBe(true);
+  });
+});
+
+describe('credentials from a dockerconfigjson file', () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startTestRegistry({
+      auth: 'htpasswd',
+      users: { carol: 'pw:with:colons' },
+    });
+  });
+  afterAll(() => registry.stop());
+
+  it('reads the auth entry of the registry host (as Kubernetes mounts it) and pushes with it', async () => {
+    const file = path.join(work, 'config.json');
+    await fs.writeFile(
+      file,
+      JSON.stringify({
+        auths: {
+          'other.example': { auth: Buffer.from('x:y').toString('base64') },
+          [`https://${registry.host}`]: {
+            auth: Buffer.from('carol:pw:with:colons').toString('base64'),
+          },
+        },
+      }),
+    );
+    const credentials = await credentialsFromDockerConfig(file, registry.host);
+    expect(credentials).toEqual({
+      username: 'carol',
+      password: 'pw:with:colons',
+    });
+    const client = new RegistryClient(`${registry.host}/loco/snapshots`, {
+      credentials,
+    });
+    await pushSnapshot(client, 'games', disk, CONFIG);
+    expect(await client.listTags()).toEqual(['games']);
+    expect(
+      await credentialsFromDockerConfig(file, 'nowhere.example'),
+    ).toBeUndefined();
+  });
+
+  it('says when the file is not JSON', async () => {
+    const file = path.join(work, 'broken.json');
+    await fs.writeFile(file, '{auths');
+    await expect(
+      credentialsFromDockerConfig(file, registry.host),
+    ).rejects.toThrow(
+      `cannot read the registry credentials in ${file}: not JSON`,
+    );
   });
 });
 

@@ -9,3 +9,4 @@ export { OciError, OciDigestError } from './ociErrors';
 export { parseRepository, type OciRepository } from './reference';
 export * from './manifest';
 export * from './snapshotArtifact';
+export { credentialsFromDockerConfig } from './dockerConfig';
