@@ -99,8 +99,11 @@ export class ResourceWatch<T extends KubernetesObject> {
       // ListWatch goes on to open a watch after the list; not once stopped.
       if (this.stopped) throw new Error('stopped');
       this.options.onListed(Number(process.hrtime.bigint() - started) / 1e9);
+      const first = !this.listed;
       this.listed = true;
       this.confirmed();
+      // Synced is news even when the list is empty (no ADD events follow).
+      if (first) this.options.onStatus();
       this.operation = `watch ${this.options.path}`;
       return result;
     } finally {
