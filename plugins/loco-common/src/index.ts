@@ -12,3 +12,4 @@ export * from './limits';
 export * from './names';
 export * from './agent';
 export * from './vnc';
+export * from './snapshots';
