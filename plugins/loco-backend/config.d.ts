@@ -35,5 +35,17 @@ export interface Config {
        */
       zeroCopy?: boolean;
     };
+    /** Health badges. */
+    badges?: {
+      /**
+       * Serve public badge addresses (/api/loco/badges/public/<random id>.svg)
+       * that need no Backstage session, for READMEs and wikis outside the
+       * portal. Such an address shows the health counts of one environment to
+       * anyone who has it, and names nothing. Default true; false removes the
+       * public route and stops handing out addresses.
+       * @visibility backend
+       */
+      public?: boolean;
+    };
   };
 }

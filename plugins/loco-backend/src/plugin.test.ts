@@ -94,7 +94,13 @@ async function declaredRoutes() {
       ...deps,
       settings: readProvisioningSettings(mockServices.rootConfig()),
     }),
-    await createBadgesRouter({ ...deps, logger: mockServices.logger.mock() }),
+    // Without publicIds: the public badge route is the one route meant to
+    // answer without a session (badges.test.ts covers what it reveals).
+    await createBadgesRouter({
+      ...deps,
+      logger: mockServices.logger.mock(),
+      externalBaseUrl: 'http://localhost/api/loco',
+    }),
   ];
   return routers.flatMap(router =>
     router.stack

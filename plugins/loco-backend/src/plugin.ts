@@ -10,7 +10,11 @@ import {
 import { createRouter } from './service/router';
 import { createMetricsRouter } from './service/metricsRouter';
 import { createOptionsRouter } from './service/optionsRouter';
-import { createBadgesRouter } from './service/badges/badgesRouter';
+import {
+  createBadgesRouter,
+  PUBLIC_BADGES_PATH,
+} from './service/badges/badgesRouter';
+import { PublicBadgeIds } from './service/badges/PublicBadgeIds';
 import { VncGateway } from './service/gateway/VncGateway';
 import { readGatewaySettings } from './service/gateway/gatewayConfig';
 import { originOf } from './service/gateway/authorizeUpgrade';
@@ -35,6 +39,7 @@ export const locoPlugin = createBackendPlugin({
         config: coreServices.rootConfig,
         lifecycle: coreServices.lifecycle,
         auditor: coreServices.auditor,
+        database: coreServices.database,
       },
       async init({
         logger,
@@ -47,6 +52,7 @@ export const locoPlugin = createBackendPlugin({
         config,
         lifecycle,
         auditor,
+        database,
       }) {
         permissionsRegistry.addPermissions(locoPermissions);
         const basePath = new URL(await discovery.getBaseUrl('loco')).pathname;
@@ -87,10 +93,28 @@ export const locoPlugin = createBackendPlugin({
             settings: readProvisioningSettings(config),
           }),
         );
-        // Badges may also be read with the user cookie, so docs can embed them as <img>.
+        // Badges may also be read with the user cookie, so the portal can show them as <img>.
         httpRouter.addAuthPolicy({ path: '/badges', allow: 'user-cookie' });
+        // Public badges: random ids, health counts only (see the README's trade-off).
+        const publicBadges =
+          config.getOptionalBoolean('loco.badges.public') ?? true;
+        if (publicBadges) {
+          httpRouter.addAuthPolicy({
+            path: PUBLIC_BADGES_PATH,
+            allow: 'unauthenticated',
+          });
+        }
         httpRouter.use(
-          await createBadgesRouter({ runtimes, httpAuth, permissions, logger }),
+          await createBadgesRouter({
+            runtimes,
+            httpAuth,
+            permissions,
+            logger,
+            externalBaseUrl: await discovery.getExternalBaseUrl('loco'),
+            publicIds: publicBadges
+              ? await PublicBadgeIds.create(database)
+              : undefined,
+          }),
         );
       },
     });
