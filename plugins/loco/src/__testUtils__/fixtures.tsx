@@ -112,6 +112,10 @@ export function fakeLocoApi(
     badgeUrl: jest.fn(
       async e => `http://localhost/api/loco/badges/environments/${e}.svg`,
     ),
+    publicBadgeUrl: jest.fn(
+      async (_e: string) =>
+        'http://localhost/api/loco/badges/public/Zm9yLXRlc3RzLW9ubHktMDA.svg',
+    ),
   };
 }
 

@@ -51,8 +51,17 @@ export interface LocoApi {
   ): Promise<LocoActionResult>;
   /** The instance's current screen as PNG, taken by the runtime (not the browser). */
   screenshot(environment: string, index: number): Promise<Blob>;
-  /** Address of the environment's SVG health badge, for docs and READMEs. */
+  /**
+   * Address of the environment's SVG health badge inside the portal: it needs
+   * the user's credentials (fetch it with fetchApi, or rely on the cookie).
+   */
   badgeUrl(environment: string): Promise<string>;
+  /**
+   * Address of the same badge for READMEs and wikis: it needs no Backstage
+   * session, names no environment and shows only the health counts. Rejects
+   * when the backend has public badges turned off (`loco.badges.public`).
+   */
+  publicBadgeUrl(environment: string): Promise<string>;
 }
 
 /** @public */

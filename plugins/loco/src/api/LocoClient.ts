@@ -74,6 +74,13 @@ export class LocoClient implements LocoApi {
     )}.svg`;
   }
 
+  async publicBadgeUrl(environment: string): Promise<string> {
+    const { url } = await this.json<{ url: string }>(
+      `/badges/environments/${encodeURIComponent(environment)}/public`,
+    );
+    return url;
+  }
+
   private base() {
     return this.deps.discoveryApi.getBaseUrl('loco');
   }

@@ -1,11 +1,9 @@
-import { useEffect, useState } from 'react';
-import { useApi, fetchApiRef } from '@backstage/core-plugin-api';
 import { InfoCard, Progress, WarningPanel } from '@backstage/core-components';
 import { LOCO_ENVIRONMENT_ANNOTATION } from '@loco-portal/plugin-loco-common';
 import { List, ListItem, ListItemText, Typography } from '@material-ui/core';
-import { locoApiRef } from '../../api/LocoApi';
 import { useEntityEnvironment } from '../../hooks/useEntityEnvironment';
 import { HealthChip, StateChip } from '../HealthChip/HealthChip';
+import { HealthBadge } from './HealthBadge';
 
 const REFRESH_MS = 10_000;
 
@@ -67,44 +65,7 @@ export function EntityLocoHealthCard() {
           ))}
         </List>
       )}
-      <Badge environment={environment} />
+      <HealthBadge environment={environment} />
     </InfoCard>
-  );
-}
-
-/**
- * The backend's SVG badge, fetched with the user's credentials (an <img> alone
- * could not send them), plus the address to embed in docs.
- */
-function Badge({ environment }: { environment: string }) {
-  const locoApi = useApi(locoApiRef);
-  const fetchApi = useApi(fetchApiRef);
-  const [badge, setBadge] = useState<{ url: string; image?: string }>();
-  useEffect(() => {
-    let objectUrl: string | undefined;
-    let cancelled = false;
-    (async () => {
-      const url = await locoApi.badgeUrl(environment);
-      const response = await fetchApi.fetch(url).catch(() => undefined);
-      if (response?.ok && typeof URL.createObjectURL === 'function') {
-        objectUrl = URL.createObjectURL(await response.blob());
-      }
-      if (!cancelled) setBadge({ url, image: objectUrl });
-    })();
-    return () => {
-      cancelled = true;
-      if (objectUrl) URL.revokeObjectURL(objectUrl);
-    };
-  }, [locoApi, fetchApi, environment]);
-  if (!badge) return null;
-  return (
-    <div style={{ marginTop: 12 }}>
-      {badge.image && (
-        <img src={badge.image} alt={`Loco health badge of ${environment}`} />
-      )}
-      <Typography variant="caption" component="div" color="textSecondary">
-        Badge for docs: <code>{`![loco](${badge.url})`}</code>
-      </Typography>
-    </div>
   );
 }
