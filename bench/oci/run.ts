@@ -7,7 +7,11 @@
 // blob (the limit for one HTTP stream) and `skopeo copy` of the same tag to a
 // dir: (when skopeo is installed). Prints MB/s medians, the ratio to curl and
 // each tool's peak RSS, against the targets of issue 15 (>= 0.9x curl, memory
-// flat in size). Environment: BENCH_SIZES_MB (default "10,1024"),
+// flat in size). Our client's time is measured inside its process, from
+// the pull's start (the agent and the backend are long-running processes);
+// curl's and skopeo's include their process start, a few milliseconds.
+// Peak RSS: ours from process.resourceUsage(), the others' from GNU time.
+// Environment: BENCH_SIZES_MB (default "10,1024"),
 // BENCH_ROUNDS (default 3). Needs about 3x the largest size free in the
 // temp dir. Takes a minute or two; run it alone, both cores are used.
 //
