@@ -1,6 +1,8 @@
 import {
   AppsV1Api,
+  type ConfigurationOptions,
   CoreV1Api,
+  Observable,
   KubeConfig,
   V1Pod,
   V1StatefulSet,
@@ -22,6 +24,25 @@ export const EMULATOR_SELECTOR = [
   LOCO_LABELS.instance,
   LOCO_LABELS.environment,
 ].join(',');
+
+/**
+ * Request options that make a client-node call abortable: its generated
+ * clients take no signal, but a middleware may set one on the request.
+ */
+export function abortable(signal: AbortSignal): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: context => {
+          context.setSignal(signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post: response => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
 
 export interface ClusterStatus {
   /** Every collection has been listed at least once. */
@@ -82,10 +103,16 @@ export class ClusterWatcher {
           path: namespace
             ? `/api/v1/namespaces/${namespace}/pods`
             : '/api/v1/pods',
-          list: () =>
+          list: signal =>
             namespace
-              ? core.listNamespacedPod({ namespace, labelSelector })
-              : core.listPodForAllNamespaces({ labelSelector }),
+              ? core.listNamespacedPod(
+                  { namespace, labelSelector },
+                  abortable(signal),
+                )
+              : core.listPodForAllNamespaces(
+                  { labelSelector },
+                  abortable(signal),
+                ),
         }),
     );
     this.setWatches = scopes.map(
@@ -95,10 +122,16 @@ export class ClusterWatcher {
           path: namespace
             ? `/apis/apps/v1/namespaces/${namespace}/statefulsets`
             : '/apis/apps/v1/statefulsets',
-          list: () =>
+          list: signal =>
             namespace
-              ? apps.listNamespacedStatefulSet({ namespace, labelSelector })
-              : apps.listStatefulSetForAllNamespaces({ labelSelector }),
+              ? apps.listNamespacedStatefulSet(
+                  { namespace, labelSelector },
+                  abortable(signal),
+                )
+              : apps.listStatefulSetForAllNamespaces(
+                  { labelSelector },
+                  abortable(signal),
+                ),
         }),
     );
   }

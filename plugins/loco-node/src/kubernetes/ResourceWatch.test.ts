@@ -1,4 +1,5 @@
 import { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { abortable } from './ClusterWatcher';
 import { backoffDelay } from './ReportingWatch';
 import { ResourceWatch } from './ResourceWatch';
 import { emulatorPod } from './__testUtils__/emulatorObjects';
@@ -46,11 +47,11 @@ function watchPods(
     kubeConfig: kc,
     path: PATH,
     labelSelector: 'loco.dev/environment',
-    list: () =>
-      core.listNamespacedPod({
-        namespace: 'loco',
-        labelSelector: 'loco.dev/environment',
-      }),
+    list: signal =>
+      core.listNamespacedPod(
+        { namespace: 'loco', labelSelector: 'loco.dev/environment' },
+        abortable(signal),
+      ),
     backoff: {
       initialMs: options.initialMs ?? 50,
       maxMs: options.maxMs ?? 5000,
@@ -152,6 +153,9 @@ describe('ResourceWatch against a failing API server', () => {
     expect(errors).toEqual([`list ${PATH}: timed out after 300 ms`]);
     expect(names()).toEqual(['lab-0']);
     expect(requestsOf(api, false)).toHaveLength(2);
+    // The hung request was aborted, not left open (retries would pile them up).
+    expect(api.hung).toHaveLength(1);
+    await Promise.all(api.hung);
   });
 
   it('keeps the last known pods while watches are throttled or fail, and catches up after', async () => {

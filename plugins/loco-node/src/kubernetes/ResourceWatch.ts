@@ -18,7 +18,8 @@ export interface ResourceWatchOptions<T extends KubernetesObject> {
   /** API path of the collection, e.g. `/api/v1/namespaces/loco/pods`. */
   path: string;
   labelSelector: string;
-  list: () => Promise<KubernetesListObject<T>>;
+  /** Lists the collection; `signal` aborts the request (after listTimeoutMs). */
+  list: (signal: AbortSignal) => Promise<KubernetesListObject<T>>;
   backoff: Backoff;
   /** A list may hang on a half-dead API server; give up after this long. */
   listTimeoutMs: number;
@@ -86,16 +87,21 @@ export class ResourceWatch<T extends KubernetesObject> {
   private async timedList(): Promise<KubernetesListObject<T>> {
     this.operation = `list ${this.options.path}`;
     const started = process.hrtime.bigint();
+    // A half-dead API server may never answer: give up, and abort the request
+    // so retries do not pile up hung connections.
+    const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new Error(`timed out after ${this.options.listTimeoutMs} ms`)),
-        this.options.listTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        reject(new Error(`timed out after ${this.options.listTimeoutMs} ms`));
+        abort.abort();
+      }, this.options.listTimeoutMs);
     });
     try {
-      const result = await Promise.race([this.options.list(), timeout]);
+      const result = await Promise.race([
+        this.options.list(abort.signal),
+        timeout,
+      ]);
       // ListWatch goes on to open a watch after the list; not once stopped.
       if (this.stopped) throw new Error('stopped');
       this.options.onListed(Number(process.hrtime.bigint() - started) / 1e9);

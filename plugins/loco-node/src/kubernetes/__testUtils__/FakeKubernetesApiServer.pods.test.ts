@@ -112,7 +112,7 @@ describe('fake API server: graceful pod deletion', () => {
     ).toBeDefined();
     api.finishTermination('loco', 'lab-2');
     const gone = new Promise<void>(resolve =>
-      api.onChange((type, resource, o) => {
+      api.onChange((type, _resource, o) => {
         if (type === 'DELETED' && o.metadata.name === 'lab-2') resolve();
       }),
     );

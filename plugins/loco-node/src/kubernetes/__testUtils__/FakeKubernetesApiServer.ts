@@ -68,6 +68,8 @@ function verbOf(
 
 export class FakeKubernetesApiServer {
   readonly requests: RequestLog[] = [];
+  /** One promise per request left hanging (fault `hang`), resolved when its client closes it. */
+  readonly hung: Promise<unknown>[] = [];
   /** RBAC denials and injected failures: `forbid(...)`, `fail(...)`. */
   readonly faults = new FakeFaults();
   private readonly store = new FakeObjectStore();
@@ -260,7 +262,11 @@ export class FakeKubernetesApiServer {
       this.status(res, refusal.status, refusal.headers);
       return;
     }
-    if (refusal?.behaviour === 'hang') return; // the socket goes with stop()
+    if (refusal?.behaviour === 'hang') {
+      // Never answered; the socket goes with stop(), or when the client gives up.
+      this.hung.push(new Promise(resolve => req.socket.once('close', resolve)));
+      return;
+    }
     if (refusal?.behaviour === 'close') {
       res.writeHead(200, { 'content-type': 'application/json' }).end();
       return;
