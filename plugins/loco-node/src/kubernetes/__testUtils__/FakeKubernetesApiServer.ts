@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import {
   failureStatus,
+  KIND,
   parsePath,
   parseSelector,
   type FailureStatus,
@@ -201,13 +202,10 @@ export class FakeKubernetesApiServer {
   private sendBookmarks(): void {
     for (const w of this.watches) {
       if (!w.bookmarks) continue;
-      const kind = w.resource === 'pods' ? 'Pod' : 'StatefulSet';
-      const apiVersion = w.resource === 'pods' ? 'v1' : 'apps/v1';
       w.send({
         type: 'BOOKMARK',
         object: {
-          kind,
-          apiVersion,
+          ...KIND[w.resource],
           metadata: { resourceVersion: String(this.store.resourceVersion) },
         },
       });
@@ -348,8 +346,8 @@ export class FakeKubernetesApiServer {
     res.setHeader('content-type', 'application/json');
     res.end(
       JSON.stringify({
-        kind: route.resource === 'pods' ? 'PodList' : 'StatefulSetList',
-        apiVersion: route.resource === 'pods' ? 'v1' : 'apps/v1',
+        kind: `${KIND[route.resource].kind}List`,
+        apiVersion: KIND[route.resource].apiVersion,
         metadata: { resourceVersion: String(this.store.resourceVersion) },
         items,
       }),

@@ -139,6 +139,25 @@ describe('fake API server: watch semantics', () => {
     const ok = await rawRequest(api, `${PODS}?${selector(EMULATOR_SELECTOR)}`);
     expect(ok.status).toBe(200);
   });
+
+  it('names list kinds and versions per resource, with the current resourceVersion', async () => {
+    const last = api.apply('pods', emulatorPod('lab', 0));
+    const lists = await Promise.all(
+      [
+        PODS,
+        '/api/v1/namespaces/loco/secrets',
+        '/apis/apps/v1/namespaces/loco/statefulsets',
+      ].map(path => rawRequest(api, path)),
+    );
+    expect(lists.map(l => [l.body.kind, l.body.apiVersion])).toEqual([
+      ['PodList', 'v1'],
+      ['SecretList', 'v1'],
+      ['StatefulSetList', 'apps/v1'],
+    ]);
+    expect(lists[0].body.metadata.resourceVersion).toBe(
+      last.metadata.resourceVersion,
+    );
+  });
 });
 
 describe('fake API server: label selectors as labels.Parse reads them', () => {

@@ -5,6 +5,13 @@ import { parseLabelSelector, type LabelMatcher } from './labelSelector';
 /** The resources the fake API server serves. */
 export type Resource = 'pods' | 'statefulsets' | 'secrets';
 
+/** The kind and apiVersion of each resource's objects. */
+export const KIND: Record<Resource, { kind: string; apiVersion: string }> = {
+  pods: { kind: 'Pod', apiVersion: 'v1' },
+  secrets: { kind: 'Secret', apiVersion: 'v1' },
+  statefulsets: { kind: 'StatefulSet', apiVersion: 'apps/v1' },
+};
+
 /** The API group of each resource ("" is the core group), as RBAC names it. */
 export const API_GROUP: Record<Resource, string> = {
   pods: '',
