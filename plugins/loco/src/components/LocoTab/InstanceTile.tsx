@@ -9,18 +9,59 @@ import {
   Tooltip,
   Typography,
 } from '@material-ui/core';
-import { ThemeProvider, type Theme } from '@material-ui/core/styles';
+import {
+  makeStyles,
+  ThemeProvider,
+  type Theme,
+} from '@material-ui/core/styles';
 import FullscreenIcon from '@material-ui/icons/Fullscreen';
 import FullscreenExitIcon from '@material-ui/icons/FullscreenExit';
+import LinkIcon from '@material-ui/icons/Link';
+import LinkOffIcon from '@material-ui/icons/LinkOff';
 import PhotoCameraIcon from '@material-ui/icons/PhotoCamera';
-import RefreshIcon from '@material-ui/icons/Refresh';
 import { locoApiRef, LocoInstanceAction } from '../../api/LocoApi';
 import { StateChip } from '../HealthChip/HealthChip';
 import { Connection, describeTile } from '../VncTile/connection';
 import { VncController, VncTile } from '../VncTile/VncTile';
-import { ACTION_TEXT, TileMenu } from './TileMenu';
+import { TileMenu } from './TileMenu';
 import { toggleFullscreen, useIsFullscreen } from './fullscreen';
 import { fullscreenTheme } from './fullscreenTheme';
+import { usePictureSettings } from './pictureSettings';
+import { useInstanceActions } from './useInstanceActions';
+
+/** One line of the tile's caption: fixed height, so a notice never moves the row. */
+const LINE_PX = 20;
+
+const useStyles = makeStyles(theme => ({
+  card: { display: 'flex', flexDirection: 'column' },
+  focused: { outline: `3px solid ${theme.palette.primary.main}` },
+  header: {
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(0.5),
+    padding: theme.spacing(0.5, 1),
+    whiteSpace: 'nowrap',
+  },
+  number: { flexShrink: 0, fontWeight: 'bold' },
+  name: { flex: 1, minWidth: 0 },
+  control: { flexShrink: 0, minWidth: 0, padding: theme.spacing(0, 1) },
+  screen: { flex: 1, minHeight: 0, cursor: 'pointer' },
+  screenFocused: { cursor: 'auto' },
+  footer: { padding: theme.spacing(0.5, 1) },
+  line: {
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(0.5),
+    height: LINE_PX,
+    minWidth: 0,
+  },
+  text: {
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    whiteSpace: 'nowrap',
+    minWidth: 0,
+  },
+}));
 
 export interface InstanceTileProps {
   environment: string;
@@ -40,15 +81,14 @@ export interface InstanceTileProps {
 /** One instance: its name, health, session state with the reason, the screen and its controls. */
 export function InstanceTile(props: InstanceTileProps) {
   const { environment, instance, focused, canControl, canManage } = props;
+  const classes = useStyles();
   const locoApi = useApi(locoApiRef);
   const card = useRef<HTMLDivElement | null>(null);
   const controller = useRef<VncController | null>(null);
   const [connection, setConnection] = useState<Connection>({
     state: 'connecting',
   });
-  const [quality, setQuality] = useState(6);
-  const [compression, setCompression] = useState(2);
-  const [notice, setNotice] = useState<string | null>(null);
+  const picture = usePictureSettings();
   const fullscreen = useIsFullscreen(card);
   const lost = connection.state === 'disconnected';
   // A ref: the callback's identity changes with every refresh, which must not re-trigger it.
@@ -58,6 +98,11 @@ export function InstanceTile(props: InstanceTileProps) {
     if (lost) sessionLost.current?.();
   }, [lost]);
   const { state, reason } = describeTile(instance, connection);
+  const { notice, setNotice, runAction } = useInstanceActions({
+    environment,
+    index: instance.index,
+    tileState: state,
+  });
   const { elementRef } = props;
   // Always the same provider (a conditional one would remount the tile and
   // drop its session and fullscreen); its theme turns dark in fullscreen.
@@ -77,20 +122,14 @@ export function InstanceTile(props: InstanceTileProps) {
     ...(canControl ? (['restart', 'reset', 'restore'] as const) : []),
     ...(canManage ? (['save'] as const) : []),
   ];
-
-  const runAction = async (action: LocoInstanceAction) => {
-    setNotice(`${ACTION_TEXT[action].label}: running…`);
-    try {
-      const result = await locoApi.runAction(
-        environment,
-        instance.index,
-        action,
-      );
-      setNotice(`${ACTION_TEXT[action].label}: ${result.status}`);
-    } catch (e) {
-      setNotice(`${ACTION_TEXT[action].label} failed: ${(e as Error).message}`);
-    }
-  };
+  // Ctrl-Alt-Del goes only to a screen the user controls: say why it cannot yet.
+  let ctrlAltDelBlocked: string | undefined;
+  if (!focused) {
+    ctrlAltDelBlocked =
+      'Take control of this screen first: click it or press Control';
+  } else if (connection.state !== 'live') {
+    ctrlAltDelBlocked = 'The screen is not connected yet';
+  }
 
   const downloadScreenshot = async () => {
     let blob: Blob | null = null;
@@ -121,6 +160,7 @@ export function InstanceTile(props: InstanceTileProps) {
     focused && !canControl
       ? 'View only: you may watch this screen but not type (needs loco.instance.control).'
       : `${state}: ${reason.replace(new RegExp(`^${state}: `), '')}`;
+  const live = connection.state === 'live';
 
   return (
     <ThemeProvider theme={theme}>
@@ -130,48 +170,45 @@ export function InstanceTile(props: InstanceTileProps) {
         data-connection={connection.state}
         data-state={state}
         data-focused={focused ? 'true' : 'false'}
-        style={{
-          outline: focused ? '3px solid #1976d2' : 'none',
-          display: 'flex',
-          flexDirection: 'column',
-        }}
+        className={
+          focused ? `${classes.card} ${classes.focused}` : classes.card
+        }
       >
-        <div
-          style={{
-            display: 'flex',
-            alignItems: 'center',
-            gap: 6,
-            padding: '6px 8px',
-            flexWrap: 'wrap',
-          }}
-        >
+        <div className={classes.header}>
+          {/* The number first: it is what tells the tiles apart when the name is cut. */}
           <Typography
             variant="subtitle2"
-            style={{ flex: 1, minWidth: 0 }}
+            className={classes.number}
+            data-testid="loco-tile-number"
+          >
+            #{instance.index}
+          </Typography>
+          <Typography
+            variant="body2"
+            color="textSecondary"
+            className={classes.name}
+            title={instance.name}
             noWrap
           >
             {instance.name}
           </Typography>
-          <StateChip state={instance.state} testId="loco-health" />
-          {!canControl && (
-            <Chip
-              size="small"
-              variant="outlined"
-              label="view only"
-              data-testid="loco-view-only"
-            />
-          )}
           {focused ? (
             <Button
               size="small"
               variant="contained"
               color="primary"
+              className={classes.control}
               onClick={props.onRelease}
             >
               Release
             </Button>
           ) : (
-            <Button size="small" variant="outlined" onClick={props.onFocus}>
+            <Button
+              size="small"
+              variant="outlined"
+              className={classes.control}
+              onClick={props.onFocus}
+            >
               {canControl ? 'Control' : 'Focus'}
             </Button>
           )}
@@ -194,20 +231,26 @@ export function InstanceTile(props: InstanceTileProps) {
             <PhotoCameraIcon fontSize="small" />
           </TileButton>
           <TileButton
-            title="Reconnect now"
+            title={`Reconnect the screen (${
+              live ? 'connected' : 'not connected'
+            }); the emulator keeps running`}
             label={`Reconnect ${instance.name}`}
             onClick={() => controller.current?.reconnect()}
           >
-            <RefreshIcon fontSize="small" />
+            {live ? (
+              <LinkIcon fontSize="small" />
+            ) : (
+              <LinkOffIcon fontSize="small" />
+            )}
           </TileButton>
           <TileMenu
             name={instance.name}
             actions={actions}
-            canSendKeys={canControl}
-            qualityLevel={quality}
-            compressionLevel={compression}
-            onQuality={setQuality}
-            onCompression={setCompression}
+            ctrlAltDel={canControl ? { blocked: ctrlAltDelBlocked } : null}
+            qualityLevel={picture.qualityLevel}
+            compressionLevel={picture.compressionLevel}
+            onQuality={picture.setQualityLevel}
+            onCompression={picture.setCompressionLevel}
             onCtrlAltDel={() =>
               setNotice(
                 controller.current?.sendCtrlAltDel()
@@ -232,41 +275,59 @@ export function InstanceTile(props: InstanceTileProps) {
               active.blur();
             if (!focused) props.onFocus();
           }}
-          style={{
-            flex: 1,
-            minHeight: 0,
-            cursor: focused ? 'auto' : 'pointer',
-          }}
+          className={
+            focused
+              ? `${classes.screen} ${classes.screenFocused}`
+              : classes.screen
+          }
         >
           <VncTile
             environment={environment}
             index={instance.index}
             interactive={focused && canControl}
             scaleToFit={props.scaleToFit || fullscreen}
-            qualityLevel={quality}
-            compressionLevel={compression}
+            qualityLevel={picture.qualityLevel}
+            compressionLevel={picture.compressionLevel}
             fill={fullscreen}
             controllerRef={controller}
             onConnectionChange={setConnection}
           />
         </div>
-        <Typography
-          variant="caption"
-          data-testid="loco-status"
-          style={{ padding: '4px 8px' }}
-        >
-          {status}
-        </Typography>
-        {notice && (
-          <Typography
-            variant="caption"
-            data-testid="loco-notice"
-            style={{ padding: '0 8px 4px' }}
-            role="status"
-          >
-            {notice}
-          </Typography>
-        )}
+        {/* Two lines of fixed height (status, notice): the row never changes height. */}
+        <div className={classes.footer} data-testid="loco-tile-footer">
+          <div className={classes.line}>
+            <StateChip state={instance.state} testId="loco-health" />
+            {!canControl && (
+              <Chip
+                size="small"
+                variant="outlined"
+                label="view only"
+                data-testid="loco-view-only"
+              />
+            )}
+            <Typography
+              variant="caption"
+              data-testid="loco-status"
+              className={classes.text}
+              title={status}
+            >
+              {status}
+            </Typography>
+          </div>
+          <div className={classes.line}>
+            {notice && (
+              <Typography
+                variant="caption"
+                data-testid="loco-notice"
+                className={classes.text}
+                title={notice}
+                role="status"
+              >
+                {notice}
+              </Typography>
+            )}
+          </div>
+        </div>
       </Card>
     </ThemeProvider>
   );

@@ -7,22 +7,31 @@ import {
   locoInstanceControlPermission,
   LocoEnvironment,
 } from '@loco-portal/plugin-loco-common';
-import {
-  FormControlLabel,
-  Switch,
-  Tooltip,
-  Typography,
-} from '@material-ui/core';
+import { FormControlLabel, Switch, Typography } from '@material-ui/core';
+import { makeStyles } from '@material-ui/core/styles';
 import { useEntityEnvironment } from '../../hooks/useEntityEnvironment';
 import { HealthChip } from '../HealthChip/HealthChip';
+import { EnvironmentFacts } from './EnvironmentFacts';
 import { InstanceTile } from './InstanceTile';
+import { ShortcutsButton } from './ShortcutsButton';
 import { toggleFullscreen } from './fullscreen';
-import { SHORTCUTS, useGridShortcuts } from './useGridShortcuts';
+import { useGridShortcuts } from './useGridShortcuts';
+import { GAP_PX, useWallLayout } from './wallLayout';
 
 /** Health is polled; the screens themselves are live. */
 export const REFRESH_MS = 5000;
-const GAP_PX = 16;
-const MIN_TILE_PX = 280;
+
+const useStyles = makeStyles(theme => ({
+  toolbar: {
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(1.5),
+    marginBottom: theme.spacing(1.5),
+    flexWrap: 'wrap',
+  },
+  line: { marginBottom: theme.spacing(1.5) },
+  grid: { display: 'grid', gap: GAP_PX, justifyContent: 'center' },
+}));
 
 /** The Loco tab: one live tile per instance of the entity's environment. */
 export function LocoTab() {
@@ -80,12 +89,15 @@ function LocoGrid({
   const control = usePermission({ permission: locoInstanceControlPermission });
   const manage = usePermission({ permission: locoEnvironmentManagePermission });
   const canControl = control.allowed;
+  const classes = useStyles();
   const [focused, setFocused] = useState<number | null>(null);
   const [scaleToFit, setScaleToFit] = useState(true);
   const tiles = useRef(new Map<number, HTMLElement>());
+  const root = useRef<HTMLDivElement>(null);
   const grid = useRef<HTMLDivElement>(null);
   const { instances } = environment;
-  const columns = Math.ceil(Math.sqrt(instances.length));
+  const layout = useWallLayout(root, grid, instances.length);
+  const columns = layout?.columns ?? Math.ceil(Math.sqrt(instances.length));
 
   useGridShortcuts({
     count: instances.length,
@@ -120,22 +132,11 @@ function LocoGrid({
   };
 
   return (
-    <div>
-      <div
-        style={{
-          display: 'flex',
-          alignItems: 'center',
-          gap: 12,
-          marginBottom: 12,
-          flexWrap: 'wrap',
-        }}
-      >
+    <div ref={root}>
+      <div className={classes.toolbar}>
         <Typography variant="h6">{environment.name}</Typography>
         <HealthChip summary={environment.summary} />
-        <Typography variant="body2" color="textSecondary">
-          {environment.runtime} · {environment.location} ·{' '}
-          {environment.storageMode}
-        </Typography>
+        <EnvironmentFacts environment={environment} />
         <FormControlLabel
           control={
             <Switch
@@ -146,30 +147,20 @@ function LocoGrid({
           }
           label="Scale to fit"
         />
-        <Tooltip
-          title={SHORTCUTS.map(([k, what]) => `${k}: ${what}`).join(' · ')}
-        >
-          <Typography
-            variant="body2"
-            color="textSecondary"
-            data-testid="loco-shortcuts"
-          >
-            Click a screen to control it · keyboard shortcuts
-          </Typography>
-        </Tooltip>
+        <ShortcutsButton />
       </div>
       {!control.loading && !canControl && (
         <Typography
           variant="body2"
           data-testid="loco-view-only-notice"
-          style={{ marginBottom: 12 }}
+          className={classes.line}
         >
           You can watch these screens but not type into them or restart them:
           that needs the permission loco.instance.control.
         </Typography>
       )}
       {stale && (
-        <Typography variant="body2" color="error" style={{ marginBottom: 12 }}>
+        <Typography variant="body2" color="error" className={classes.line}>
           Health could not be refreshed ({stale.message}); showing the last
           known state.
         </Typography>
@@ -177,13 +168,12 @@ function LocoGrid({
       <div
         ref={grid}
         data-testid="loco-grid"
+        className={classes.grid}
+        // Measured sizes: the wall fits the window (see useWallLayout).
         style={{
-          display: 'grid',
-          gap: GAP_PX,
-          // About √N columns (4 → 2×2, 9 → 3×3), fewer when the page is too narrow.
-          gridTemplateColumns: `repeat(auto-fill, minmax(max(${MIN_TILE_PX}px, calc((100% - ${
-            (columns - 1) * GAP_PX
-          }px) / ${columns})), 1fr))`,
+          gridTemplateColumns: layout?.tileWidth
+            ? `repeat(${layout.columns}, ${layout.tileWidth}px)`
+            : `repeat(${columns}, 1fr)`,
         }}
       >
         {instances.map(instance => (

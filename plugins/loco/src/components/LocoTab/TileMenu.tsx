@@ -7,9 +7,11 @@ import {
   DialogContentText,
   DialogTitle,
   IconButton,
+  ListItemText,
   Menu,
   MenuItem,
   TextField,
+  Tooltip,
 } from '@material-ui/core';
 import MoreVertIcon from '@material-ui/icons/MoreVert';
 import type { LocoInstanceAction } from '../../api/LocoApi';
@@ -44,7 +46,11 @@ export interface TileMenuProps {
   name: string;
   /** Actions this user may run (restart/reset/restore need control, save needs manage). */
   actions: LocoInstanceAction[];
-  canSendKeys: boolean;
+  /**
+   * Ctrl-Alt-Del: null hides it (the user may not type at all); `blocked`
+   * says why it cannot be sent yet (shown, not hidden, so the user learns how).
+   */
+  ctrlAltDel: { blocked?: string } | null;
   qualityLevel: number;
   compressionLevel: number;
   onQuality(level: number): void;
@@ -77,15 +83,24 @@ export function TileMenu(props: TileMenuProps) {
         onClose={close}
         keepMounted={false}
       >
-        {props.canSendKeys && (
-          <MenuItem
-            onClick={() => {
-              close();
-              props.onCtrlAltDel();
-            }}
-          >
-            Send Ctrl-Alt-Del
-          </MenuItem>
+        {props.ctrlAltDel && (
+          // A disabled item gets no pointer events: the tooltip sits on a wrapper.
+          <Tooltip title={props.ctrlAltDel.blocked ?? ''}>
+            <div>
+              <MenuItem
+                disabled={Boolean(props.ctrlAltDel.blocked)}
+                onClick={() => {
+                  close();
+                  props.onCtrlAltDel();
+                }}
+              >
+                <ListItemText
+                  primary="Send Ctrl-Alt-Del"
+                  secondary={props.ctrlAltDel.blocked}
+                />
+              </MenuItem>
+            </div>
+          </Tooltip>
         )}
         <MenuItem
           onClick={() => {
@@ -140,8 +155,11 @@ export function TileMenu(props: TileMenuProps) {
         <DialogTitle>Picture of {props.name}</DialogTitle>
         <DialogContent>
           <DialogContentText>
-            Lower quality and higher compression use less bandwidth. Changes
-            apply to the running session without reconnecting.
+            Lower quality and higher compression use less bandwidth. Quality is
+            the JPEG quality QEMU uses for photo-like and fast-changing areas (a
+            game&apos;s scenery); text and flat colours are always sent without
+            loss and look the same at every level. Changes apply at once, to
+            every screen in this browser, and are remembered here.
           </DialogContentText>
           <TextField
             select

@@ -15,7 +15,10 @@ import {
 jest.setTimeout(30_000);
 
 describe('Loco tile controls', () => {
-  beforeEach(() => fakeRfbs().splice(0));
+  beforeEach(() => {
+    fakeRfbs().splice(0);
+    window.localStorage.clear();
+  });
 
   it('gives the keyboard to the clicked tile only, and takes it back on release', async () => {
     await renderLive(3);
@@ -39,7 +42,7 @@ describe('Loco tile controls', () => {
     expect(liveRfb(1)).toMatchObject({ viewOnly: true, focused: false });
   });
 
-  it('changes scaling and picture settings on the live session, without reconnecting', async () => {
+  it('changes scaling and picture settings on the live sessions, without reconnecting, and remembers the picture', async () => {
     await renderLive(2);
     fireEvent.mouseDown(screen.getByTestId('loco-screen-0'));
     await waitFor(() => expect(fakeRfbs()).toHaveLength(3)); // playing: a session that types
@@ -59,7 +62,17 @@ describe('Loco tile controls', () => {
     await waitFor(() =>
       expect(playing).toMatchObject({ qualityLevel: 2, compressionLevel: 8 }),
     );
-    expect(liveRfb(1)).toMatchObject({ qualityLevel: 6, compressionLevel: 2 });
+    // One choice for every screen of this browser, kept for the next visit.
+    await waitFor(() =>
+      expect(liveRfb(1)).toMatchObject({
+        qualityLevel: 2,
+        compressionLevel: 8,
+      }),
+    );
+    expect(JSON.parse(window.localStorage.getItem('loco.picture')!)).toEqual({
+      qualityLevel: 2,
+      compressionLevel: 8,
+    });
     expect(fakeRfbs()).toHaveLength(3);
     expect(liveRfb(0)).toBe(playing);
   });
@@ -104,8 +117,27 @@ describe('Loco tile controls', () => {
     await waitFor(() =>
       expect(api.runAction).toHaveBeenCalledWith('loco-demo', 1, 'restart'),
     );
+    // Answered, but the screen is not back yet: not "done".
     expect(await within(tile(1)).findByTestId('loco-notice')).toHaveTextContent(
-      'Restart emulator: done',
+      'Restart emulator: restarting…',
+    );
+    const old = liveRfb(1);
+    act(() => {
+      old.dispatchEvent(
+        Object.assign(new Event('disconnect'), { detail: { clean: true } }),
+      );
+    });
+    await waitFor(() => expect(liveRfb(1)).not.toBe(old), { timeout: 3000 });
+    expect(within(tile(1)).getByTestId('loco-notice')).toHaveTextContent(
+      'Restart emulator: restarting…',
+    );
+    act(() => {
+      liveRfb(1).dispatchEvent(new Event('connect'));
+    });
+    await waitFor(() =>
+      expect(within(tile(1)).getByTestId('loco-notice')).toHaveTextContent(
+        'Restart emulator: done, the screen is live again',
+      ),
     );
   });
 
@@ -124,9 +156,24 @@ describe('Loco tile controls', () => {
     );
   });
 
-  it('sends Ctrl-Alt-Del only to a controlled tile', async () => {
+  it('sends Ctrl-Alt-Del only to a controlled tile, and says why not before', async () => {
     await renderLive(1);
+    fireEvent.click(
+      screen.getByRole('button', { name: 'More for loco-demo-0' }),
+    );
+    const item = (await screen.findByText('Send Ctrl-Alt-Del')).closest('li')!;
+    expect(item).toHaveAttribute('aria-disabled', 'true');
+    expect(item).toHaveTextContent('Take control of this screen first');
+    fireEvent.keyDown(item, { key: 'Escape' });
+    await waitFor(() =>
+      expect(screen.queryByText('Send Ctrl-Alt-Del')).not.toBeInTheDocument(),
+    );
+
     fireEvent.mouseDown(screen.getByTestId('loco-screen-0'));
+    await waitFor(() => expect(liveRfb(0).viewOnly).toBe(false));
+    act(() => {
+      liveRfb(0).dispatchEvent(new Event('connect'));
+    });
     fireEvent.click(
       screen.getByRole('button', { name: 'More for loco-demo-0' }),
     );

@@ -18,7 +18,7 @@ export interface VncController {
 export interface VncSettings {
   /** Keyboard and mouse reach the guest: only when the tile is focused and the user may control it. */
   interactive: boolean;
-  /** Scale the screen to the tile (true) or show it 1:1, clipped (false). */
+  /** Scale the screen to the tile (true) or show it 1:1, scrollable (false). */
   scaleToFit: boolean;
   /** JPEG quality 0–9 (noVNC `qualityLevel`). */
   qualityLevel: number;
@@ -200,7 +200,10 @@ export function whyClosed(close: CloseEvent | undefined, clean: boolean) {
 
 function applySettings(rfb: RFB, s: VncSettings) {
   rfb.scaleViewport = s.scaleToFit;
-  rfb.clipViewport = !s.scaleToFit;
+  // Unscaled, the screen keeps its own size and noVNC's screen element
+  // scrolls: the user pans with scrollbars, wheel or touch (clipping would
+  // need a drag mode that steals the guest's mouse).
+  rfb.clipViewport = false;
   rfb.qualityLevel = s.qualityLevel;
   rfb.compressionLevel = s.compressionLevel;
   // View-only also ignores the mouse; focusOnClick lets a click on the focused

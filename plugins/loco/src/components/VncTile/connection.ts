@@ -28,30 +28,60 @@ export function describeTile(
   connection: Connection,
 ): { state: TileState; reason: string } {
   const { state, reason } = describeState(instance, connection);
-  const exit = recentExit(instance);
-  return { state, reason: exit ? `${reason}; ${exit}` : reason };
+  const event = recentEvent(instance);
+  return { state, reason: event ? `${reason}; ${event}` : reason };
 }
 
-/** How long after an emulator exit the tile keeps mentioning it. */
+/** How long after an emulator exit or a user's action the tile keeps mentioning it. */
 export const RECENT_EXIT_MS = 120_000;
 
+/** What a user's action did to the guest, as the tile says it. */
+const ACTION_DONE: Record<string, string> = {
+  restart: 'restarted on request',
+  reset: 'reset to its snapshot on request',
+  restore: 'returned to its saved state on request',
+};
+
+/** "07:12:03": the browser's clock format, for a backend timestamp. */
+function clockTime(iso: string): string {
+  return new Date(iso).toLocaleTimeString();
+}
+
 /**
- * "restarted after the emulator exited (signal SIGKILL) 12 s ago": the runtime
- * restarts a dead emulator by itself, so without this note the cause would
- * vanish from the tile as soon as the new process answers. Ages are measured
- * between two backend timestamps, so browser clock skew does not matter.
+ * What happened to the emulator lately, newest first wins: "restarted after
+ * the emulator exited (signal SIGKILL) 12 s ago" (the runtime restarts a dead
+ * emulator by itself, so without this note the cause would vanish as soon as
+ * the new process answers), or "restarted on request at 07:12:03" after a
+ * user's restart, replaced by a later reset's note. Ages are measured between
+ * two backend timestamps, so browser clock skew does not matter.
  */
-export function recentExit(instance: LocoInstance): string | null {
-  const exit = instance.health.facts?.lastExit;
+export function recentEvent(instance: LocoInstance): string | null {
+  const facts = instance.health.facts;
   // While the process is down the health reasons already name the exit.
-  if (!exit || !instance.health.facts.processAlive) return null;
-  const age = Date.parse(instance.health.checkedAt) - Date.parse(exit.at);
-  if (!Number.isFinite(age) || age < 0 || age > RECENT_EXIT_MS) return null;
+  if (!facts?.processAlive) return null;
+  const ageOf = (at: string) =>
+    Date.parse(instance.health.checkedAt) - Date.parse(at);
+  const recent = (at: string) => {
+    const age = ageOf(at);
+    return Number.isFinite(age) && age >= 0 && age <= RECENT_EXIT_MS;
+  };
+  const exit = facts.lastExit;
+  const action = facts.lastAction;
+  const actionIsNewer =
+    action && (!exit || Date.parse(action.at) >= Date.parse(exit.at));
+  if (action && actionIsNewer) {
+    const done = ACTION_DONE[action.action];
+    return done && recent(action.at)
+      ? `${done} at ${clockTime(action.at)}`
+      : null;
+  }
+  if (!exit || !recent(exit.at)) return null;
+  if (exit.requested) return `${ACTION_DONE.restart} at ${clockTime(exit.at)}`;
   let how = 'unknown status';
   if (exit.signal) how = `signal ${exit.signal}`;
   else if (exit.code !== null) how = `code ${exit.code}`;
   return `restarted after the emulator exited (${how}) ${Math.round(
-    age / 1000,
+    ageOf(exit.at) / 1000,
   )} s ago`;
 }
 
