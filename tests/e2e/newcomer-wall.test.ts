@@ -99,7 +99,7 @@ test('6. the 3x3 wall fits the window at common sizes, every tile showing its nu
         tiles: boxes.map(t => {
           const box = t.getBoundingClientRect();
           const number = t.querySelector(
-            '[data-testid="loco-tile-number"]',
+            '[data-testid="loco-number"]',
           ) as HTMLElement;
           const numberBox = number.getBoundingClientRect();
           return {

@@ -179,7 +179,7 @@ export function InstanceTile(props: InstanceTileProps) {
           <Typography
             variant="subtitle2"
             className={classes.number}
-            data-testid="loco-tile-number"
+            data-testid="loco-number"
           >
             #{instance.index}
           </Typography>
@@ -294,7 +294,7 @@ export function InstanceTile(props: InstanceTileProps) {
           />
         </div>
         {/* Two lines of fixed height (status, notice): the row never changes height. */}
-        <div className={classes.footer} data-testid="loco-tile-footer">
+        <div className={classes.footer} data-testid="loco-caption">
           <div className={classes.line}>
             <StateChip state={instance.state} testId="loco-health" />
             {!canControl && (
