@@ -13,7 +13,13 @@ import {
 import { FakeFaults, type Verb } from './fakeFaults';
 import { FakeObjectStore } from './FakeObjectStore';
 import { FakePodLifecycle, type PodLifecycleOptions } from './fakePodLifecycle';
-import { forwardPort } from './fakePortForward';
+import {
+  sendStatus,
+  serveDelete,
+  serveGet,
+  serveList,
+} from './fakeObjectRoutes';
+import { forwardPort, refuseUpgrade } from './fakePortForward';
 import { FakeWatch, startWatch } from './fakeWatch';
 import { SelectorError } from './labelSelector';
 
@@ -229,12 +235,12 @@ export class FakeKubernetesApiServer {
       at: Date.now(),
     });
     if (!this.authorized(req)) {
-      this.status(res, failureStatus(401, 'Unauthorized', 'Unauthorized'));
+      sendStatus(res, failureStatus(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
     const route = parsePath(url.pathname);
     if (!route) {
-      this.status(
+      sendStatus(
         res,
         failureStatus(
           404,
@@ -246,7 +252,7 @@ export class FakeKubernetesApiServer {
     }
     const verb = verbOf(req.method, Boolean(route.name), watch);
     if (!verb) {
-      this.status(
+      sendStatus(
         res,
         failureStatus(405, 'MethodNotAllowed', 'not supported by the fake'),
       );
@@ -257,7 +263,7 @@ export class FakeKubernetesApiServer {
       this.options.user ?? 'system:serviceaccount:loco:loco-portal',
     );
     if (refusal && 'status' in refusal) {
-      this.status(res, refusal.status, refusal.headers);
+      sendStatus(res, refusal.status, refusal.headers);
       return;
     }
     if (refusal?.behaviour === 'hang') {
@@ -269,89 +275,24 @@ export class FakeKubernetesApiServer {
       res.writeHead(200, { 'content-type': 'application/json' }).end();
       return;
     }
+    const target = { ...route, namespace: route.namespace!, name: route.name! };
     if (verb === 'delete') {
-      this.deleteObject(
-        res,
-        route.resource,
-        route.namespace!,
-        route.name!,
-        url,
-      );
+      serveDelete(res, this.store, this.pods, target, url.searchParams);
     } else if (verb === 'get') {
-      this.getObject(res, route.resource, route.namespace!, route.name!);
+      serveGet(res, this.store, target);
     } else {
       let selector;
       try {
         selector = parseSelector(url.searchParams.get('labelSelector') ?? '');
       } catch (error) {
         if (!(error instanceof SelectorError)) throw error;
-        this.status(res, failureStatus(400, 'BadRequest', error.message));
+        sendStatus(res, failureStatus(400, 'BadRequest', error.message));
         return;
       }
       if (verb === 'watch')
         this.serveWatch(res, route, url.searchParams, selector);
-      else this.serveList(res, route, selector);
+      else serveList(res, this.store, route, selector);
     }
-  }
-
-  private getObject(
-    res: http.ServerResponse,
-    resource: Resource,
-    namespace: string,
-    name: string,
-  ): void {
-    const existing = this.store.get(resource, namespace, name);
-    if (!existing) {
-      this.notFound(res, resource, name);
-      return;
-    }
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(existing));
-  }
-
-  private deleteObject(
-    res: http.ServerResponse,
-    resource: Resource,
-    namespace: string,
-    name: string,
-    url: URL,
-  ): void {
-    const grace = url.searchParams.get('gracePeriodSeconds');
-    const existing =
-      resource === 'pods'
-        ? this.pods.delete(
-            namespace,
-            name,
-            grace === null ? undefined : Number(grace),
-          )
-        : this.store.remove(resource, namespace, name);
-    if (!existing) {
-      this.notFound(res, resource, name);
-      return;
-    }
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(existing));
-  }
-
-  private serveList(
-    res: http.ServerResponse,
-    route: NonNullable<ReturnType<typeof parsePath>>,
-    selector: (labels: Record<string, string>) => boolean,
-  ): void {
-    const items = this.list(route.resource).filter(
-      o =>
-        (!route.namespace || o.metadata.namespace === route.namespace) &&
-        selector(o.metadata.labels ?? {}),
-    );
-    res.setHeader('content-type', 'application/json');
-    res.end(
-      JSON.stringify({
-        kind: `${KIND[route.resource].kind}List`,
-        apiVersion: KIND[route.resource].apiVersion,
-        metadata: { resourceVersion: String(this.store.resourceVersion) },
-        items,
-      }),
-    );
   }
 
   private serveWatch(
@@ -398,17 +339,8 @@ export class FakeKubernetesApiServer {
       );
     const pod = m ? this.store.get('pods', m[1], m[2]) : undefined;
     const port = Number(url.searchParams.get('ports'));
-    const refuse = (status: number, body: FailureStatus | string) => {
-      const text = typeof body === 'string' ? body : JSON.stringify(body);
-      const type = typeof body === 'string' ? 'text/plain' : 'application/json';
-      socket.end(
-        `HTTP/1.1 ${status} ${
-          http.STATUS_CODES[status]
-        }\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(
-          text,
-        )}\r\n\r\n${text}`,
-      );
-    };
+    const refuse = (status: number, body: FailureStatus | string) =>
+      refuseUpgrade(socket, status, body);
     if (!this.authorized(req)) {
       refuse(401, failureStatus(401, 'Unauthorized', 'Unauthorized'));
       return;
@@ -425,27 +357,5 @@ export class FakeKubernetesApiServer {
     this.wss.handleUpgrade(req, socket, head, ws =>
       forwardPort(ws, pod.status.podIP, port),
     );
-  }
-
-  private notFound(res: http.ServerResponse, resource: Resource, name: string) {
-    this.status(
-      res,
-      failureStatus(404, 'NotFound', `${resource} "${name}" not found`, {
-        name,
-        kind: resource,
-      }),
-    );
-  }
-
-  private status(
-    res: http.ServerResponse,
-    status: FailureStatus,
-    headers: Record<string, string> = {},
-  ) {
-    res.writeHead(status.code, {
-      'content-type': 'application/json',
-      ...headers,
-    });
-    res.end(JSON.stringify(status));
   }
 }

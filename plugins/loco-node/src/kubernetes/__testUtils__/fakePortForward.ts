@@ -1,5 +1,26 @@
+import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import type { WebSocket } from 'ws';
+import type { FailureStatus } from './fakeApiProtocol';
+
+/** Answers an upgrade request with an HTTP error instead of switching protocols. */
+export function refuseUpgrade(
+  socket: net.Socket,
+  status: number,
+  body: FailureStatus | string,
+): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const type = typeof body === 'string' ? 'text/plain' : 'application/json';
+  socket.end(
+    [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+      `content-type: ${type}`,
+      `content-length: ${Buffer.byteLength(text)}`,
+      '',
+      text,
+    ].join('\r\n'),
+  );
+}
 
 /**
  * TEST DOUBLE of the kubelet's side of `pods/portforward` over WebSocket
