@@ -1,5 +1,4 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { NotFoundError } from '@backstage/errors';
 import { createFakeHelm, FakeHelm } from './__testUtils__/fakeHelm';
 import {
   FakeLocalRuntime,
@@ -72,9 +71,16 @@ describe('KubernetesRuntime provisioning through Helm', () => {
       helm.releases()['loco-staging/api-made'].at(-1)!.config,
     ).toMatchObject({ instances: 3 });
 
-    await expect(
-      kubernetes.planDestroy('api-made', { ...where, namespace: 'loco' }),
-    ).rejects.toThrow(NotFoundError);
+    // Not there: a destroy is a no-op that says so (issue 16: idempotent).
+    const elsewhere = await kubernetes.planDestroy('api-made', {
+      ...where,
+      namespace: 'loco',
+    });
+    expect(elsewhere.existing).toBe(false);
+    expect(elsewhere.description).toMatch(
+      /^do nothing: there is no Helm release api-made/,
+    );
+    await elsewhere.apply();
     await (await kubernetes.planDestroy('api-made', where)).apply();
     expect(helm.releases()['loco-staging/api-made'] ?? []).toEqual([]);
     expect(helm.mutatingCommands()).toEqual([

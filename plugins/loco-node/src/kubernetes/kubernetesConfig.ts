@@ -87,7 +87,9 @@ export function readKubernetesConfig(config: Config): KubernetesRuntimeConfig {
 }
 
 /** A client configuration for one cluster, as `@kubernetes/client-node` wants it. */
-export function kubeConfigFor(cluster: ClusterConfig): KubeConfig {
+export function kubeConfigFor(
+  cluster: z.infer<typeof clusterConnectionSchema>,
+): KubeConfig {
   const kc = new KubeConfig();
   if (cluster.authProvider === 'kubeconfig') {
     kc.loadFromFile(cluster.kubeconfigPath!);

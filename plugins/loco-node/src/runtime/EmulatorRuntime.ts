@@ -38,6 +38,11 @@ export interface EnvironmentSpec {
 export interface EnvironmentChange {
   instances?: number;
   snapshotTag?: string;
+  /**
+   * Kubernetes: the disk size per instance. Refused for disks in claims
+   * (persistent, hybrid): Kubernetes cannot change a StatefulSet's claims.
+   */
+  storageSize?: string;
 }
 
 /**
@@ -59,6 +64,8 @@ export interface ProvisionOptions {
   workDir?: string;
   /** Where the tools' output goes (e.g. a scaffolder task's log). */
   logger?: LoggerService;
+  /** Destroy: also delete the instances' disks, which are kept otherwise (Kubernetes claims). */
+  deleteDisks?: boolean;
 }
 
 /**
@@ -73,6 +80,8 @@ export interface ProvisionPlan {
   existing: boolean;
   /** Where the change goes. */
   target: { cluster: string; namespace: string };
+  /** What the change leaves behind on purpose, in words (a destroy's kept disks). */
+  kept?: string;
   apply(): Promise<void>;
 }
 

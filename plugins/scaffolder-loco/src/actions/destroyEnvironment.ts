@@ -15,6 +15,7 @@ const input = inputSchema([
   'runtime',
   'cluster',
   'namespace',
+  'deleteDisks',
   'wait',
   'timeout',
 ] as const);
@@ -37,14 +38,21 @@ export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
       input,
       output: {
         environment: z => z.string().describe('The destroyed environment'),
+        kept: z =>
+          z
+            .string()
+            .describe(
+              "What was kept on purpose (the instances' disks), empty when nothing",
+            ),
       },
     },
     async handler(ctx) {
       await audited(deps.auditor, ctx, AUDIT_EVENTS.destroy, async audit => {
         const args = validateInput(input, ctx.input);
-        const { name, runtime, wait } = args;
+        const { name, runtime, wait, deleteDisks } = args;
+        let kept = '';
         const timeout = args.timeout ?? deps.settings.helm.timeout;
-        audit.record({ environment: name, runtime });
+        audit.record({ environment: name, runtime, deleteDisks });
         if (runtime === 'kubernetes') {
           // The Kubernetes runtime plans and applies the change (Helm).
           const kubernetes = deps.runtimes.planner('kubernetes');
@@ -60,14 +68,22 @@ export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
               environment: name,
               checkpoint: `loco.helm.uninstall.${target.cluster}.${target.namespace}.${name}`,
             },
-            () =>
-              kubernetes.planDestroy(
-                name,
-                helmRunOptions(ctx, target, { wait, timeout }),
-              ),
+            async () => {
+              const plan = await kubernetes.planDestroy(name, {
+                ...helmRunOptions(ctx, target, { wait, timeout }),
+                deleteDisks,
+              });
+              kept = plan.kept ?? '';
+              if (plan.kept) ctx.logger.info(`Keeps: ${plan.kept}`);
+              return plan;
+            },
           );
         } else {
-          rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);
+          rejectKubernetesOnlyInputs(args, [
+            'cluster',
+            'namespace',
+            'deleteDisks',
+          ]);
           local.check({});
           await authorizeManage(deps, ctx);
           const step = {
@@ -83,6 +99,7 @@ export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
           });
         }
         ctx.output('environment', name);
+        ctx.output('kept', kept);
       });
     },
   });

@@ -163,10 +163,10 @@ describe('an input the chart or the emulator would refuse is refused before Helm
   });
 });
 
+// A destroy of a release that is not there is no error (destroyKeepsOrDeletesDisks.test.ts).
 describe('a dry run update or destroy of an environment that does not exist', () => {
   it.each([
     ['update on helm', 'update', { ...onHelm, instances: 2 }],
-    ['destroy on helm', 'destroy', onHelm],
     [
       'update on the local runtime',
       'update',

@@ -27,6 +27,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // values.schema.json's environment.owner pattern: an entity ref such as user:default/guest.
 const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:/_.@-]*$/;
 const DURATION_PATTERN = /^([0-9]+(h|m|s))+$/;
+// values.schema.json's storage.size: a Kubernetes quantity such as 2Gi.
+const QUANTITY_PATTERN = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 
 export const fields = {
   name: (zz: Z) =>
@@ -85,6 +87,21 @@ export const fields = {
       .regex(OWNER_PATTERN, 'an entity ref such as group:default/team-a')
       .optional()
       .describe('Owner entity ref; default: the user running the template'),
+  storageSize: (zz: Z) =>
+    zz
+      .string()
+      .regex(QUANTITY_PATTERN, 'a Kubernetes quantity such as 4Gi')
+      .optional()
+      .describe(
+        'Disk size per instance (kubernetes only; refused for disks in claims: persistent, hybrid)',
+      ),
+  deleteDisks: (zz: Z) =>
+    zz
+      .boolean()
+      .default(false)
+      .describe(
+        "Also delete the instances' disks (kubernetes: their PersistentVolumeClaims, which helm uninstall keeps)",
+      ),
   wait: (zz: Z) =>
     zz.boolean().default(true).describe('Wait until every instance is ready'),
   timeout: (zz: Z) =>
@@ -112,7 +129,12 @@ export function inputSchema<K extends FieldName>(
 }
 
 /** Inputs that only mean something to a Helm release. */
-type KubernetesOnlyInput = 'cluster' | 'namespace' | 'snapshotRegistry';
+type KubernetesOnlyInput =
+  | 'cluster'
+  | 'namespace'
+  | 'snapshotRegistry'
+  | 'storageSize'
+  | 'deleteDisks';
 
 /** The local runtime refuses Helm-only inputs instead of silently ignoring them. */
 export function rejectKubernetesOnlyInputs(
@@ -120,7 +142,7 @@ export function rejectKubernetesOnlyInputs(
   keys: readonly KubernetesOnlyInput[],
 ) {
   for (const key of keys) {
-    if (args[key] !== undefined) {
+    if (args[key] !== undefined && args[key] !== false) {
       throw new InputError(`${key} applies to the kubernetes runtime only`);
     }
   }

@@ -84,7 +84,8 @@ it('scales an environment after the chart gained a value: user values kept, new 
   expect(latest.config).toEqual({
     environment: { name: 'lan-party', owner: 'group:default/team-a' },
     instances: 12,
-    storage: { mode: 'persistent' },
+    // The claims' values, pinned by the update (updateStorage.test.ts).
+    storage: { mode: 'persistent', size: '2Gi', storageClassName: '' },
     snapshot: { tag: 'win98-base', registry: 'ghcr.io/example/loco-snapshots' },
   });
   const banner = yaml

@@ -31,7 +31,7 @@ async function withRelease() {
 }
 
 describe('loco:environment:update', () => {
-  it('scales a release with --reset-then-reuse-values and a values file holding only the change', async () => {
+  it('scales a release with --reset-then-reuse-values and a values file holding only the change (and the deployed storage)', async () => {
     const { action } = await withRelease();
     await action.handler(
       makeContext({
@@ -55,6 +55,8 @@ describe('loco:environment:update', () => {
     expect(yaml.parse(upgrade.values!)).toEqual({
       instances: 12,
       snapshot: { tag: 'win98-lan-v2' },
+      // Pinned: the claims cannot change (updateStorage.test.ts).
+      storage: { mode: 'persistent', size: '2Gi', storageClassName: '' },
     });
     expect(helm.releases()['loco/lan-party'].map(r => r.status)).toEqual([
       'superseded',

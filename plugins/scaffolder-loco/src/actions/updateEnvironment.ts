@@ -25,6 +25,7 @@ const input = inputSchema(
     'runtime',
     'instances',
     'snapshotTag',
+    'storageSize',
     'cluster',
     'namespace',
     'wait',
@@ -43,9 +44,12 @@ const input = inputSchema(
 );
 
 /**
- * `loco:environment:update`: scales an environment or moves it to another
- * snapshot tag. Helm: `helm upgrade --reset-then-reuse-values` with only the changed
- * values, rolled back on failure. Local: LocoRuntimes.updateEnvironment.
+ * `loco:environment:update`: scales an environment, moves it to another
+ * snapshot tag or (Kubernetes, disks without claims) changes its disk size.
+ * Helm: `helm upgrade --reset-then-reuse-values` with only the changed
+ * values, rolled back on failure (never uninstalled); a change Kubernetes
+ * cannot make to existing claims is refused before Helm runs. Local:
+ * LocoRuntimes.updateEnvironment.
  * A dry run makes every check the real run makes (see carryOut).
  *
  * @public
@@ -54,7 +58,8 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
   const local = new LocalEnvironments(deps.runtimes, deps.settings);
   return createTemplateAction({
     id: 'loco:environment:update',
-    description: 'Scales a Loco environment or changes its snapshot tag',
+    description:
+      'Scales a Loco environment, changes its snapshot tag or its disk size',
     examples,
     supportsDryRun: true,
     schema: {
@@ -66,22 +71,30 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
     async handler(ctx) {
       await audited(deps.auditor, ctx, AUDIT_EVENTS.update, async audit => {
         const args = validateInput(input, ctx.input);
-        const { name, runtime, instances, snapshotTag, wait } = args;
+        const { name, runtime, instances, snapshotTag, storageSize, wait } =
+          args;
         const timeout = args.timeout ?? deps.settings.helm.timeout;
         audit.record({ environment: name, runtime, instances, snapshotTag });
-        if (instances === undefined && snapshotTag === undefined) {
+        audit.record({ storageSize });
+        if (
+          instances === undefined &&
+          snapshotTag === undefined &&
+          storageSize === undefined
+        ) {
           throw new InputError(
-            'Nothing to change: give instances and/or snapshotTag',
+            'Nothing to change: give instances, snapshotTag and/or storageSize',
           );
         }
-        const change = { instances, snapshotTag };
         const what = [
           instances !== undefined ? `${instances} instances` : '',
           snapshotTag !== undefined ? `snapshot ${snapshotTag}` : '',
+          storageSize !== undefined ? `disks of ${storageSize}` : '',
         ]
           .filter(Boolean)
           .join(', ');
-        const changeKey = `${instances ?? ''}.${snapshotTag ?? ''}`;
+        const changeKey = `${instances ?? ''}.${snapshotTag ?? ''}${
+          storageSize !== undefined ? `.${storageSize}` : ''
+        }`;
 
         if (runtime === 'kubernetes') {
           // The Kubernetes runtime plans and applies the change (Helm).
@@ -102,12 +115,17 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
             () =>
               kubernetes.planUpdate(
                 name,
-                change,
+                { instances, snapshotTag, storageSize },
                 helmRunOptions(ctx, target, { wait, timeout }),
               ),
           );
         } else {
-          rejectKubernetesOnlyInputs(args, ['cluster', 'namespace']);
+          rejectKubernetesOnlyInputs(args, [
+            'cluster',
+            'namespace',
+            'storageSize',
+          ]);
+          const change = { instances, snapshotTag };
           local.check({ snapshotTag });
           await authorizeManage(deps, ctx);
           await carryOut(

@@ -80,6 +80,7 @@ export class HelmEnvironments implements ProvisionPlanner {
     const what = [
       change.instances !== undefined ? `${change.instances} instances` : '',
       change.snapshotTag !== undefined ? `snapshot ${change.snapshotTag}` : '',
+      change.storageSize !== undefined ? `disks of ${change.storageSize}` : '',
     ]
       .filter(Boolean)
       .join(', ');
@@ -94,10 +95,19 @@ export class HelmEnvironments implements ProvisionPlanner {
     options: ProvisionOptions = {},
   ): Promise<ProvisionPlan> {
     const { target, release } = this.existing(name, options);
-    return this.plan(options, target, async run => ({
-      plan: await this.helm.prepareUninstall(release, target, run),
-      description: `helm uninstall ${release} on ${where(target)}`,
-    }));
+    return this.plan(options, target, async run => {
+      const plan = await this.helm.prepareUninstall(
+        release,
+        target,
+        run,
+        options.deleteDisks ?? false,
+      );
+      return {
+        plan,
+        description:
+          plan.summary ?? `helm uninstall ${release} on ${where(target)}`,
+      };
+    });
   }
 
   private target(options: ProvisionOptions): ReleaseTarget {
@@ -154,6 +164,7 @@ export class HelmEnvironments implements ProvisionPlanner {
       description,
       existing: plan.existing,
       target: describe(target),
+      kept: plan.kept,
       apply: async () => {
         try {
           await plan.apply();

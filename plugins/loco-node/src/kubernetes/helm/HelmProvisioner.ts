@@ -12,6 +12,12 @@ import {
 } from './releaseState';
 import { ReleaseTarget, resolveReleaseTarget } from './releaseTarget';
 import {
+  ApiReleaseClaims,
+  keptAfterUninstall,
+  ReleaseClaims,
+} from './releaseClaims';
+import { liveStorage, storageUpdate } from './releaseStorage';
+import {
   changeValues,
   releaseValues,
   ReleaseSpec,
@@ -47,6 +53,10 @@ export interface HelmPlan {
   command: string[];
   /** Whether the release existed before (a create re-run of the same release). */
   existing: boolean;
+  /** What `apply` does in words, when it is not (only) the command. */
+  summary?: string;
+  /** What the change leaves behind on purpose (a destroy's kept disks). */
+  kept?: string;
   apply(): Promise<void>;
 }
 
@@ -59,7 +69,10 @@ export interface HelmPlan {
  * @public
  */
 export class HelmProvisioner {
-  constructor(private readonly settings: ProvisioningSettings) {}
+  constructor(
+    private readonly settings: ProvisioningSettings,
+    private readonly claims: ReleaseClaims = new ApiReleaseClaims(),
+  ) {}
 
   /** Picks the cluster and namespace; unknown or unwatched ones are input errors. */
   resolveTarget(clusterName?: string, namespace?: string): ReleaseTarget {
@@ -135,19 +148,24 @@ export class HelmProvisioner {
    * user's values of the release, the chart's current defaults: with
    * --reuse-values helm renders with the release's OLD chart values, so a
    * value a newer chart added would be missing) and rolls back on failure.
+   * Storage Kubernetes cannot change in place is refused here and pinned to
+   * the deployed values (see storageUpdate).
    */
   async prepareUpdate(
     name: string,
-    change: { instances?: number; snapshotTag?: string },
+    change: { instances?: number; snapshotTag?: string; storageSize?: string },
     target: ReleaseTarget,
     opts: RunOptions,
   ): Promise<HelmPlan> {
     const cli = await this.cli(target, opts.workDir);
     const before = await this.existingRelease(cli, name, target);
+    const live = liveStorage(
+      await readReleaseValues(cli, name, target.namespace, true),
+    );
     const valuesFile = await writeValuesFile(
       opts.workDir,
       `${name}-change.yaml`,
-      changeValues(change),
+      { ...changeValues(change), storage: storageUpdate(name, live, change) },
     );
     const command = [
       'upgrade',
@@ -172,19 +190,62 @@ export class HelmProvisioner {
     };
   }
 
-  /** Checks a destroy (the release exists); `apply` runs `helm uninstall`. */
+  /**
+   * Plans a destroy; `apply` runs `helm uninstall`, then, with `deleteDisks`,
+   * deletes the instances' claims, which the uninstall keeps (see
+   * releaseClaims). Idempotent: without a release there is nothing to
+   * uninstall and the plan says so (and still deletes claims left behind, if
+   * asked to). `kept` says what stays.
+   */
   async prepareUninstall(
     name: string,
     target: ReleaseTarget,
     opts: RunOptions,
+    deleteDisks = false,
   ): Promise<HelmPlan> {
     const cli = await this.cli(target, opts.workDir);
-    await this.existingRelease(cli, name, target);
+    const where = `namespace ${target.namespace} on ${target.cluster.name}`;
+    const deleteClaims = async () => {
+      const deleted = await this.claims.delete(target, name);
+      opts.logger.info(
+        deleted.length > 0
+          ? `Deleted the disks: ${deleted.join(', ')}`
+          : `No disks of ${name} were left in ${where}`,
+      );
+    };
+    const state = await readReleaseState(cli, name, target.namespace);
+    if (!state.exists) {
+      return {
+        command: [],
+        existing: false,
+        summary: `do nothing: there is no Helm release ${name} in ${where} (destroyed already)${
+          deleteDisks ? `; delete disks of ${name} left there` : ''
+        }`,
+        apply: async () => {
+          opts.logger.info(
+            `No Helm release ${name} in ${where}: nothing to uninstall`,
+          );
+          if (deleteDisks) await deleteClaims();
+        },
+      };
+    }
+    const live = liveStorage(
+      await readReleaseValues(cli, name, target.namespace, true),
+    );
+    const kept = keptAfterUninstall(name, target, live, deleteDisks);
     const command = this.uninstallArgs(name, target, opts);
     return {
       command,
       existing: true,
-      apply: () => cli.run(command, opts.logger),
+      summary: `helm uninstall ${name} on ${target.cluster.name}/${
+        target.namespace
+      }${deleteDisks ? ' and delete its disks' : ''}`,
+      kept,
+      apply: async () => {
+        await cli.run(command, opts.logger);
+        if (deleteDisks) await deleteClaims();
+        if (kept) opts.logger.info(kept);
+      },
     };
   }
 
@@ -251,6 +312,11 @@ export class HelmProvisioner {
     // Cleanup always waits: the task must not end while resources are half gone.
     const cleanup = { ...opts, wait: true };
     try {
+      // A release that was there before is never uninstalled: at worst it
+      // stays as Helm left it, and the error says so.
+      if (before.exists && before.deployedRevision === null) {
+        return `The release had no deployed revision to roll back to; it was left as it is and needs attention (helm history ${name} -n ${target.namespace}).`;
+      }
       if (before.exists && before.deployedRevision !== null) {
         opts.logger.warn(
           `Rolling ${name} back to revision ${before.deployedRevision}`,

@@ -45,11 +45,16 @@ export async function readReleaseState(
   return { exists: true, deployedRevision: deployed[0] ?? null };
 }
 
-/** The user-supplied values of a release's latest revision (`helm get values`, read-only). */
+/**
+ * The user-supplied values of a release's latest revision (`helm get values`,
+ * read-only); with `all`, the computed ones (chart defaults of that revision
+ * merged with the user's: what is deployed).
+ */
 export async function readReleaseValues(
   cli: HelmCli,
   name: string,
   namespace: string,
+  all = false,
 ): Promise<unknown> {
   const stdout = await cli.query([
     'get',
@@ -57,6 +62,7 @@ export async function readReleaseValues(
     name,
     '--namespace',
     namespace,
+    ...(all ? ['--all'] : []),
     '--output',
     'json',
   ]);
