@@ -29,7 +29,11 @@ import { scaffolderModuleLoco } from './module';
 jest.setTimeout(120_000);
 
 const TEMPLATES = path.resolve(__dirname, '../../../templates');
-const TEMPLATE_NAMES = ['create-loco-environment', 'destroy-loco-environment'];
+const TEMPLATE_NAMES = [
+  'create-loco-environment',
+  'update-loco-environment',
+  'destroy-loco-environment',
+];
 const template = (name: string) =>
   yaml.parse(readFileSync(path.join(TEMPLATES, name, 'template.yaml'), 'utf8'));
 
@@ -270,6 +274,103 @@ describe('templates through the scaffolder dry run', () => {
       confirm: false,
     });
     expect(unconfirmed.status).toBe(400);
+  });
+});
+
+describe('the update template', () => {
+  it('is registered in app-config.yaml beside create and destroy', () => {
+    const config = yaml.parse(
+      readFileSync(path.resolve(__dirname, '../../../app-config.yaml'), 'utf8'),
+    );
+    const targets = config.catalog.locations.map((l: any) => l.target);
+    for (const name of TEMPLATE_NAMES)
+      expect(targets).toContain(`../../templates/${name}/template.yaml`);
+  });
+
+  it('scales a local environment in a dry run and changes nothing', async () => {
+    const { dryRun, local } = await startScaffolder();
+    local.envs.set('prov-dry', {
+      name: 'prov-dry',
+      instances: 2,
+      storageMode: 'ephemeral',
+    });
+    const res = await dryRun('update-loco-environment', {
+      name: 'prov-dry',
+      runtime: 'local',
+      instances: 4,
+      wait: true,
+    });
+    expect(res.status).toBe(200);
+    expect(logOf(res.body)).toContain(
+      'Dry run: would change local environment prov-dry to 4 instances',
+    );
+    expect(res.body.output.links).toEqual([
+      expect.objectContaining({
+        url: '/catalog/default/resource/prov-dry/loco',
+      }),
+      expect.objectContaining({ entityRef: 'resource:default/prov-dry' }),
+    ]);
+    expect(local.envs.get('prov-dry')!.instances).toBe(2);
+  });
+
+  it('scales, re-tags and resizes a kubernetes environment as a real task', async () => {
+    const { runTask } = await startScaffolder();
+    const created = await runTask('create-loco-environment', {
+      name: 'prov-k8s',
+      owner: 'group:default/guests',
+      runtime: 'kubernetes',
+      cluster: 'prod-eu',
+      namespace: 'loco',
+      instances: 2,
+      storageMode: 'ephemeral',
+      snapshotTag: 'win98-base',
+      wait: true,
+    });
+    expect(created.status).toBe('completed');
+    const { status, log } = await runTask('update-loco-environment', {
+      name: 'prov-k8s',
+      runtime: 'kubernetes',
+      cluster: 'prod-eu',
+      namespace: 'loco',
+      instances: 3,
+      snapshotTag: 'win98-lan-v2',
+      storageSize: '4Gi',
+      wait: true,
+    });
+    expect({ status, log }).toEqual({
+      status: 'completed',
+      log: expect.stringContaining('STATUS: deployed'),
+    });
+    expect(yaml.parse(helm.calls().at(-1)!.values!)).toEqual({
+      instances: 3,
+      snapshot: { tag: 'win98-lan-v2' },
+      storage: { mode: 'ephemeral', size: '4Gi' },
+    });
+  });
+
+  it('refuses a new size for persistent disks before Helm runs', async () => {
+    const { runTask } = await startScaffolder();
+    await runTask('create-loco-environment', {
+      name: 'prov-k8s',
+      owner: 'group:default/guests',
+      runtime: 'kubernetes',
+      cluster: 'prod-eu',
+      namespace: 'loco',
+      instances: 2,
+      storageMode: 'persistent',
+      wait: true,
+    });
+    const upgrades = helm.commands().filter(c => c === 'upgrade').length;
+    const { status, log } = await runTask('update-loco-environment', {
+      name: 'prov-k8s',
+      runtime: 'kubernetes',
+      cluster: 'prod-eu',
+      namespace: 'loco',
+      storageSize: '4Gi',
+    });
+    expect(status).toBe('failed');
+    expect(log).toContain('cannot change from 2Gi to 4Gi');
+    expect(helm.commands().filter(c => c === 'upgrade').length).toBe(upgrades);
   });
 });
 
