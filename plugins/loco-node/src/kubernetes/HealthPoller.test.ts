@@ -129,4 +129,60 @@ describe('HealthPoller', () => {
     expect(probed.sort()).toEqual(['a', 'b', 'c']);
     await p.stop();
   });
+
+  it('forgets the results of targets that went away', async () => {
+    const targets = ['a', 'b'];
+    const p = new HealthPoller<string>({
+      location: 'alpha',
+      intervalMs: 60_000,
+      timeoutMs: 100,
+      concurrency: 2,
+      failureThreshold: 3,
+      cooldownMs: 60_000,
+      targets: () => new Map(targets.map(t => [t, t])),
+      probe: async () => HEALTH,
+      onProbeSeconds: () => {},
+      onRound: () => {},
+    });
+    await p.pollOnce();
+    expect([...p.results.keys()].sort()).toEqual(['a', 'b']);
+    targets.splice(0, 1);
+    await p.pollOnce();
+    expect([...p.results.keys()]).toEqual(['b']);
+  });
+
+  it('stop() waits for the round in flight', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>(resolve => (release = resolve));
+    let probes = 0;
+    let entered!: () => void;
+    const inFlight = new Promise<void>(resolve => (entered = resolve));
+    const p = new HealthPoller<string>({
+      location: 'alpha',
+      intervalMs: 60_000,
+      timeoutMs: 100,
+      concurrency: 1,
+      failureThreshold: 3,
+      cooldownMs: 60_000,
+      targets: () => new Map([['a', 'a']]),
+      probe: async () => {
+        probes += 1;
+        entered();
+        await gate;
+        return HEALTH;
+      },
+      onProbeSeconds: () => {},
+      onRound: () => {},
+    });
+    p.start();
+    await inFlight;
+    let stopped = false;
+    const stopping = p.stop().then(() => (stopped = true));
+    await Promise.resolve();
+    expect(stopped).toBe(false); // the probe still holds the round
+    release();
+    await stopping;
+    expect(p.results.get('a')).toMatchObject({ kind: 'ok' });
+    expect(probes).toBe(1);
+  });
 });
