@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConflictError } from '@backstage/errors';
+import { diskInfo } from '../local/diskImages';
 import { LocoMetrics } from '../metrics/LocoMetrics';
 import {
   AgentProcess,
@@ -159,6 +160,17 @@ describe('KubernetesRuntime through the emulator agent', () => {
       shown = await bannerOf(await runtime.screenshot('lab', 0));
     }
     expect(shown).toEqual(banner);
+    // `reset` returns to the boot snapshot, which the agent saves once the
+    // first cold boot has settled (until then a reset is a cold reboot).
+    const disk = path.join(dir, 'lab-0', 'run', 'disk.qcow2');
+    for (
+      let i = 0;
+      !(await diskInfo(disk)).snapshots.includes('loco-booted');
+      i++
+    ) {
+      if (i > 240) throw new Error(`no boot snapshot\n${running.log()}`);
+      await new Promise(r => setTimeout(r, 500));
+    }
 
     await expect(runtime.runAction('lab', 0, 'restore')).rejects.toThrow(
       /no saved state yet/,
@@ -166,7 +178,13 @@ describe('KubernetesRuntime through the emulator agent', () => {
     await runtime.runAction('lab', 0, 'save');
     await runtime.runAction('lab', 0, 'restore');
     await runtime.runAction('lab', 0, 'reset');
-    expect(await bannerOf(await runtime.screenshot('lab', 0))).toEqual(banner);
+    // Right after loadvm QEMU's screen is blank until its next display refresh.
+    shown = [];
+    for (let i = 0; i < 60 && shown.join() !== banner.join(); i++) {
+      if (i > 0) await new Promise(r => setTimeout(r, 1000));
+      shown = await bannerOf(await runtime.screenshot('lab', 0));
+    }
+    expect(shown).toEqual(banner);
   });
 
   it("reaches the agent through the API server's port-forward too", async () => {
