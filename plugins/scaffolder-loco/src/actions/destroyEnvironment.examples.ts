@@ -16,7 +16,8 @@ export const examples: TemplateExample[] = [
     }),
   },
   {
-    description: 'Uninstall a Kubernetes environment (Helm release)',
+    description:
+      "Uninstall a Kubernetes environment (Helm release) and delete its instances' disks (PersistentVolumeClaims, kept otherwise)",
     example: yaml.stringify({
       steps: [
         {
@@ -28,6 +29,7 @@ export const examples: TemplateExample[] = [
             runtime: 'kubernetes',
             cluster: 'prod-eu',
             namespace: 'loco',
+            deleteDisks: true,
           },
         },
       ],

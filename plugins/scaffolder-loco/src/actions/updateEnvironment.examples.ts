@@ -23,4 +23,24 @@ export const examples: TemplateExample[] = [
       ],
     }),
   },
+  {
+    description:
+      'Give the instances of an ephemeral Kubernetes environment bigger disks (refused for persistent or hybrid disks: their claims cannot change)',
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'update',
+          action: 'loco:environment:update',
+          name: 'Resize Loco environment disks',
+          input: {
+            name: 'lan-ci',
+            runtime: 'kubernetes',
+            cluster: 'prod-eu',
+            namespace: 'loco',
+            storageSize: '4Gi',
+          },
+        },
+      ],
+    }),
+  },
 ];
