@@ -1,10 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { ConflictError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import type { ProvisioningSettings } from '../../provisioning/provisioningConfig';
 import { nameTakenError } from '../../runtime/environmentNames';
 import { clusterAccess } from './clusterAccess';
-import { HelmCli, HelmError } from './HelmCli';
+import { HelmCli } from './HelmCli';
+import { changeOrRestore, uninstallArgs } from './releaseRestore';
 import {
   readReleaseState,
   readReleaseValues,
@@ -25,19 +26,6 @@ import {
 } from './helmValues';
 
 export type { ReleaseTarget };
-
-/**
- * Helm errors raised before Helm changed anything, because the release is in
- * another operation's hands: helm's errPending (pkg/action/action.go, "another
- * operation (install/upgrade/rollback) is in progress") and install's
- * availableName ("cannot re-use a name that is still in use",
- * pkg/action/install.go). Nothing of ours to undo, and an undo (uninstall,
- * rollback) would break the other operation.
- */
-const CHANGED_NOTHING = [
-  /another operation \(install\/upgrade\/rollback\) is in progress/,
-  /cannot re-use a name that is still in use/,
-];
 
 export interface RunOptions {
   wait: boolean;
@@ -136,7 +124,7 @@ export class HelmProvisioner {
       command,
       existing: sameRelease,
       apply: () =>
-        this.changeOrRestore(cli, spec.name, target, before, opts, () =>
+        changeOrRestore(cli, spec.name, target, before, opts, () =>
           cli.run(command, opts.logger),
         ),
     };
@@ -184,7 +172,7 @@ export class HelmProvisioner {
       command,
       existing: true,
       apply: () =>
-        this.changeOrRestore(cli, name, target, before, opts, () =>
+        changeOrRestore(cli, name, target, before, opts, () =>
           cli.run(command, opts.logger),
         ),
     };
@@ -233,7 +221,7 @@ export class HelmProvisioner {
       await readReleaseValues(cli, name, target.namespace, true),
     );
     const kept = keptAfterUninstall(name, target, live, deleteDisks);
-    const command = this.uninstallArgs(name, target, opts);
+    const command = uninstallArgs(name, target, opts);
     return {
       command,
       existing: true,
@@ -261,89 +249,6 @@ export class HelmProvisioner {
       );
     }
     return state;
-  }
-
-  private uninstallArgs(
-    name: string,
-    target: ReleaseTarget,
-    opts: Pick<RunOptions, 'wait' | 'timeout'>,
-  ) {
-    return [
-      'uninstall',
-      name,
-      '--namespace',
-      target.namespace,
-      ...(opts.wait ? ['--wait'] : []),
-      '--timeout',
-      opts.timeout,
-    ];
-  }
-
-  private async changeOrRestore(
-    cli: HelmCli,
-    name: string,
-    target: ReleaseTarget,
-    before: ReleaseState,
-    opts: RunOptions,
-    change: () => Promise<void>,
-  ) {
-    try {
-      await change();
-    } catch (error) {
-      if (!(error instanceof HelmError)) throw error;
-      if (CHANGED_NOTHING.some(p => p.test(error.message))) {
-        throw new ConflictError(
-          `Helm failed: ${error.message}\nNothing was changed: another operation on ${name} is under way; try again when it has ended.`,
-        );
-      }
-      const restored = await this.restore(cli, name, target, before, opts);
-      throw new Error(`Helm failed: ${error.message}\n${restored}`);
-    }
-  }
-
-  /** Puts the release back as it was; returns what was done, for the error. */
-  private async restore(
-    cli: HelmCli,
-    name: string,
-    target: ReleaseTarget,
-    before: ReleaseState,
-    opts: RunOptions,
-  ): Promise<string> {
-    // Cleanup always waits: the task must not end while resources are half gone.
-    const cleanup = { ...opts, wait: true };
-    try {
-      // A release that was there before is never uninstalled: at worst it
-      // stays as Helm left it, and the error says so.
-      if (before.exists && before.deployedRevision === null) {
-        return `The release had no deployed revision to roll back to; it was left as it is and needs attention (helm history ${name} -n ${target.namespace}).`;
-      }
-      if (before.exists && before.deployedRevision !== null) {
-        opts.logger.warn(
-          `Rolling ${name} back to revision ${before.deployedRevision}`,
-        );
-        await cli.run(
-          [
-            'rollback',
-            name,
-            String(before.deployedRevision),
-            '--namespace',
-            target.namespace,
-            '--wait',
-            '--timeout',
-            opts.timeout,
-          ],
-          opts.logger,
-        );
-        return `Rolled back to revision ${before.deployedRevision}.`;
-      }
-      opts.logger.warn(`Uninstalling the failed release ${name}`);
-      await cli.run(this.uninstallArgs(name, target, cleanup), opts.logger);
-      return 'The failed release was uninstalled.';
-    } catch (cleanupError) {
-      return `Cleanup failed too, the release needs attention: ${
-        (cleanupError as Error).message
-      }`;
-    }
   }
 
   private async cli(target: ReleaseTarget, workDir: string) {
