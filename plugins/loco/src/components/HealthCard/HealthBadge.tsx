@@ -4,7 +4,7 @@ import { Typography } from '@material-ui/core';
 import { locoApiRef } from '../../api/LocoApi';
 
 interface BadgeState {
-  /** A blob: URL of the SVG, fetched with the user's credentials. */
+  /** The SVG as a data: URL, fetched with the user's credentials. */
   image?: string;
   /** Why the image is missing, when it is. */
   imageError?: string;
@@ -16,8 +16,9 @@ interface BadgeState {
  * The environment's health badge as the backend renders it, and the Markdown
  * to embed it outside the portal. A plain <img> of the portal address would
  * carry no Backstage token, so the image is fetched through fetchApi and shown
- * from a blob: URL; the Markdown uses the public address, which needs no
- * session at all.
+ * as a data: URL (Backstage's default Content-Security-Policy allows data:
+ * images but not blob: ones); the Markdown uses the public address, which
+ * needs no session at all.
  */
 export function HealthBadge({ environment }: { environment: string }) {
   const locoApi = useApi(locoApiRef);
@@ -25,7 +26,6 @@ export function HealthBadge({ environment }: { environment: string }) {
   const [badge, setBadge] = useState<BadgeState>();
 
   useEffect(() => {
-    let objectUrl: string | undefined;
     let cancelled = false;
     (async () => {
       const next: BadgeState = {};
@@ -35,8 +35,9 @@ export function HealthBadge({ environment }: { environment: string }) {
         );
         // 404 and 503 still carry a badge that says what is unknown.
         if (response.headers.get('content-type')?.startsWith('image/svg')) {
-          objectUrl = URL.createObjectURL(await response.blob());
-          next.image = objectUrl;
+          next.image = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(
+            await response.text(),
+          )}`;
         } else {
           next.imageError = `the backend answered ${response.status}`;
         }
@@ -50,7 +51,6 @@ export function HealthBadge({ environment }: { environment: string }) {
     })();
     return () => {
       cancelled = true;
-      if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
   }, [locoApi, fetchApi, environment]);
 
