@@ -158,6 +158,18 @@ describe('ResourceWatch against a failing API server', () => {
     await Promise.all(api.hung);
   });
 
+  it('aborts a list in flight when stopped', async () => {
+    const api = await startApi();
+    api.faults.fail({ verb: 'list' }, { code: 'hang' });
+    // Long enough that only stop() can end the request within the test.
+    const { watch } = watchPods(api, { listTimeoutMs: 600_000 });
+    await api.waitForRequest(r => r.path === PATH && !r.watch);
+    expect(api.hung).toHaveLength(1);
+    await watch.stop();
+    await Promise.all(api.hung); // closed by us, not by the server
+    expect(watch.listed).toBe(false);
+  });
+
   it('keeps the last known pods while watches are throttled or fail, and catches up after', async () => {
     const api = await startApi();
     api.apply('pods', emulatorPod('lab', 0));

@@ -41,6 +41,7 @@ export class ResourceWatch<T extends KubernetesObject> {
   private stopped = true;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private listAbort: AbortController | undefined;
   /** What the informer is doing, for error messages. */
   private operation = '';
   /** Whether the collection has been listed at least once. */
@@ -77,6 +78,7 @@ export class ResourceWatch<T extends KubernetesObject> {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    this.listAbort?.abort(); // a list in flight would keep its connection
     await this.informer.stop();
   }
 
@@ -90,6 +92,7 @@ export class ResourceWatch<T extends KubernetesObject> {
     // A half-dead API server may never answer: give up, and abort the request
     // so retries do not pile up hung connections.
     const abort = new AbortController();
+    this.listAbort = abort;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

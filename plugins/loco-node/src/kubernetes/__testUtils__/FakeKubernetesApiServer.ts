@@ -177,6 +177,19 @@ export class FakeKubernetesApiServer {
     }
   }
 
+  /** Resolves when a request that satisfies `predicate` has arrived. */
+  async waitForRequest(predicate: (r: RequestLog) => boolean): Promise<void> {
+    while (!this.requests.some(predicate)) {
+      await new Promise<void>(resolve => {
+        const done = () => {
+          this.watchListeners.delete(done);
+          resolve();
+        };
+        this.watchListeners.add(done);
+      });
+    }
+  }
+
   /** Creates or replaces an object and tells the watchers. */
   apply(resource: Resource, object: any): any {
     return this.store.apply(resource, object);
@@ -234,6 +247,7 @@ export class FakeKubernetesApiServer {
       watch,
       at: Date.now(),
     });
+    this.notify();
     if (!this.authorized(req)) {
       sendStatus(res, failureStatus(401, 'Unauthorized', 'Unauthorized'));
       return;
@@ -318,6 +332,11 @@ export class FakeKubernetesApiServer {
     res.on('close', () => this.watches.delete(w));
     const timeout = Number(params.get('timeoutSeconds') || 0);
     if (timeout > 0) setTimeout(() => res.end(), timeout * 1000).unref();
+    this.notify();
+  }
+
+  /** Wakes waitForWatches and waitForRequest (a watch opened or a request came). */
+  private notify(): void {
     for (const listener of [...this.watchListeners]) listener();
   }
 
@@ -333,6 +352,7 @@ export class FakeKubernetesApiServer {
       watch: false,
       at: Date.now(),
     });
+    this.notify();
     const m =
       /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(
         url.pathname,
