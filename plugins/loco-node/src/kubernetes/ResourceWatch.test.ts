@@ -11,6 +11,10 @@ import { FakeKubernetesApiServer } from './__testUtils__/FakeKubernetesApiServer
 jest.setTimeout(30_000);
 
 const TOKEN = 'test-token';
+/** Date.now() and timers round to whole ms: bounds allow that much. */
+const CLOCK_SLACK_MS = 5;
+/** Half of a 200 ms first step (the jitter's floor), less the clock slack. */
+const MIN_GAP = 100 - CLOCK_SLACK_MS;
 const PATH = '/api/v1/namespaces/loco/pods';
 const servers: FakeKubernetesApiServer[] = [];
 const watches: ResourceWatch<V1Pod>[] = [];
@@ -110,7 +114,7 @@ describe('ResourceWatch against a failing API server', () => {
     const spacing = gaps(requestsOf(api, false));
     expect(spacing).toHaveLength(3);
     spacing.forEach((gap, i) =>
-      expect(gap).toBeGreaterThanOrEqual(100 * 2 ** i),
+      expect(gap).toBeGreaterThanOrEqual(MIN_GAP * 2 ** i),
     );
   });
 
@@ -123,7 +127,7 @@ describe('ResourceWatch against a failing API server', () => {
       `list ${PATH}: HTTP 429: storage is (re)initializing`,
     ]);
     const [gap] = gaps(requestsOf(api, false));
-    expect(gap).toBeGreaterThanOrEqual(1000);
+    expect(gap).toBeGreaterThanOrEqual(1000 - CLOCK_SLACK_MS);
   });
 
   it('reports an RBAC denial with the API server message, keeps trying, and lists once allowed', async () => {
@@ -220,7 +224,7 @@ describe('ResourceWatch against a failing API server', () => {
     const spacing = gaps(requestsOf(api, true));
     expect(spacing).toHaveLength(3);
     spacing.forEach((gap, i) =>
-      expect(gap).toBeGreaterThanOrEqual(100 * 2 ** i),
+      expect(gap).toBeGreaterThanOrEqual(MIN_GAP * 2 ** i),
     );
     // A clean end is not an error, and the pods were never lost.
     expect(errors).toEqual([]);
