@@ -67,6 +67,23 @@ const locoConfirmName = FormFieldBlueprint.make({
   },
 });
 
+/** The scaffolder field for a new environment's name. */
+const locoEnvironmentName = FormFieldBlueprint.make({
+  name: 'loco-environment-name',
+  params: {
+    field: () =>
+      import('./scaffolder/field').then(m => m.locoEnvironmentNameField),
+  },
+});
+
+/** The scaffolder field for a new environment's owner (the signed-in user first). */
+const locoOwnerPicker = FormFieldBlueprint.make({
+  name: 'loco-owner-picker',
+  params: {
+    field: () => import('./scaffolder/field').then(m => m.locoOwnerPickerField),
+  },
+});
+
 export { WaitForLocoEntity } from './components/WaitForEntity/WaitForLocoEntity';
 
 /**
@@ -82,5 +99,7 @@ export default createFrontendPlugin({
     locoHealthCard,
     locoOptionPicker,
     locoConfirmName,
+    locoEnvironmentName,
+    locoOwnerPicker,
   ],
 });

@@ -118,12 +118,15 @@ async function openAndList() {
 describe('LocoOptionPicker', () => {
   it('offers the runtimes the backend has configured and reports the choice', async () => {
     const { onChange, requested } = await renderPicker('runtime');
+    // A sentence first, the raw value beneath it.
     expect(await openAndList()).toEqual([
-      "Local — QEMU emulators on the portal's host",
-      'Kubernetes — a Helm release of the Loco chart',
+      "QEMU emulators on the portal's own hostlocal",
+      'A Helm release of the Loco chart on a Kubernetes clusterkubernetes',
     ]);
     fireEvent.click(
-      screen.getByText('Kubernetes — a Helm release of the Loco chart'),
+      screen.getByText(
+        'A Helm release of the Loco chart on a Kubernetes cluster',
+      ),
     );
     expect(onChange).toHaveBeenCalledWith('kubernetes');
     expect(requested).toEqual(['http://portal/api/loco/options']);

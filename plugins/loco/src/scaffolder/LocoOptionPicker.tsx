@@ -10,9 +10,11 @@ import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-
 import FormControl from '@material-ui/core/FormControl';
 import FormHelperText from '@material-ui/core/FormHelperText';
 import InputLabel from '@material-ui/core/InputLabel';
+import ListItemText from '@material-ui/core/ListItemText';
 import MenuItem from '@material-ui/core/MenuItem';
 import Select from '@material-ui/core/Select';
 import TextField from '@material-ui/core/TextField';
+import { capitalised, RUNTIME_WORDS } from '../words';
 
 /**
  * The catalog module's mark on environments defined in the backend's config
@@ -35,14 +37,12 @@ interface ProvisioningOptions {
   clusters: Array<{ name: string; namespaces: string[] }>;
 }
 
-const RUNTIME_LABELS: Record<string, string> = {
-  local: "Local — QEMU emulators on the portal's host",
-  kubernetes: 'Kubernetes — a Helm release of the Loco chart',
-};
-
 interface Choice {
   value: string;
+  /** What the choice means, as people say it. */
   label: string;
+  /** The raw value or the details, shown smaller beneath the label. */
+  detail?: string;
 }
 
 /** The choices for one option, given the server's lists and the rest of the form. */
@@ -56,7 +56,8 @@ export function choicesFor(
     case 'runtime':
       return options.runtimes.map(r => ({
         value: r,
-        label: RUNTIME_LABELS[r] ?? r,
+        label: RUNTIME_WORDS[r] ? capitalised(RUNTIME_WORDS[r]) : r,
+        detail: r,
       }));
     case 'cluster':
       return options.clusters.map(c => ({ value: c.name, label: c.name }));
@@ -176,10 +177,17 @@ export const LocoOptionPicker = (
         value={formData ?? ''}
         disabled={state.loading}
         onChange={e => onChange((e.target.value as string) || undefined)}
+        // The closed box shows the sentence; the raw value follows in brackets.
+        renderValue={value => {
+          const choice = choices.find(c => c.value === value);
+          return choice?.detail && choice.detail !== choice.label
+            ? `${choice.label} (${choice.detail})`
+            : String(value ?? '');
+        }}
       >
         {choices.map(c => (
           <MenuItem key={c.value} value={c.value}>
-            {c.label}
+            <ListItemText primary={c.label} secondary={c.detail} />
           </MenuItem>
         ))}
       </Select>

@@ -1,0 +1,102 @@
+import { useEffect } from 'react';
+import useAsync from 'react-use/esm/useAsync';
+import { type Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { identityApiRef, useApi } from '@backstage/core-plugin-api';
+import { catalogApiRef } from '@backstage/plugin-catalog-react';
+import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
+import FormControl from '@material-ui/core/FormControl';
+import FormHelperText from '@material-ui/core/FormHelperText';
+import InputLabel from '@material-ui/core/InputLabel';
+import ListItemText from '@material-ui/core/ListItemText';
+import MenuItem from '@material-ui/core/MenuItem';
+import Select from '@material-ui/core/Select';
+
+interface Owner {
+  ref: string;
+  label: string;
+}
+
+/** A user or group as people call it: its title or display name, else its name. */
+function ownerLabel(entity: Entity): string {
+  const profile = (entity.spec as { profile?: { displayName?: string } })
+    ?.profile;
+  return entity.metadata.title ?? profile?.displayName ?? entity.metadata.name;
+}
+
+/** The signed-in user first ("You"), then the catalog's groups and users. */
+export function ownerChoices(me: string, entities: Entity[]): Owner[] {
+  const others = entities
+    .map(e => ({ ref: stringifyEntityRef(e), label: ownerLabel(e) }))
+    .filter(o => o.ref !== me)
+    .sort((a, b) => a.label.localeCompare(b.label));
+  return [{ ref: me, label: 'You' }, ...others];
+}
+
+/**
+ * The owner of a new environment, starting as the signed-in user (an empty
+ * owner was one more thing a newcomer had to work out), with the catalog's
+ * groups and users to choose from instead.
+ */
+export const LocoOwnerPicker = (
+  props: FieldExtensionComponentProps<string>,
+) => {
+  const { schema, formData, onChange, rawErrors, required, idSchema } = props;
+  const identityApi = useApi(identityApiRef);
+  const catalogApi = useApi(catalogApiRef);
+  const state = useAsync(async () => {
+    const [identity, { items }] = await Promise.all([
+      identityApi.getBackstageIdentity(),
+      catalogApi.getEntities({
+        filter: { kind: ['Group', 'User'] },
+        fields: [
+          'kind',
+          'metadata.name',
+          'metadata.namespace',
+          'metadata.title',
+          'spec.profile.displayName',
+        ],
+      }),
+    ]);
+    return ownerChoices(identity.userEntityRef, items);
+  }, []);
+
+  const me = state.value?.[0]?.ref;
+  useEffect(() => {
+    if (!formData && me) onChange(me);
+  }, [formData, me, onChange]);
+
+  const id = idSchema?.$id ?? 'loco-owner';
+  const choices = [...(state.value ?? [])];
+  // A value typed into the API or kept from an earlier visit stays choosable.
+  if (formData && !choices.some(c => c.ref === formData))
+    choices.push({ ref: formData, label: formData });
+  const error = (rawErrors?.length ?? 0) > 0 || Boolean(state.error);
+  const helper = state.error
+    ? `Could not load the owners: ${state.error.message}`
+    : schema.description;
+  return (
+    <FormControl margin="normal" required={required} error={error} fullWidth>
+      <InputLabel id={`${id}-label`}>{schema.title}</InputLabel>
+      <Select
+        labelId={`${id}-label`}
+        id={id}
+        value={formData ?? ''}
+        disabled={state.loading}
+        onChange={e => onChange((e.target.value as string) || undefined)}
+        renderValue={value => {
+          const owner = choices.find(c => c.ref === value);
+          return owner && owner.label !== owner.ref
+            ? `${owner.label} (${owner.ref})`
+            : String(value);
+        }}
+      >
+        {choices.map(c => (
+          <MenuItem key={c.ref} value={c.ref}>
+            <ListItemText primary={c.label} secondary={c.ref} />
+          </MenuItem>
+        ))}
+      </Select>
+      {helper && <FormHelperText>{helper}</FormHelperText>}
+    </FormControl>
+  );
+};
