@@ -27,8 +27,9 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // values.schema.json's environment.owner pattern: an entity ref such as user:default/guest.
 const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:/_.@-]*$/;
 const DURATION_PATTERN = /^([0-9]+(h|m|s))+$/;
-// values.schema.json's storage.size: a Kubernetes quantity such as 2Gi.
-const QUANTITY_PATTERN = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+/** values.schema.json's storage.size (inputs.test.ts holds them equal): a Kubernetes quantity such as 2Gi. */
+export const QUANTITY_PATTERN =
+  /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 
 export const fields = {
   name: (zz: Z) =>
