@@ -100,9 +100,9 @@ describe('loco:environment:destroy', () => {
     expect(local.envs.has('prov-unit')).toBe(true);
     await action.handler(makeContext({ name: 'prov-unit', runtime: 'local' }));
     expect(local.envs.has('prov-unit')).toBe(false);
-    await expect(
-      action.handler(makeContext({ name: 'prov-unit', runtime: 'local' })),
-    ).rejects.toBeInstanceOf(NotFoundError);
+    // Again: nothing to do, and no error (idempotent).
+    await action.handler(makeContext({ name: 'prov-unit', runtime: 'local' }));
+    expect(local.calls).toEqual(['create prov-unit', 'destroy prov-unit']);
   });
 
   it('refuses users without loco.environment.manage', async () => {

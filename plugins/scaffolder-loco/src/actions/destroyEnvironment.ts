@@ -91,6 +91,15 @@ export function destroyLocoEnvironmentAction(deps: LocoActionDeps) {
             checkpoint: `loco.local.destroy.${name}`,
           };
           await carryOut(ctx, step, async () => {
+            // Idempotent, as on Kubernetes: nothing by that name is nothing
+            // to do; another runtime's environment is not ours to touch.
+            if (!(await local.find(name))) {
+              return {
+                description: `do nothing: there is no environment ${name} (destroyed already)`,
+                apply: async () =>
+                  ctx.logger.info(`No environment ${name}: nothing to destroy`),
+              };
+            }
             await local.get(name);
             return {
               description: `destroy local environment ${name}`,

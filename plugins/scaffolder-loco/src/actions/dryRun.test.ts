@@ -172,7 +172,6 @@ describe('a dry run update or destroy of an environment that does not exist', ()
       'update',
       { runtime: 'local', instances: 2 },
     ],
-    ['destroy on the local runtime', 'destroy', { runtime: 'local' }],
   ] as const)('%s fails as the real run does', async (_what, which, input) => {
     const all = actions();
     const error = await refusedAlike(all[which], { ...input, name: 'ghost' });
