@@ -158,6 +158,9 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
     const current = async () => (await runtime.listEnvironments()).items[0];
     try {
       await runtime.start();
+      const first = runtime.localInstance('rt-scale', 0);
+      await until(async () => first.pid, 20_000, 'first instance spawned');
+      const firstPid = first.pid!;
       await runtime.updateEnvironment('rt-scale', { instances: 2 });
       expect((await current()).instances.map(i => i.name)).toEqual([
         'rt-scale-0',
@@ -174,6 +177,9 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
       expect(fs.existsSync(second.runDir)).toBe(false);
       // Like a StatefulSet's claims, a scaled-away instance's disk stays.
       expect(fs.existsSync(second.diskPath)).toBe(true);
+      // Scaling up and down left the running instance alone (issue 16 point 1).
+      expect(runtime.localInstance('rt-scale', 0).pid).toBe(firstPid);
+      expect(await readCmdline(firstPid)).not.toBeNull();
 
       const overlay = runtime.localInstance('rt-scale', 0).diskPath;
       const record = () =>
