@@ -39,6 +39,8 @@ const NOT_STARTED: HealthFacts = {
 export class EmulatorAgent {
   private phase: 'preparing' | 'waiting' | 'running' | 'stopping' = 'preparing';
   private message: string | null = null;
+  /** Why the disk is not the snapshot asked for (a pull fell back); shown while running. */
+  private diskNotice: string | null = null;
   private current?: InstanceSupervisor;
   private readonly abort = new AbortController();
 
@@ -117,9 +119,11 @@ export class EmulatorAgent {
   health(now = new Date()): { health: InstanceHealth; restartHelps: boolean } {
     const s = this.current;
     if (s) {
+      const { waiting, notes } = s.notes();
       const health = deriveInstanceHealth(s.facts(), now, {
         intendedRunning: s.intendedRunning,
-        ...s.notes(),
+        waiting,
+        notes: this.diskNotice ? [...notes, this.diskNotice] : notes,
       });
       // Liveness: a restart helps only a QEMU that runs and fails; the
       // supervisor restarts one that exited by itself.
@@ -175,7 +179,11 @@ export class EmulatorAgent {
         what => this.set('preparing', what),
         signal,
       );
-      if (attempt.ready) return true;
+      if (attempt.ready) {
+        this.diskNotice = attempt.notice ?? null;
+        if (attempt.notice) this.logger.warn(attempt.notice);
+        return true;
+      }
       if (signal.aborted) return false;
       this.set(
         'waiting',

@@ -38,7 +38,13 @@ describe('readAgentConfig', () => {
     expect(c).toMatchObject({
       netdev: '',
       disk: { path: '/var/lib/loco/disk.qcow2', overlayOn: null },
-      snapshot: { tag: 'win98-base', registry: 'ghcr.io/org/snapshots' },
+      snapshot: {
+        tag: 'win98-base',
+        registry: 'ghcr.io/org/snapshots',
+        // the seeds' default: boot what is there, else the image's own disk
+        fallback: 'builtin',
+        builtinDisk: '/opt/loco/disk/base.qcow2',
+      },
       extraArgs: ['-rtc', 'base=localtime'],
       saveOnStop: true,
       stopTimeoutMs: 18_000,
@@ -59,6 +65,14 @@ describe('readAgentConfig', () => {
     ],
     [{ LOCO_ENV: 'lab', LOCO_NETDEV: 'socket,mcast=1.2.3.4:5' }, /LOCO_NETDEV/],
     [{ LOCO_ENV: 'lab', LOCO_ACCEL: 'hvf' }, /LOCO_ACCEL/],
+    [
+      { LOCO_ENV: 'lab', LOCO_SNAPSHOT_FALLBACK: 'retry' },
+      /LOCO_SNAPSHOT_FALLBACK/,
+    ],
+    [
+      { LOCO_ENV: 'lab', LOCO_SNAPSHOT_REGISTRY: 'https://ghcr.io/org/x' },
+      /LOCO_SNAPSHOT_REGISTRY/,
+    ],
   ])('refuses %j', (env, message) => {
     expect(() => readAgentConfig(env)).toThrow(message);
   });

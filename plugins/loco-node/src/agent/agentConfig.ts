@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { SNAPSHOT_TAG_PATTERN } from '@loco-portal/plugin-loco-common';
+import {
+  DEFAULT_SNAPSHOT_FALLBACK,
+  SNAPSHOT_FALLBACKS,
+  SNAPSHOT_REGISTRY_PATTERN,
+  SNAPSHOT_TAG_PATTERN,
+} from '@loco-portal/plugin-loco-common';
 import { z } from 'zod';
 import { instanceMac, lanEndpoint } from '../local/lanAddress';
 import {
@@ -54,11 +59,12 @@ const envSchema = z.object({
   LOCO_SNAPSHOT_REGISTRY: z
     .string()
     .max(255)
-    .regex(
-      /^[A-Za-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/,
-      'must be an OCI repository',
-    )
+    .regex(SNAPSHOT_REGISTRY_PATTERN, 'must be an OCI repository')
     .optional(),
+  // When the pull fails: boot the disk that is there or the image's own, or stay down.
+  LOCO_SNAPSHOT_FALLBACK: z
+    .enum(SNAPSHOT_FALLBACKS)
+    .default(DEFAULT_SNAPSHOT_FALLBACK),
   LOCO_REGISTRY_CONFIG: z.string().min(1).optional(),
   LOCO_RETRY_SECONDS: number(1, 3600, 30),
   // Unset: the loopback multicast LAN of the local runtime; empty: no network card.
@@ -149,6 +155,8 @@ export function readAgentConfig(env: NodeJS.ProcessEnv) {
             tag: e.LOCO_SNAPSHOT_TAG,
             registry: e.LOCO_SNAPSHOT_REGISTRY,
             registryConfig: e.LOCO_REGISTRY_CONFIG ?? null,
+            fallback: e.LOCO_SNAPSHOT_FALLBACK,
+            builtinDisk: e.LOCO_BUILTIN_DISK,
           }
         : null,
     snapshotTag: e.LOCO_SNAPSHOT_TAG ?? null,

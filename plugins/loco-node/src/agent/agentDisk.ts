@@ -1,7 +1,12 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { SnapshotFallback } from '@loco-portal/plugin-loco-common';
+import { credentialsFromDockerConfig } from '../oci/dockerConfig';
+import { parseRepository } from '../oci/reference';
+import { RegistryClient } from '../oci/RegistryClient';
+import { pullSnapshot } from '../oci/snapshotArtifact';
 
 const execFileAsync = promisify(execFile);
 
@@ -14,27 +19,114 @@ export interface DiskSpec {
 export interface SnapshotSource {
   tag: string;
   registry: string;
+  /** A dockerconfigjson file with the registry's credentials (the chart's registryConfigSecret). */
   registryConfig: string | null;
+  /** When the pull fails: boot the image's own disk (default), or stay down and say why. */
+  fallback?: SnapshotFallback;
+  /** The image's own disk, for the `builtin` fallback. */
+  builtinDisk?: string;
 }
 
-/** One attempt's outcome: the disk is there, or why not (shown on /health). */
-export type DiskAttempt = { ready: true } | { ready: false; reason: string };
+/**
+ * One attempt's outcome: the disk is there (with a notice when it is not
+ * the one asked for), or why not (shown on /health).
+ */
+export type DiskAttempt =
+  | { ready: true; notice?: string }
+  | { ready: false; reason: string };
+
+/** Beside the disk: where it came from (`snapshot REGISTRY:TAG`, `builtin-...`). */
+const SOURCE_FILE = '.loco-disk-source';
+/** The pull lands here (resumable across restarts), then is renamed to the disk. */
+const PULL_FILE = '.loco-pull.qcow2';
 
 /**
- * Makes sure the instance disk exists. The chart's init container
- * (chart/files/prepare-disk.sh) normally prepares it; this covers what it
- * could not (no oras there, a failed pull), so a pod never crash-loops on a
- * missing disk: the agent retries and says why on /health meanwhile.
- * `onDownload` is told when a pull starts (a long wait worth showing).
+ * Makes sure the instance disk exists and is the snapshot asked for. The
+ * chart's init container (chart/files/prepare-disk.sh) may have prepared it
+ * already; a snapshot tag is pulled here with the OCI client (no oras), with
+ * progress as health reasons (`pulling games 45 %`). A disk made from another
+ * snapshot (the tag changed on update) is replaced, the previous one kept as
+ * `<disk>.previous` (one generation, docs/storage-modes.md). When the pull
+ * fails, `fallback` decides: `builtin` boots what is there (the existing
+ * disk, else an overlay on the image's own disk), `fail` stays down with the
+ * registry's reason and the agent retries.
  */
 export async function tryPrepareDisk(
   disk: DiskSpec,
   snapshot: SnapshotSource | null,
-  onDownload: (what: string) => void,
+  onProgress: (what: string) => void,
   signal: AbortSignal,
-  /** The oras program (tests use a stand-in). */
-  oras = 'oras',
 ): Promise<DiskAttempt> {
+  if (!snapshot) return withoutSnapshot(disk);
+  const dir = path.dirname(disk.path);
+  const ref = `${snapshot.registry}:${snapshot.tag}`;
+  const wanted = `snapshot ${ref}`;
+  const exists = await nonEmpty(disk.path);
+  const source = exists ? await readSource(dir) : null;
+  // A disk of unknown origin is kept: it may hold the only copy of a game state.
+  if (exists && (source === wanted || source === null)) return { ready: true };
+
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    onProgress(`pulling ${snapshot.tag}`);
+    const client = await clientFor(snapshot);
+    let shown = -1;
+    await pullSnapshot(client, snapshot.tag, path.join(dir, PULL_FILE), {
+      signal,
+      onProgress: p => {
+        if (p.percent === shown) return;
+        shown = p.percent;
+        onProgress(`pulling ${snapshot.tag} ${p.percent} %`);
+      },
+    });
+    if (exists) await fs.rename(disk.path, `${disk.path}.previous`);
+    await fs.rename(path.join(dir, PULL_FILE), disk.path);
+    await fs.writeFile(path.join(dir, SOURCE_FILE), `${wanted}\n`);
+    return { ready: true };
+  } catch (error) {
+    if (signal.aborted) return { ready: false, reason: 'stopped' };
+    const reason = `pull failed: ${(error as Error).message}`;
+    if (snapshot.fallback === 'fail') return { ready: false, reason };
+    return fallBack(disk, snapshot, exists, source, reason);
+  }
+}
+
+/** The `builtin` policy: what is there already, else the image's own disk. */
+async function fallBack(
+  disk: DiskSpec,
+  snapshot: SnapshotSource,
+  exists: boolean,
+  source: string | null,
+  reason: string,
+): Promise<DiskAttempt> {
+  if (exists) {
+    return {
+      ready: true,
+      notice: `${reason}; running the disk that is there (${source})`,
+    };
+  }
+  const builtin = disk.overlayOn ?? snapshot.builtinDisk;
+  if (!builtin || !(await nonEmpty(builtin))) {
+    return {
+      ready: false,
+      reason: `${reason}; and this image has no built-in disk${
+        builtin ? ` at ${builtin}` : ''
+      } to fall back on`,
+    };
+  }
+  await createOverlay(builtin, disk.path);
+  // Not a snapshot: the next start tries the pull again.
+  await fs.writeFile(
+    path.join(path.dirname(disk.path), SOURCE_FILE),
+    `builtin-fallback ${builtin}\n`,
+  );
+  return {
+    ready: true,
+    notice: `${reason}; booting the image's built-in disk instead`,
+  };
+}
+
+async function withoutSnapshot(disk: DiskSpec): Promise<DiskAttempt> {
   if (disk.overlayOn) {
     if (!(await nonEmpty(disk.path))) {
       if (!(await nonEmpty(disk.overlayOn))) {
@@ -48,64 +140,28 @@ export async function tryPrepareDisk(
     return { ready: true };
   }
   if (await nonEmpty(disk.path)) return { ready: true };
-  if (!snapshot) {
-    return {
-      ready: false,
-      reason: `no disk at ${disk.path}, and no snapshot to download (LOCO_SNAPSHOT_TAG and LOCO_SNAPSHOT_REGISTRY are needed)`,
-    };
-  }
-  const ref = `${snapshot.registry}:${snapshot.tag}`;
-  onDownload(`downloading snapshot ${ref}`);
-  return pullSnapshot(disk.path, ref, snapshot.registryConfig, signal, oras);
+  return {
+    ready: false,
+    reason: `no disk at ${disk.path}, and no snapshot to download (LOCO_SNAPSHOT_TAG and LOCO_SNAPSHOT_REGISTRY are needed)`,
+  };
 }
 
-/** `oras pull` into a temporary folder beside the disk, then one rename: never a half-written disk. */
-async function pullSnapshot(
-  diskPath: string,
-  ref: string,
-  registryConfig: string | null,
-  signal: AbortSignal,
-  oras: string,
-): Promise<DiskAttempt> {
-  const dir = path.dirname(diskPath);
-  const tmp = await fs.mkdtemp(path.join(dir, '.prepare-')).catch(() => null);
-  if (!tmp) return { ready: false, reason: `cannot write to ${dir}` };
-  try {
-    const args = ['pull', ref, '--output', tmp];
-    if (registryConfig) args.push('--registry-config', registryConfig);
-    const pulled = await run(oras, args, signal);
-    if (pulled.notFound) {
-      return {
-        ready: false,
-        reason: `no disk at ${diskPath} and cannot download snapshot ${ref}: oras is not installed in this image`,
-      };
-    }
-    if (pulled.code !== 0) {
-      return {
-        ready: false,
-        reason: `download of snapshot ${ref} failed: ${pulled.output
-          .trim()
-          .split('\n')
-          .slice(-3)
-          .join(' ')}`,
-      };
-    }
-    const found = (await fs.readdir(tmp)).filter(f => f.endsWith('.qcow2'));
-    if (found.length !== 1) {
-      return {
-        ready: false,
-        reason: `snapshot ${ref} must contain exactly one *.qcow2 file`,
-      };
-    }
-    await fs.rename(path.join(tmp, found[0]), diskPath);
-    await fs.writeFile(
-      path.join(dir, '.loco-disk-source'),
-      `snapshot ${ref}\n`,
-    );
-    return { ready: true };
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
+async function clientFor(snapshot: SnapshotSource): Promise<RegistryClient> {
+  const repository = parseRepository(snapshot.registry);
+  const credentials = snapshot.registryConfig
+    ? await credentialsFromDockerConfig(
+        snapshot.registryConfig,
+        repository.host,
+      )
+    : undefined;
+  return new RegistryClient(repository, { credentials });
+}
+
+async function readSource(dir: string): Promise<string | null> {
+  const text = await fs
+    .readFile(path.join(dir, SOURCE_FILE), 'utf8')
+    .catch(() => null);
+  return text?.trim() || null;
 }
 
 async function createOverlay(base: string, file: string): Promise<void> {
@@ -126,31 +182,4 @@ async function createOverlay(base: string, file: string): Promise<void> {
 async function nonEmpty(file: string): Promise<boolean> {
   const stat = await fs.stat(file).catch(() => null);
   return Boolean(stat && stat.size > 0);
-}
-
-function run(
-  program: string,
-  args: string[],
-  signal: AbortSignal,
-): Promise<{ code: number | null; output: string; notFound: boolean }> {
-  return new Promise(resolve => {
-    const child = spawn(program, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal,
-    });
-    let output = '';
-    const keep = (d: Buffer) => {
-      output = (output + d.toString()).slice(-4000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      resolve({
-        code: null,
-        output: error.message,
-        notFound: error.code === 'ENOENT',
-      }),
-    );
-    child.once('close', code => resolve({ code, output, notFound: false }));
-  });
 }
