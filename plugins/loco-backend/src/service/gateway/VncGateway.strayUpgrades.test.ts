@@ -96,14 +96,21 @@ describe('VncGateway: upgrades it does not own', () => {
     );
     expect(reply.toString()).toBe('ping');
 
+    // These strays wait for the same timeout as the echo's upgrade did, and
+    // came later: once they are answered, the echo's timeout has fired too.
     expect(await sendRaw(portOf(), STRAY_REQUESTS[0]('/api/nobody'))).toBe(
       'HTTP/1.1 404 Not Found',
     );
     expect(await sendRaw(portOf(), STRAY_REQUESTS[1]('/'))).toBe(
       'HTTP/1.1 404 Not Found',
     );
-    // The other plugin's session is left alone by our timeout.
-    await new Promise(r => setTimeout(r, 400));
+    // The other plugin's session was left alone by it: it still echoes.
+    echo.send('still there');
+    const [again] = await new Promise<any[]>((resolve, reject) => {
+      echo.once('message', (...a) => resolve(a));
+      echo.once('close', code => reject(new Error(`echo closed (${code})`)));
+    });
+    expect(again.toString()).toBe('still there');
     expect(echo.readyState).toBe(WebSocket.OPEN);
     expect((await viewer.read(12)).toString()).toBe('RFB 003.008\n');
     echo.close();
@@ -113,9 +120,13 @@ describe('VncGateway: upgrades it does not own', () => {
 
   it('answers upgrades still waiting for a listener when the backend shuts down', async () => {
     await bed.start({}, { unclaimedUpgradeTimeoutMs: 60_000 });
-    bed.server.on('upgrade', () => undefined); // a listener that never answers
+    // A listener that never answers; it runs after the gateway's, so once
+    // it has the request the gateway holds the upgrade too.
+    const reached = new Promise(resolve =>
+      bed.server.on('upgrade', () => resolve(undefined)),
+    );
     const answer = sendRaw(portOf(), STRAY_REQUESTS[0]('/api/nobody'), 5_000);
-    await new Promise(r => setTimeout(r, 200));
+    await reached;
     bed.gateway.close();
     expect(await answer).toBe('HTTP/1.1 503 Service Unavailable');
   });

@@ -28,14 +28,24 @@ describe('PooledVncReader', () => {
       'third',
     ]);
     const reader = new PooledVncReader(new ReadBufferPool());
+    // The session attaches once the greeting has been read into the reader.
+    let greetingRead!: () => void;
+    const greeted = new Promise<void>(resolve => (greetingRead = resolve));
     const socket = net.connect({
       port,
       host: '127.0.0.1',
-      onread: reader.onread,
+      onread: {
+        buffer: reader.onread.buffer,
+        callback: (bytes, buffer) => {
+          const keepReading = reader.onread.callback(bytes, buffer);
+          greetingRead();
+          return keepReading;
+        },
+      },
     });
     const received: string[] = [];
     const closed = new Promise(resolve => socket.once('close', resolve));
-    await new Promise(resolve => setTimeout(resolve, 30)); // the greeting arrives meanwhile
+    await greeted;
     reader.pipeTo((chunk, release) => {
       received.push(chunk.toString());
       release();

@@ -27,6 +27,8 @@ export const viewerProtocols = () => [
 
 /** Runtime double whose VNC streams reach the recording RFB server. */
 class RecordingRuntime extends FakeEmulatorRuntime {
+  /** The gateway's ends of the VNC connections it opened, in order. */
+  readonly opened: net.Socket[] = [];
   constructor(private readonly socketPath: string) {
     super([{ name: 'gw-env', instances: 2, storageMode: 'ephemeral' }]);
   }
@@ -44,6 +46,7 @@ class RecordingRuntime extends FakeEmulatorRuntime {
     await new Promise<void>((resolve, reject) =>
       socket.once('connect', resolve).once('error', reject),
     );
+    this.opened.push(socket);
     return socket;
   }
 }
@@ -62,6 +65,8 @@ export function gatewayTestBed() {
     gateway: undefined as unknown as VncGateway,
     server: undefined as unknown as http.Server,
     auditor: undefined as unknown as RecordingAuditor,
+    /** The gateway's ends of the VNC connections it opened, in order. */
+    vncSockets: [] as net.Socket[],
     /** The VNC URL of instance 0 (each test file's server has its own port). */
     url: '',
 
@@ -72,9 +77,9 @@ export function gatewayTestBed() {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-gw-'));
       bed.rfb = new RecordingRfbServer();
       await bed.rfb.listen(path.join(dir, 'vnc.sock'));
-      bed.runtimes = new LocoRuntimes([
-        new RecordingRuntime(path.join(dir, 'vnc.sock')),
-      ]);
+      const runtime = new RecordingRuntime(path.join(dir, 'vnc.sock'));
+      bed.vncSockets = runtime.opened;
+      bed.runtimes = new LocoRuntimes([runtime]);
       ({ gateway: bed.gateway, auditor: bed.auditor } = createTestGateway({
         runtimes: bed.runtimes,
         settings,

@@ -33,6 +33,28 @@ function parseFrames(bytes: Buffer): Frame[] {
   return frames;
 }
 
+/** Whether the complete frames received so far end with `trailer` as data. */
+function dataEndsWith(bytes: Buffer, trailer: Buffer): boolean {
+  let last = Buffer.alloc(0);
+  let at = 0;
+  while (at + 2 <= bytes.length) {
+    let length = bytes[at + 1] & 0x7f;
+    let header = 2;
+    if (length === 126 && at + 4 <= bytes.length) {
+      [length, header] = [bytes.readUInt16BE(at + 2), 4];
+    } else if (length === 127 && at + 10 <= bytes.length) {
+      [length, header] = [Number(bytes.readBigUInt64BE(at + 2)), 10];
+    } else if (length >= 126) break; // the length is not all here yet
+    if (at + header + length > bytes.length) break; // nor the payload
+    if ((bytes[at] & 0x0f) === 2) {
+      const payload = bytes.subarray(at + header, at + header + length);
+      last = Buffer.concat([last, payload]).subarray(-trailer.length);
+    }
+    at += header + length;
+  }
+  return last.equals(trailer);
+}
+
 // The relay splices from TCP (pods) and copies from unix sockets (local
 // QEMU), where splicing is slow; both must frame the same way.
 describe.each<VncTransport>(['tcp', 'unix'])(
@@ -47,17 +69,22 @@ describe.each<VncTransport>(['tcp', 'unix'])(
       const ping = Buffer.from([0x89, 0x04, 1, 2, 3, 4]);
       r.relayed.write(ping);
       r.vncServerSide.write(screen.subarray(1 << 20));
-      const total = () => r.received.reduce((n, b) => n + b.length, 0);
-      await until(() => total() >= screen.length + ping.length);
-      await new Promise(resolve => setTimeout(resolve, 50)); // nothing more comes
+      // A trailer sent last: anything more the relay sent comes before it.
+      const trailer = Buffer.from('end of the test stream');
+      r.vncServerSide.write(trailer);
+      await until(() => dataEndsWith(Buffer.concat(r.received), trailer));
 
       const frames = parseFrames(Buffer.concat(r.received));
       const data = frames.filter(f => f.opcode === 2);
-      expect(Buffer.concat(data.map(f => f.payload)).equals(screen)).toBe(true);
+      expect(
+        Buffer.concat(data.map(f => f.payload)).equals(
+          Buffer.concat([screen, trailer]),
+        ),
+      ).toBe(true);
       expect(frames.filter(f => f.opcode === 9)).toEqual([
         { opcode: 9, payload: Buffer.from([1, 2, 3, 4]) },
       ]);
-      expect(r.relayed.takeRelayedBytes()).toBe(screen.length);
+      expect(r.relayed.takeRelayedBytes()).toBe(screen.length + trailer.length);
       r.cleanup();
     });
 
