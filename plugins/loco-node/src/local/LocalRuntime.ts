@@ -11,6 +11,7 @@ import type {
   EnvironmentChange,
   EnvironmentSpec,
   InstanceAction,
+  PublishedSnapshot,
   RuntimeListing,
   VncOpenOptions,
 } from '../runtime/EmulatorRuntime';
@@ -232,7 +233,7 @@ export class LocalRuntime implements EmulatorRuntime {
     environment: string,
     index: number,
     tag: string,
-  ): Promise<{ tag: string; digest: string }> {
+  ): Promise<PublishedSnapshot> {
     if (!this.registrySnapshots) {
       throw new InputError(
         'Publishing snapshots needs loco.local.snapshots.registry in the backend config',

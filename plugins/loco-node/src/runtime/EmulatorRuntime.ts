@@ -171,4 +171,25 @@ export interface EmulatorRuntime {
     options?: ProvisionOptions,
   ): Promise<void>;
   destroyEnvironment(name: string, options?: ProvisionOptions): Promise<void>;
+  /**
+   * Publishes an instance's current disk and RAM state as a snapshot tag in
+   * the runtime's registry (docs/snapshots.md); absent where a runtime
+   * cannot publish. Callers check loco.environment.manage.
+   */
+  publishSnapshot?(
+    environment: string,
+    index: number,
+    tag: string,
+  ): Promise<PublishedSnapshot>;
+}
+
+/**
+ * A snapshot published by {@link EmulatorRuntime.publishSnapshot}.
+ *
+ * @public
+ */
+export interface PublishedSnapshot {
+  tag: string;
+  /** The manifest digest the tag now names. */
+  digest: string;
 }

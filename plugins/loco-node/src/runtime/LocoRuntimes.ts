@@ -12,6 +12,7 @@ import type {
   ProvisionOptions,
   ProvisionPlanner,
   InstanceAction,
+  PublishedSnapshot,
   VncOpenOptions,
 } from './EmulatorRuntime';
 import { LocoMetrics } from '../metrics/LocoMetrics';
@@ -102,6 +103,21 @@ export class LocoRuntimes {
       change,
       options,
     );
+  }
+
+  /** Publishes an instance as a snapshot tag, through the runtime that holds it. */
+  async publishSnapshot(
+    environment: string,
+    index: number,
+    tag: string,
+  ): Promise<PublishedSnapshot> {
+    const runtime = await this.runtimeOf(environment);
+    if (!runtime.publishSnapshot) {
+      throw new InputError(
+        `Environment ${environment} runs on the ${runtime.kind} runtime, which cannot publish snapshots yet`,
+      );
+    }
+    return runtime.publishSnapshot(environment, index, tag);
   }
 
   async destroyEnvironment(name: string, options?: ProvisionOptions) {
