@@ -7,6 +7,7 @@ export { scaffolderModuleLoco as default } from './module';
 export { createLocoEnvironmentAction } from './actions/createEnvironment';
 export { updateLocoEnvironmentAction } from './actions/updateEnvironment';
 export { destroyLocoEnvironmentAction } from './actions/destroyEnvironment';
+export { publishLocoSnapshotAction } from './actions/publishSnapshot';
 export type { LocoActionDeps } from './actions/context';
 export {
   readActionSettings,

@@ -6,11 +6,12 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import { locoRuntimeServiceRef } from '@loco-portal/plugin-loco-node';
 import { createLocoEnvironmentAction } from './actions/createEnvironment';
 import { destroyLocoEnvironmentAction } from './actions/destroyEnvironment';
+import { publishLocoSnapshotAction } from './actions/publishSnapshot';
 import { readActionSettings } from './actions/settings';
 import { updateLocoEnvironmentAction } from './actions/updateEnvironment';
 
 /**
- * Registers the `loco:environment:*` scaffolder actions.
+ * Registers the `loco:environment:*` and `loco:snapshot:publish` scaffolder actions.
  *
  * @public
  */
@@ -37,6 +38,7 @@ export const scaffolderModuleLoco = createBackendModule({
           createLocoEnvironmentAction(deps),
           updateLocoEnvironmentAction(deps),
           destroyLocoEnvironmentAction(deps),
+          publishLocoSnapshotAction(deps),
         );
       },
     });

@@ -8,7 +8,7 @@ import type { ActionContext } from '@backstage/plugin-scaffolder-node';
 type Meta = NonNullable<AuditorServiceCreateEventOptions['meta']>;
 
 /**
- * The audit events of the loco:environment:* actions (kebab-case, as Backstage asks).
+ * The audit events of the loco:environment:* and loco:snapshot:* actions (kebab-case, as Backstage asks).
  *
  * @public
  */
@@ -16,6 +16,7 @@ export const AUDIT_EVENTS = {
   create: 'loco-environment-create',
   update: 'loco-environment-update',
   destroy: 'loco-environment-destroy',
+  publish: 'loco-snapshot-publish',
 } as const;
 
 /** Input keys recorded as the run was asked for, under their meta names. */
@@ -28,6 +29,8 @@ const REQUESTED = {
   cluster: 'cluster',
   namespace: 'namespace',
   owner: 'owner',
+  index: 'instance',
+  tag: 'snapshotTag',
 } as const;
 
 // A refused input may be anything: strings are cut at the length Backstage's

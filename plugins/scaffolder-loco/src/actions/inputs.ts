@@ -3,6 +3,7 @@ import {
   ENVIRONMENT_NAME_MAX_LENGTH,
   ENVIRONMENT_NAME_PATTERN,
   ENVIRONMENT_NAME_RULE,
+  MAX_INSTANCES,
   SNAPSHOT_REGISTRY_PATTERN,
   SNAPSHOT_TAG_PATTERN,
   SNAPSHOT_TAG_RULE,
@@ -59,6 +60,19 @@ export const fields = {
       .regex(SNAPSHOT_TAG_PATTERN, SNAPSHOT_TAG_RULE)
       .optional()
       .describe('Snapshot (base disk) tag'),
+  /** loco:snapshot:publish: the instance, and the tag it is published as (required there). */
+  index: (zz: Z) =>
+    zz
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_INSTANCES - 1)
+      .describe('The instance to publish (0 is the first)'),
+  tag: (zz: Z) =>
+    zz
+      .string()
+      .regex(SNAPSHOT_TAG_PATTERN, SNAPSHOT_TAG_RULE)
+      .describe('The snapshot tag to publish it as, e.g. games'),
   snapshotRegistry: (zz: Z) =>
     zz
       .string()
