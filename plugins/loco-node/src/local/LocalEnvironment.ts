@@ -142,7 +142,7 @@ export class LocalEnvironment {
 
   private async grow(count: number): Promise<void> {
     const { name, runRoot, context, tuning } = this.options;
-    const lan = lanEndpoint(name);
+    const lan = lanEndpoint(name, runRoot);
     const added: InstanceSupervisor[] = [];
     for (let index = this.instances.length; index < count; index++) {
       const runDir = path.join(runRoot, `${name}-${index}`);
