@@ -306,7 +306,7 @@ test('5. Ctrl-Alt-Del says why it is off until the user controls the screen; rec
     .waitFor();
 });
 
-test('8. the keyboard shortcuts open from a button reached with Tab', async () => {
+test('8. the keyboard shortcuts open from a button reached with Tab, or with a tap', async () => {
   await openWall();
   await page.getByRole('checkbox', { name: 'Scale to fit' }).focus();
   await page.keyboard.press('Tab');
@@ -323,6 +323,24 @@ test('8. the keyboard shortcuts open from a button reached with Tab', async () =
   await saveScreenshot(page, 'newcomer-wall-shortcuts', { fullPage: false });
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
+
+  // And by touch: a tap on a touch screen opens the same dialog.
+  const touch = await page
+    .context()
+    .browser()!
+    .newContext({ hasTouch: true, viewport: { width: 1024, height: 768 } });
+  try {
+    const tablet = await touch.newPage();
+    await signInAsGuest(tablet, session.portal.baseUrl);
+    await tablet.goto(tabUrl());
+    await tablet.getByRole('button', { name: 'Keyboard shortcuts' }).tap();
+    await tablet
+      .getByRole('dialog', { name: 'Keyboard shortcuts' })
+      .getByText('release the keyboard')
+      .waitFor({ timeout: 30_000 });
+  } finally {
+    await touch.close();
+  }
 });
 
 test('8. the picture quality chosen is kept across a reload', async () => {
