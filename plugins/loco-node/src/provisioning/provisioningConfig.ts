@@ -58,6 +58,11 @@ export interface ProvisioningSettings {
   /** Snapshot tags of the local runtime (keys of loco.local.images), [] when it is off. */
   localSnapshotTags: string[];
   localEnabled: boolean;
+  /**
+   * loco.local.snapshots.registry: the local runtime also pulls tags that are
+   * not in loco.local.images from here (docs/snapshots.md).
+   */
+  localSnapshotRegistry?: string;
 }
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown, key: string): T {
@@ -98,6 +103,9 @@ export function readProvisioningSettings(config: Config): ProvisioningSettings {
     clusters,
     localEnabled,
     localSnapshotTags: localEnabled && images ? images.keys() : [],
+    localSnapshotRegistry: localEnabled
+      ? config.getOptionalString('loco.local.snapshots.registry')
+      : undefined,
   };
 }
 

@@ -29,7 +29,13 @@ export class LocalEnvironments {
       );
     }
     const tags = this.settings.localSnapshotTags;
-    if (spec.snapshotTag !== undefined && !tags.includes(spec.snapshotTag)) {
+    // With a snapshot registry, any tag may be there: the runtime pulls it
+    // and fails with the registry's answer when it is not.
+    if (
+      spec.snapshotTag !== undefined &&
+      !tags.includes(spec.snapshotTag) &&
+      !this.settings.localSnapshotRegistry
+    ) {
       throw new InputError(
         `Unknown snapshot tag "${
           spec.snapshotTag
