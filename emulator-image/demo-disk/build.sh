@@ -100,8 +100,17 @@ modules=(
   drivers/net/ethernet/8390/ne2k-pci  # the NIC QEMU emulates (-device ne2k_pci)
   drivers/input/evdev                 # /dev/input/event* for acpid
   drivers/acpi/button                 # ACPI power button -> input event
+  drivers/input/misc/pcspkr           # PC speaker: the console bell plays the demo's tones
 )
-if [[ ! -f "$kdir/.complete" ]]; then
+# A module added to the list above re-extracts a cached kernel directory.
+kernel_complete() {
+  [[ -f "$kdir/.complete" ]] || return 1
+  local m
+  for m in "${modules[@]}"; do
+    compgen -G "$kdir/lib/modules/$kuname/kernel/$m.ko*" >/dev/null || return 1
+  done
+}
+if ! kernel_complete; then
   log "extracting kernel and modules from $(basename "$deb")"
   rm -rf "$kdir" "$kdir.tmp"
   mkdir -p "$kdir.tmp"
@@ -140,10 +149,11 @@ cp "$here/guest/init" "$root/init"
 mkdir -p "$root/loco"
 cp "$here/guest/banner.txt" "$here/guest/header" "$here/guest/lan" "$here/guest/identity.sh" "$root/loco/"
 cp "$here/guest/profile" "$root/etc/profile"
+cp "$here/guest/tone" "$root/bin/tone"
 # busybox acpid runs <conf dir>/<event>/<code> for the power button event.
 mkdir -p "$root/etc/acpi/PWRF"
 cp "$here/guest/power-button" "$root/etc/acpi/PWRF/00000080"
-chmod 0755 "$root/init" "$root/loco/header" "$root/loco/lan" "$root/etc/acpi/PWRF/00000080"
+chmod 0755 "$root/init" "$root/bin/tone" "$root/loco/header" "$root/loco/lan" "$root/etc/acpi/PWRF/00000080"
 
 # Fixed timestamps: the same inputs give the same initramfs bytes.
 find "$root" -exec touch -h -d @0 {} +

@@ -50,3 +50,31 @@ export const VNC_CLOSE = {
   /** Application range: no message from the viewer for the idle timeout. */
   idle: 4000,
 } as const;
+
+/**
+ * Path of an instance's sound WebSocket below the Loco plugin's base URL: the
+ * same authentication as the screen's ({@link VNC_TOKEN_PROTOCOL_PREFIX}) and
+ * the same permission (whoever may watch may listen). Each binary message is
+ * PCM in {@link VNC_AUDIO_FORMAT}; nothing arrives while the guest is silent.
+ *
+ * @public
+ */
+export function vncAudioPath(environment: string, index: number): string {
+  return `/environments/${encodeURIComponent(
+    environment,
+  )}/instances/${index}/audio`;
+}
+
+/**
+ * The one PCM format the gateway asks QEMU for and relays: signed 16-bit
+ * little-endian, interleaved stereo (QEMU sums both channels into mono
+ * without halving, so stereo it is), 44.1 kHz (QEMU drops clients asking
+ * above 48 kHz).
+ *
+ * @public
+ */
+export const VNC_AUDIO_FORMAT = {
+  encoding: 's16le',
+  channels: 2,
+  sampleRate: 44100,
+} as const;

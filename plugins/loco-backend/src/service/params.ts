@@ -38,7 +38,19 @@ const VNC_PATH = /^\/environments\/([^/]+)\/instances\/([^/]+)\/vnc$/;
  * accept and refuse the same paths. Undefined when it names none.
  */
 export function parseVncPath(path: string) {
-  const match = VNC_PATH.exec(path);
+  return parseInstancePath(VNC_PATH, path);
+}
+
+/** `/environments/:env/instances/:index/audio` below the plugin's base path (an instance's sound). */
+const AUDIO_PATH = /^\/environments\/([^/]+)\/instances\/([^/]+)\/audio$/;
+
+/** The instance a sound upgrade's path names, by the same rules as {@link parseVncPath}. */
+export function parseAudioPath(path: string) {
+  return parseInstancePath(AUDIO_PATH, path);
+}
+
+function parseInstancePath(pattern: RegExp, path: string) {
+  const match = pattern.exec(path);
   if (!match) return undefined;
   const parsed = instanceParams.safeParse({
     env: decodeSegment(match[1]),

@@ -59,6 +59,9 @@ describe('buildQemuArgs: own-disk options', () => {
     expect(args[args.indexOf('-vnc') + 1]).toBe(
       'unix:/run/loco-demo-2/vnc.sock,audiodev=snd0',
     );
+    expect(args[args.indexOf('-machine') + 1]).toBe(
+      'pc,accel=tcg,pcspk-audiodev=snd0',
+    );
     expect(args.slice(-5)).toEqual([
       '-audiodev',
       'none,id=snd0',

@@ -28,7 +28,8 @@ export interface QemuLaunchSpec {
   loadSnapshot?: string;
   /**
    * Sound card on a host-less audio backend (`none` runs in real time and needs
-   * no host sound system); the VNC server can relay it. Absent or `none`: no card.
+   * no host sound system), with the PC speaker on the same backend; the VNC
+   * server can relay both. Absent or `none`: no card and a silent speaker.
    */
   sound?: 'none' | 'sb16' | 'ac97' | 'es1370';
   /**
@@ -57,7 +58,9 @@ export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
     '-name',
     spec.name,
     '-machine',
-    `pc,accel=${spec.accel}`,
+    // The PC speaker plays on the same audio backend, so it is relayed too
+    // (the demo guest's tones, a game's beeps).
+    `pc,accel=${spec.accel}${sound ? ',pcspk-audiodev=snd0' : ''}`,
     '-m',
     String(spec.memoryMb),
     '-smp',

@@ -12,7 +12,8 @@ import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
 import type { Request, RequestHandler } from 'express';
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
-import { parseVncPath } from '../params';
+import { parseAudioPath, parseVncPath } from '../params';
+import { AudioRelay } from './audioRelay';
 import { authorizeUpgrade } from './authorizeUpgrade';
 import { PooledVncReader, ReadBufferPool } from './pooledReads';
 import type { GatewaySettings } from './gatewayConfig';
@@ -46,6 +47,12 @@ export interface VncGatewayOptions {
   unclaimedUpgradeTimeoutMs?: number;
 }
 
+/**
+ * About 90 ms of sound (S16 stereo 44.1 kHz): a listener further behind
+ * misses chunks rather than hearing them late.
+ */
+const AUDIO_MAX_BUFFERED_BYTES = 16 * 1024;
+
 /** `?viewOnly=true` lets a user with control watch without being able to type. */
 const queryParams = z.object({
   viewOnly: z.enum(['true', 'false']).optional(),
@@ -72,11 +79,18 @@ export class VncGateway {
   private readonly upgrading = new Set<Duplex>();
   readonly sessions: SessionRegistry;
   readonly spliceRelay: SpliceRelaySupport;
+  /** Instances' sound, on its own WebSockets (see audioRelay.ts). */
+  readonly audio: AudioRelay;
 
   constructor(private readonly options: VncGatewayOptions) {
     this.sessions = new SessionRegistry(options.settings.maxSessionsPerUser);
     this.unowned = new UnownedUpgrades(options.unclaimedUpgradeTimeoutMs);
     this.audit = new SessionAudit(options.auditor, options.logger);
+    this.audio = new AudioRelay({
+      runtimes: options.runtimes,
+      logger: options.logger,
+      maxBufferedBytes: AUDIO_MAX_BUFFERED_BYTES,
+    });
     this.spliceRelay = options.settings.zeroCopy
       ? loadSpliceRelay()
       : { available: false, reason: 'loco.gateway.zeroCopy is false' };
@@ -123,6 +137,7 @@ export class VncGateway {
   /** Closes every session and answers every open upgrade (backend shutdown). */
   close() {
     this.sessions.closeAll('backend shutting down');
+    this.audio.close();
     for (const socket of this.upgrading) socket.destroy();
     this.unowned.closeAll();
     this.wss.close();
@@ -143,9 +158,9 @@ export class VncGateway {
     this.upgrading.add(socket);
     socket.once('close', () => this.upgrading.delete(socket));
 
-    const params = parseVncPath(
-      url.pathname.slice(this.options.basePath.length),
-    );
+    const subPath = url.pathname.slice(this.options.basePath.length);
+    const audioParams = parseAudioPath(subPath);
+    const params = audioParams ?? parseVncPath(subPath);
     const query = queryParams.safeParse(Object.fromEntries(url.searchParams));
     if (!params) {
       this.reject(socket, 404);
@@ -168,6 +183,15 @@ export class VncGateway {
         this.audit.refused({ user, environment: env, instance: index }, reason);
       }
       this.reject(socket, decision.status);
+      return;
+    }
+    if (audioParams) {
+      // Sound follows the permission to watch, checked just above; it opens
+      // no screen, so it does not count against the screens cap.
+      this.wss.handleUpgrade(req, socket, head, ws => {
+        this.upgrading.delete(socket);
+        this.audio.listen(env, index, ws);
+      });
       return;
     }
     const release = this.sessions.reserve(decision.user);

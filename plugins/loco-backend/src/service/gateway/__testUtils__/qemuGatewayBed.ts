@@ -41,13 +41,21 @@ export async function until<T>(
  * JavaScript. Viewers (VIEWER) may watch, only PLAYER may control.
  * Registers its own beforeAll/afterAll.
  */
-export function qemuGatewayBed(environment: string) {
+export function qemuGatewayBed(
+  environment: string,
+  options: { sound?: 'ac97' | 'es1370' | 'sb16' } = {},
+) {
   let stateDir = '';
   const servers: http.Server[] = [];
   const gateways: VncGateway[] = [];
   const urls = new Map<boolean, string>();
   const bed = {
     runtime: undefined as unknown as LocalRuntime,
+
+    /** The screen's WebSocket URL on the native (true) or JavaScript gateway. */
+    url(zeroCopy: boolean): string {
+      return urls.get(zeroCopy)!;
+    },
 
     /** A viewer (subprotocol token, as a browser) or the player (header). */
     open(user: string, zeroCopy: boolean): Promise<RfbTestClient> {
@@ -113,6 +121,7 @@ export function qemuGatewayBed(environment: string) {
       parseLocalRuntimeConfig({
         stateDir,
         memoryMb: 128,
+        ...(options.sound ? { sound: options.sound } : {}),
         images: { demo: { path: DEMO_DISK } },
         environments: [
           {

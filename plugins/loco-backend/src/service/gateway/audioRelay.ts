@@ -1,0 +1,132 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
+import type { WebSocket } from 'ws';
+import { QemuAudioClient } from './audioRfbClient';
+import { CLOSE } from './VncSession';
+
+export interface AudioRelayOptions {
+  runtimes: LocoRuntimes;
+  logger: LoggerService;
+  /**
+   * A listener whose socket holds more than this many unsent bytes misses
+   * the next chunks: stale sound is dropped, never queued, so a slow
+   * listener hears the present (with gaps), not the past.
+   */
+  maxBufferedBytes: number;
+}
+
+/** What one instance's sound costs and loses, for tests and the bench. */
+export interface AudioTapStats {
+  chunks: number;
+  bytes: number;
+  /** Chunks not sent to a listener because its socket was behind. */
+  dropped: number;
+}
+
+/** One audio-only VNC client per instance that has listeners, shared by all of them. */
+class AudioTap {
+  readonly listeners = new Set<WebSocket>();
+  readonly stats: AudioTapStats = { chunks: 0, bytes: 0, dropped: 0 };
+  private client?: QemuAudioClient;
+  private closed = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly options: AudioRelayOptions,
+    private readonly onGone: () => void,
+  ) {}
+
+  async open(environment: string, index: number) {
+    try {
+      const socket = await this.options.runtimes.openVnc(environment, index);
+      if (this.closed) {
+        socket.destroy();
+        return;
+      }
+      this.client = new QemuAudioClient(socket, {
+        onPcm: pcm => this.relay(pcm),
+        onEnd: reason => this.end(reason),
+      });
+    } catch (error) {
+      this.end(`sound unavailable: ${error}`);
+    }
+  }
+
+  private relay(pcm: Buffer) {
+    this.stats.chunks += 1;
+    this.stats.bytes += pcm.length;
+    for (const ws of this.listeners) {
+      if (ws.bufferedAmount > this.options.maxBufferedBytes) {
+        this.stats.dropped += 1;
+      } else {
+        ws.send(pcm, { binary: true });
+      }
+    }
+  }
+
+  /** The VNC side ended: listeners are told, so a tile can try again later. */
+  private end(reason: string) {
+    if (this.closed) return;
+    this.options.logger.info(`sound of ${this.name} ended: ${reason}`);
+    for (const ws of this.listeners)
+      ws.close(CLOSE.serverError, reason.slice(0, 120));
+    this.close();
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.client?.close();
+    this.onGone();
+  }
+}
+
+/**
+ * Relays instances' sound to listeners' WebSockets. QEMU's VNC audio goes to
+ * every client that enables it, so one audio-only client per instance (not
+ * per listener) keeps QEMU's work and the VNC traffic at one stream however
+ * many people listen. The screen sessions never carry audio: a burst of
+ * sound cannot delay a frame, and noVNC needs no change.
+ */
+export class AudioRelay {
+  private readonly taps = new Map<string, AudioTap>();
+
+  constructor(private readonly options: AudioRelayOptions) {}
+
+  /** Sends the instance's sound to `ws` until it closes. */
+  listen(environment: string, index: number, ws: WebSocket) {
+    const key = `${environment}/${index}`;
+    let tap = this.taps.get(key);
+    if (!tap) {
+      const created = new AudioTap(key, this.options, () => {
+        if (this.taps.get(key) === created) this.taps.delete(key);
+      });
+      this.taps.set(key, created);
+      void created.open(environment, index);
+      tap = created;
+    }
+    const joined = tap;
+    joined.listeners.add(ws);
+    // Listeners only listen; anything they send is ignored.
+    ws.on('message', () => undefined);
+    ws.on('error', () => ws.terminate());
+    ws.once('close', () => {
+      joined.listeners.delete(ws);
+      // The last listener gone: QEMU stops encoding sound for us.
+      if (joined.listeners.size === 0) joined.close();
+    });
+  }
+
+  /** Counters of an instance's current tap, undefined when nobody listens. */
+  stats(environment: string, index: number): AudioTapStats | undefined {
+    return this.taps.get(`${environment}/${index}`)?.stats;
+  }
+
+  close() {
+    for (const tap of [...this.taps.values()]) {
+      for (const ws of tap.listeners)
+        ws.close(CLOSE.goingAway, 'backend shutting down');
+      tap.close();
+    }
+  }
+}
