@@ -14,7 +14,7 @@ import {
 
 // What a pod's emulator gets beyond the demo defaults, through the real agent
 // process and real QEMU: the chart's TCP LAN hub (QEMU starts only once the
-// hub accepts), a sound card and the shared folder (which real QEMU must
+// agent's relay has joined it, and connects to the relay, not the hub), a sound card and the shared folder (which real QEMU must
 // accept, with VNC on TCP as in the image), and KVM asked for: used where it
 // runs the guest, else TCG with the reason on /health.
 jest.setTimeout(300_000);
@@ -97,10 +97,11 @@ describe('the emulator agent with the chart hub, sound, a shared folder and KVM 
     expect(after('-drive')).toContain(
       `file=fat:rw:${shared},format=raw,if=ide,index=1`,
     );
-    // The agent's connect-and-close probe first, then QEMU, which stays.
-    for (let i = 0; i < 100 && hubSockets.length < 2; i++)
-      await new Promise(r => setTimeout(r, 200));
-    expect(hubSockets.at(-1)!.readyState).toBe('open');
+    // QEMU's link is to the relay on loopback; the hub sees the relay only.
+    const [netdev] = after('-netdev');
+    expect(netdev).toMatch(/^socket,id=lan0,connect=127\.0\.0\.1:\d+$/);
+    expect(netdev).not.toBe(`socket,id=lan0,connect=127.0.0.1:${hubPort}`);
+    expect(hubSockets.map(s => s.readyState)).toEqual(['open']);
 
     // Real QEMU accepted every device: the guest runs, VNC (with audio) answers.
     const settled = await agent.waitForHealth(

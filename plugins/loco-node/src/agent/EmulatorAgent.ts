@@ -14,7 +14,8 @@ import { BOOT_SNAPSHOT } from '../local/instanceControls';
 import { InstanceSupervisor } from '../local/InstanceSupervisor';
 import type { AgentConfig } from './agentConfig';
 import { tryPrepareDisk } from './agentDisk';
-import { hubAccepts, hubAddress } from './lanHub';
+import { hubAddress } from './lanHub';
+import { LanRelay } from './lanRelay';
 
 /** Facts of an instance whose QEMU has not started yet. */
 const NOT_STARTED: HealthFacts = {
@@ -42,6 +43,8 @@ export class EmulatorAgent {
   /** Why the disk is not the snapshot asked for (a pull fell back); shown while running. */
   private diskNotice: string | null = null;
   private current?: InstanceSupervisor;
+  /** In the chart's hub mode: what QEMU connects to instead of the hub. */
+  private relay?: LanRelay;
   private readonly abort = new AbortController();
 
   constructor(
@@ -66,7 +69,8 @@ export class EmulatorAgent {
     if (config.sharedDir && !(await isDirectory(config.sharedDir))) {
       throw new Error(`LOCO_SHARED_DIR ${config.sharedDir} is not a directory`);
     }
-    if (!(await this.waitForHub())) return;
+    const netdev = await this.joinHub();
+    if (netdev === null) return;
     // QEMU refuses internal snapshots while a read-write vvfat drive is attached.
     const snapshotsPossible = !(
       config.sharedDir && config.sharedDirMode === 'rw'
@@ -91,7 +95,7 @@ export class EmulatorAgent {
         sound: config.sound,
         sharedDir: config.sharedDir,
         sharedDirMode: config.sharedDirMode,
-        netdev: config.netdev,
+        netdev,
         mac: config.mac,
         extraArgs: config.extraArgs,
       },
@@ -157,7 +161,10 @@ export class EmulatorAgent {
     this.phase = 'stopping';
     this.abort.abort();
     const s = this.current;
-    if (!s) return;
+    if (!s) {
+      await this.relay?.close();
+      return;
+    }
     if (this.config.saveOnStop && s.facts().processAlive) {
       try {
         await s.controls.save();
@@ -167,6 +174,7 @@ export class EmulatorAgent {
       }
     }
     await s.stop();
+    await this.relay?.close();
   }
 
   private async prepareDisk(): Promise<boolean> {
@@ -193,23 +201,34 @@ export class EmulatorAgent {
     }
   }
 
-  private async waitForHub(): Promise<boolean> {
-    const hub = hubAddress(this.config.netdev);
-    if (!hub || this.config.lanWaitMs === 0) return true;
-    const deadline = Date.now() + this.config.lanWaitMs;
-    while (!(await hubAccepts(hub))) {
-      if (Date.now() >= deadline) {
+  /**
+   * In the chart's hub mode, starts the relay QEMU connects to (so a hub
+   * restart never cuts this instance's link) and waits up to LOCO_LAN_WAIT_SECONDS
+   * for its first connection, so the guest boots onto a LAN with peers.
+   * Returns QEMU's netdev, or null when the agent is stopped meanwhile.
+   */
+  private async joinHub(): Promise<string | null> {
+    const { netdev, lanWaitMs } = this.config;
+    const hub = hubAddress(netdev);
+    if (!hub) return netdev;
+    this.relay = await LanRelay.start(hub, this.logger);
+    if (this.abort.signal.aborted) {
+      await this.relay.close();
+      return null;
+    }
+    if (!this.relay.joined && lanWaitMs > 0) {
+      this.set('preparing', `waiting for the LAN hub ${hub.host}:${hub.port}`);
+      const joined = await this.relay.waitJoined(lanWaitMs, this.abort.signal);
+      if (this.abort.signal.aborted) return null;
+      if (!joined) {
         this.logger.warn(
           `LAN hub ${hub.host}:${hub.port} not reachable after ${
-            this.config.lanWaitMs / 1000
-          }s; starting anyway (the NIC link stays down until QEMU restarts)`,
+            lanWaitMs / 1000
+          }s; starting anyway (the relay joins it whenever it comes up)`,
         );
-        return true;
       }
-      this.set('preparing', `waiting for the LAN hub ${hub.host}:${hub.port}`);
-      if (!(await pause(2000, this.abort.signal))) return false;
     }
-    return true;
+    return this.relay.netdevFor(netdev);
   }
 
   private async diskHoldsTag(possible: boolean): Promise<string | undefined> {

@@ -1,9 +1,7 @@
-import net from 'node:net';
-
 /**
  * The TCP hub a `-netdev` connects to (the chart's hub mode), or null for
- * any other LAN. QEMU starts even when the hub is not up yet, but the NIC link
- * then stays down (QEMU < 8 does not reconnect): the agent waits for it first.
+ * any other LAN. In hub mode the agent puts its relay (./lanRelay) between
+ * QEMU and this address.
  */
 export function hubAddress(
   netdev: string,
@@ -15,21 +13,4 @@ export function hubAddress(
   if (netdev.startsWith('stream,') && host && port)
     return { host: host[1], port: Number(port[1]) };
   return null;
-}
-
-/** One connect-and-close (it does not disturb QEMU's hub, measured). */
-export function hubAccepts(
-  hub: { host: string; port: number },
-  timeoutMs = 2000,
-): Promise<boolean> {
-  return new Promise(resolve => {
-    const socket = net.connect(hub);
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
