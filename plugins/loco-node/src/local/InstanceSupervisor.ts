@@ -9,7 +9,7 @@ import { afterExit } from './afterExit';
 import { ColdBootSlot } from './coldBootSlot';
 import { connectVnc, InstanceProbe } from './instanceProbe';
 import { InstanceControls } from './instanceControls';
-import { readProcStat } from './procStat';
+import { readProcStat, readRunQueueWaitNs } from './procStat';
 import { buildQemuArgs, vncEndpoint } from './qemuArgs';
 import type { SupervisorOptions } from './supervisorOptions';
 import { QemuProcess, spawnQemu, stopQemu } from './qemuProcess';
@@ -324,6 +324,8 @@ export class InstanceSupervisor {
           startup.watchingBoot && pid
             ? (await readProcStat(pid))?.cpuTicks ?? null
             : null,
+        runQueueWaitNs:
+          startup.watchingBoot && pid ? await readRunQueueWaitNs(pid) : null,
       });
       if (step.kind === 'kvm-unusable') this.fallBackToTcg(step.reason);
       else if (step.kind === 'booted') await this.onBooted(step.settled);

@@ -63,6 +63,33 @@ describe('BootWatch', () => {
   });
 });
 
+describe('BootWatch on a starved host', () => {
+  it('does not take a still screen for a settled one while the guest got too little CPU to change it', () => {
+    const watch = new BootWatch(options);
+    // The kernel decompresses behind a still screen, running 10 % of the
+    // time and waiting for a core 80 %.
+    for (let s = 0; s <= 40; s++) {
+      watch.add({
+        at: s * 1000,
+        screenHash: s === 0 ? 'bios' : 'loader',
+        cpuTicks: s * 10,
+        runQueueWaitNs: s * 0.8e9,
+      });
+      expect(watch.settled()).toBe(false);
+    }
+    // The control: the same still screen, with the guest on a core all along.
+    const busy = new BootWatch(options);
+    for (let s = 0; s <= 21; s++)
+      busy.add({
+        at: s * 1000,
+        screenHash: s === 0 ? 'bios' : 'desktop',
+        cpuTicks: s * 100,
+        runQueueWaitNs: 0,
+      });
+    expect(busy.settled()).toBe(true);
+  });
+});
+
 describe('kvmVerdict', () => {
   it('falls back at once on internal-error', () => {
     expect(

@@ -7,6 +7,11 @@ export interface BootSample {
   screenHash: string | null;
   /** QEMU's utime + stime in clock ticks, or null when unknown. */
   cpuTicks: number | null;
+  /**
+   * Nanoseconds QEMU's threads waited for a core (run queue), or null when
+   * unknown. Counted as demand: a starved guest is not an idle one.
+   */
+  runQueueWaitNs?: number | null;
 }
 
 export interface BootWatchOptions {
@@ -32,9 +37,12 @@ export const DEFAULT_BOOT_WATCH: BootWatchOptions = {
  * `stillMs` (a guest that busy-waits at a still desktop, like Windows 98).
  * A still screen alone is not enough: kernels boot quietly for seconds.
  *
- * Caveat, measured: on a host overloaded far beyond its cores (load average
- * 30 on 2 cores) a booting guest gets so little CPU that it looks idle, so the
- * snapshot may be taken mid-boot; starts from it then finish the boot first.
+ * On a host overloaded far beyond its cores (load average 20 on 2 cores,
+ * measured) a booting guest gets so little CPU that by CPU time alone it looks
+ * idle, and a snapshot taken then is mid-boot: every later start from it boots
+ * the kernel again. So the guest's demand is CPU time plus the time it waited
+ * for a core, and a still screen counts only once the guest has had at least
+ * half of `stillMs` of CPU to change it.
  */
 export class BootWatch {
   private readonly samples: BootSample[] = [];
@@ -71,7 +79,7 @@ export class BootWatch {
     const last = this.samples[this.samples.length - 1];
     if (!last || this.firstChange === null || this.lastChange === null)
       return false;
-    if (last.at - this.lastChange >= this.options.stillMs) return true;
+    if (this.stillLongEnough(last)) return true;
     // The newest sample at least settleMs old, taken after the first change.
     const windowStart = [...this.samples]
       .reverse()
@@ -81,10 +89,33 @@ export class BootWatch {
       );
     if (!windowStart || windowStart.cpuTicks === null || last.cpuTicks === null)
       return false;
-    const cpuMs =
-      ((last.cpuTicks - windowStart.cpuTicks) * 1000) / CLOCK_TICKS_PER_SECOND;
-    return cpuMs / (last.at - windowStart.at) <= this.options.idleCpuFraction;
+    const cpuMs = ticksToMs(last.cpuTicks - windowStart.cpuTicks);
+    const waited = [last.runQueueWaitNs, windowStart.runQueueWaitNs];
+    const waitMs =
+      typeof waited[0] === 'number' && typeof waited[1] === 'number'
+        ? (waited[0] - waited[1]) / 1e6
+        : 0;
+    return (
+      (cpuMs + waitMs) / (last.at - windowStart.at) <=
+      this.options.idleCpuFraction
+    );
   }
+
+  private stillLongEnough(last: BootSample): boolean {
+    if (last.at - this.lastChange! < this.options.stillMs) return false;
+    const atChange = this.samples.find(s => s.at >= this.lastChange!);
+    // Samples older than the horizon are gone: the oldest kept one bounds the CPU.
+    const since = atChange ?? this.samples[0];
+    if (since.cpuTicks === null || last.cpuTicks === null) return true;
+    return (
+      ticksToMs(last.cpuTicks - since.cpuTicks) >=
+      Math.min(this.options.stillMs, last.at - since.at) / 2
+    );
+  }
+}
+
+function ticksToMs(ticks: number): number {
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 /**

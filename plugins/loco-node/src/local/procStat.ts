@@ -28,6 +28,32 @@ export async function readProcStat(pid: number): Promise<ProcStat | null> {
   }
 }
 
+/**
+ * Nanoseconds the process's threads together spent runnable but waiting for a
+ * core (field 2 of /proc/<pid>/task/<tid>/schedstat), or null when unknown
+ * (process gone, or a kernel without schedstats). CPU time alone cannot tell
+ * an idle guest from one the host starves: both use little CPU, but only the
+ * starved one waits on the run queue.
+ */
+export async function readRunQueueWaitNs(pid: number): Promise<number | null> {
+  try {
+    const tasks = await fs.readdir(`/proc/${pid}/task`);
+    let total = 0;
+    for (const tid of tasks) {
+      const text = await fs.readFile(
+        `/proc/${pid}/task/${tid}/schedstat`,
+        'utf8',
+      );
+      const waited = Number(text.split(' ')[1]);
+      if (!Number.isFinite(waited)) return null;
+      total += waited;
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
 /** Resident set size in bytes (VmRSS), or null when the process is gone. */
 export async function readRssBytes(pid: number): Promise<number | null> {
   try {
