@@ -99,6 +99,12 @@ export function fakeLocoApi(
           }`,
         ) as unknown as WebSocket,
     ),
+    openAudio: jest.fn(
+      async (e, i) =>
+        new FakeVncSocket(
+          `ws://localhost/api/loco/environments/${e}/instances/${i}/audio`,
+        ) as unknown as WebSocket,
+    ),
     runAction: jest.fn(async (e, index, action) => ({
       environment: e,
       index,

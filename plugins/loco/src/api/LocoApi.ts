@@ -43,6 +43,11 @@ export interface LocoApi {
     index: number,
     options: { viewOnly: boolean },
   ): Promise<WebSocket>;
+  /**
+   * Opens an instance's sound WebSocket (binary PCM in `VNC_AUDIO_FORMAT`,
+   * nothing while the guest is silent), authenticated like the screen's.
+   */
+  openAudio(environment: string, index: number): Promise<WebSocket>;
   /** Restart, reset to snapshot or save a snapshot of one instance. */
   runAction(
     environment: string,

@@ -9,6 +9,7 @@ import {
   type LocoEnvironment,
   VNC_TOKEN_PROTOCOL_PREFIX,
   VNC_VIEW_ONLY_PARAM,
+  vncAudioPath,
   vncPath,
 } from '@loco-portal/plugin-loco-common';
 import type { LocoActionResult, LocoApi, LocoInstanceAction } from './LocoApi';
@@ -37,8 +38,19 @@ export class LocoClient implements LocoApi {
     options: { viewOnly: boolean },
   ): Promise<WebSocket> {
     const url = new URL(`${await this.base()}${vncPath(environment, index)}`);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     if (options.viewOnly) url.searchParams.set(VNC_VIEW_ONLY_PARAM, 'true');
+    return this.openSocket(url);
+  }
+
+  async openAudio(environment: string, index: number): Promise<WebSocket> {
+    return this.openSocket(
+      new URL(`${await this.base()}${vncAudioPath(environment, index)}`),
+    );
+  }
+
+  /** A WebSocket to the gateway, the user's token in a subprotocol (browsers cannot set headers). */
+  private async openSocket(url: URL): Promise<WebSocket> {
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const { token } = await this.deps.identityApi.getCredentials();
     const protocols = token
       ? ['binary', `${VNC_TOKEN_PROTOCOL_PREFIX}${token}`]

@@ -23,6 +23,7 @@ import { locoApiRef, LocoInstanceAction } from '../../api/LocoApi';
 import { StateChip } from '../HealthChip/HealthChip';
 import { Connection, describeTile } from '../VncTile/connection';
 import { VncController, VncTile } from '../VncTile/VncTile';
+import { TileSpeaker } from '../VncTile/audio/TileSpeaker';
 import { TileMenu } from './TileMenu';
 import { toggleFullscreen, useIsFullscreen } from './fullscreen';
 import { fullscreenTheme } from './fullscreenTheme';
@@ -212,6 +213,12 @@ export function InstanceTile(props: InstanceTileProps) {
               {canControl ? 'Control' : 'Focus'}
             </Button>
           )}
+          <TileSpeaker
+            environment={environment}
+            index={instance.index}
+            name={instance.name}
+            focused={focused}
+          />
           <TileButton
             title={fullscreen ? 'Leave fullscreen' : 'Fullscreen'}
             label={`Fullscreen ${instance.name}`}
