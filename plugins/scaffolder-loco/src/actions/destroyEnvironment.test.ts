@@ -1,4 +1,4 @@
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import { createFakeHelm, FakeHelm } from '../__testUtils__/fakeHelm';
 import { makeContext, makeDeps } from '../__testUtils__/setup';
 import { createLocoEnvironmentAction } from './createEnvironment';
