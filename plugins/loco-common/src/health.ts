@@ -80,6 +80,19 @@ export interface HealthFacts {
   lastExit: ExitRecord | null;
   /** Absent where the runtime does not record actions (e.g. Kubernetes). */
   lastAction?: ActionRecord | null;
+  /**
+   * Whether the instance is joined to its LAN hub right now (the emulator
+   * agent's relay has a live hub connection). Absent or null where there is
+   * no hub to join (the local runtime's multicast LAN, no network card) or
+   * QEMU does not run.
+   */
+  lanJoined?: boolean | null;
+  /**
+   * Whether the guest has finished booting, as the supervisor's boot watch
+   * judges it (screen settled and CPU quiet after a cold boot; at once after
+   * resuming a snapshot). Absent or null where it is not measured.
+   */
+  guestBooted?: boolean | null;
 }
 
 /**

@@ -137,11 +137,25 @@ describe('the emulator agent (real process, real QEMU)', () => {
     );
     expect(up.facts.bootMode).toBe('cold');
     expect(up.reasons.join()).not.toMatch(/no disk/);
-    await agent.waitForHealth(
+    // Until the boot watch says booted, the guest is not there for a player.
+    const booting = await agent.waitForHealth(
+      'booting',
+      h => h.reasons[0] === 'guest still booting',
+      60_000,
+    );
+    expect(booting.state).toBe('starting');
+    expect(booting.facts.guestBooted).toBe(false);
+    const notReady = await agent.fetch('/ready');
+    expect(notReady.status).toBe(503);
+    expect(await notReady.text()).toBe('starting: guest still booting\n');
+    const healthy = await agent.waitForHealth(
       'healthy',
       h => h.state === 'healthy' && h.facts.vncReachable === true,
       120_000,
     );
+    expect(healthy.facts.guestBooted).toBe(true);
+    // No hub (LOCO_NETDEV is empty): nothing to join, so nothing is claimed.
+    expect(healthy.facts).not.toHaveProperty('lanJoined');
     for (
       let i = 0;
       !(await diskInfo(disk)).snapshots.includes('loco-booted');
@@ -150,7 +164,9 @@ describe('the emulator agent (real process, real QEMU)', () => {
       if (i > 240) throw new Error(`no boot snapshot\n${agent.log()}`);
       await new Promise(r => setTimeout(r, 500));
     }
-    expect((await agent.fetch('/ready')).status).toBe(200);
+    const ready = await agent.fetch('/ready');
+    expect(ready.status).toBe(200);
+    expect(await ready.text()).toMatch(/^(healthy|degraded): /);
 
     const banner = expectedBanner(fs.readFileSync(BANNER_TXT, 'utf8'));
     let shown: string[] = [];

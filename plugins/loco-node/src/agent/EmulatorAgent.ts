@@ -45,6 +45,8 @@ export class EmulatorAgent {
   private current?: InstanceSupervisor;
   /** In the chart's hub mode: what QEMU connects to instead of the hub. */
   private relay?: LanRelay;
+  /** One instance per pod: its cold boot never waits, and holds the slot until the boot watch says booted. */
+  private readonly coldBoots = new BootLimiter(1);
   private readonly abort = new AbortController();
 
   constructor(
@@ -102,8 +104,7 @@ export class EmulatorAgent {
       context: {
         qemuBinary: config.qemuBinary,
         logger: this.logger,
-        // One instance per pod: its cold boot never waits.
-        coldBoots: new BootLimiter(1),
+        coldBoots: this.coldBoots,
         accel: { requested: config.accel, kvmFailure },
       },
       // A snapshot tag whose disk holds a RAM snapshot of that name is the
@@ -124,7 +125,7 @@ export class EmulatorAgent {
     const s = this.current;
     if (s) {
       const { waiting, notes } = s.notes();
-      const health = deriveInstanceHealth(s.facts(), now, {
+      const health = deriveInstanceHealth(this.withAgentFacts(s.facts()), now, {
         intendedRunning: s.intendedRunning,
         waiting,
         notes: this.diskNotice ? [...notes, this.diskNotice] : notes,
@@ -144,6 +145,23 @@ export class EmulatorAgent {
       notes: this.phase === 'waiting' && this.message ? [this.message] : [],
     });
     return { health, restartHelps: false };
+  }
+
+  /**
+   * What only the agent measures. `lanJoined`: whether the relay is connected
+   * to the hub (absent without a hub: the multicast LAN has nothing to join).
+   * `guestBooted`: a snapshot start is past the boot at once; a cold boot
+   * holds the agent's cold-boot slot until the supervisor's boot watch says
+   * the guest booted (or gives up on it, see startupCheck).
+   */
+  private withAgentFacts(facts: HealthFacts): HealthFacts {
+    return {
+      ...facts,
+      ...(this.relay ? { lanJoined: this.relay.joined } : {}),
+      guestBooted: facts.processAlive
+        ? facts.bootMode === 'snapshot' || this.coldBoots.running === 0
+        : null,
+    };
   }
 
   /** The running instance's supervisor, or why there is none yet. */

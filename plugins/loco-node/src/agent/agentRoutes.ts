@@ -8,6 +8,7 @@ import {
   type AgentAction,
   type AgentError,
 } from '@loco-portal/plugin-loco-common';
+import { isReady } from '../health/deriveInstanceHealth';
 import type { EmulatorAgent } from './EmulatorAgent';
 import type { AgentMetrics } from './agentMetrics';
 
@@ -42,12 +43,13 @@ export function agentRoutes(
       return json(restartHelps ? 503 : 200, health);
     }
     if (path === AGENT_OPEN_ROUTES.ready && method === 'GET') {
-      const { state } = agent.health().health;
-      const ready = state === 'healthy' || state === 'degraded';
+      const { health } = agent.health();
+      // Booted and on the LAN where measured: a player gets a guest that is there.
+      const { ready, reason } = isReady(health);
       return {
         status: ready ? 200 : 503,
         type: 'text/plain',
-        body: `${state}\n`,
+        body: `${health.state}: ${reason}\n`,
       };
     }
     if (path === AGENT_OPEN_ROUTES.metrics && method === 'GET') {

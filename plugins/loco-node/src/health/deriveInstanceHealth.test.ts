@@ -1,5 +1,5 @@
 import type { HealthFacts } from '@loco-portal/plugin-loco-common';
-import { deriveInstanceHealth } from './deriveInstanceHealth';
+import { deriveInstanceHealth, isReady } from './deriveInstanceHealth';
 
 const now = new Date('2026-01-01T00:10:00Z');
 const running: HealthFacts = {
@@ -80,5 +80,44 @@ describe('deriveInstanceHealth', () => {
       'running, screen updating',
       'KVM requested but unusable here (x); running on TCG',
     ]);
+  });
+
+  it('is starting while the guest is still booting, and says so', () => {
+    const h = derive({ guestBooted: false });
+    expect(h.state).toBe('starting');
+    expect(h.reasons).toEqual(['guest still booting']);
+    expect(isReady(h)).toEqual({ ready: false, reason: 'guest still booting' });
+  });
+
+  it('is degraded and not ready while off the LAN hub', () => {
+    const h = derive({ guestBooted: true, lanJoined: false });
+    expect(h.state).toBe('degraded');
+    expect(h.reasons).toEqual(['waiting for the LAN hub']);
+    expect(isReady(h)).toEqual({
+      ready: false,
+      reason: 'waiting for the LAN hub',
+    });
+    expect(derive({ guestBooted: false, lanJoined: false }).reasons).toEqual([
+      'guest still booting',
+      'waiting for the LAN hub',
+    ]);
+  });
+
+  it('is ready when booted and joined, or where neither is measured (never a guess)', () => {
+    expect(isReady(derive({ guestBooted: true, lanJoined: true }))).toEqual({
+      ready: true,
+      reason: 'running, screen updating',
+    });
+    expect(isReady(derive({})).ready).toBe(true);
+    expect(isReady(derive({ guestBooted: null, lanJoined: null })).ready).toBe(
+      true,
+    );
+  });
+
+  it('is not ready while starting or unhealthy, with the reason', () => {
+    expect(isReady(derive({ qmpStatus: 'internal-error' }))).toEqual({
+      ready: false,
+      reason: 'QEMU reports internal-error',
+    });
   });
 });

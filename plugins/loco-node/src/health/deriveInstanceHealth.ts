@@ -22,6 +22,10 @@ export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
   staleScreenMs: 180_000,
 };
 
+/** What is missing while a measured fact says no (also the /ready answer). */
+const WAITING_FOR_HUB = 'waiting for the LAN hub';
+const GUEST_BOOTING = 'guest still booting';
+
 const FAILED_QMP_STATES = new Set([
   'internal-error',
   'guest-panicked',
@@ -91,20 +95,49 @@ export function deriveInstanceHealth(
   if (facts.qmpStatus !== 'running') {
     return result('degraded', [`QEMU is ${facts.qmpStatus}`]);
   }
+  // Only a measured false counts: absent or null means "not measured here".
+  const offLan = facts.lanJoined === false ? [WAITING_FOR_HUB] : [];
+  if (facts.guestBooted === false) {
+    return result('starting', [GUEST_BOOTING, ...offLan]);
+  }
   if (facts.lastScreenChangeAt === null) {
     return inGrace
       ? result('starting', ['booting: screen has not changed yet'])
       : result('degraded', [
           `screen unchanged since start ${Math.round(sinceStart / 1000)} s ago`,
+          ...offLan,
         ]);
   }
   const stillFor = now.getTime() - Date.parse(facts.lastScreenChangeAt);
   if (stillFor > policy.staleScreenMs) {
     return result('degraded', [
       `screen unchanged for ${Math.round(stillFor / 1000)} s`,
+      ...offLan,
     ]);
   }
+  // Playable alone, but not with the others: degraded, and not ready (see isReady).
+  if (offLan.length > 0) return result('degraded', offLan);
   return result('healthy', ['running, screen updating']);
+}
+
+/**
+ * Whether an instance may take players (the emulator image's `/ready`):
+ * healthy or degraded, with the guest booted and on the LAN where those are
+ * measured. The reason says what is missing.
+ */
+export function isReady(health: InstanceHealth): {
+  ready: boolean;
+  reason: string;
+} {
+  const { state, facts, reasons } = health;
+  if (state !== 'healthy' && state !== 'degraded') {
+    return { ready: false, reason: reasons[0] ?? state };
+  }
+  if (facts.guestBooted === false)
+    return { ready: false, reason: GUEST_BOOTING };
+  if (facts.lanJoined === false)
+    return { ready: false, reason: WAITING_FOR_HUB };
+  return { ready: true, reason: reasons[0] ?? state };
 }
 
 function describeExit(code: number | null, signal: string | null): string {

@@ -107,6 +107,9 @@ const healthSchema = z.object({
         at: z.string(),
       })
       .nullable(),
+    // Newer agents only: absent means not measured.
+    lanJoined: z.boolean().nullable().optional(),
+    guestBooted: z.boolean().nullable().optional(),
   }),
 });
 

@@ -116,6 +116,37 @@ describe('podInstanceHealth', () => {
     ]);
   });
 
+  it("passes on the agent's LAN and boot facts, and invents none for an agent without them", () => {
+    const reported: InstanceHealth = {
+      state: 'degraded',
+      reasons: ['waiting for the LAN hub'],
+      facts: {
+        processAlive: true,
+        qmpStatus: 'running',
+        vncReachable: true,
+        lastScreenChangeAt: NOW.toISOString(),
+        startedAt: NOW.toISOString(),
+        bootMode: 'cold',
+        accelerator: 'tcg',
+        restarts: 0,
+        lastExit: null,
+        lanJoined: false,
+        guestBooted: true,
+      },
+      checkedAt: NOW.toISOString(),
+    };
+    const ok = (health: InstanceHealth) =>
+      podInstanceHealth(pod(), { kind: 'ok', health, at: NOW }, NOW);
+    expect(ok(reported).facts).toMatchObject({
+      lanJoined: false,
+      guestBooted: true,
+    });
+    const { lanJoined, guestBooted, ...older } = reported.facts;
+    const fromOlder = ok({ ...reported, facts: older }).facts;
+    expect(fromOlder).not.toHaveProperty('lanJoined');
+    expect(fromOlder).not.toHaveProperty('guestBooted');
+  });
+
   it('says why when health checks of the cluster are paused', () => {
     const health = podInstanceHealth(
       pod(),

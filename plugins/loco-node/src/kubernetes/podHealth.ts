@@ -54,6 +54,11 @@ export function podInstanceHealth(
     // Kubernetes container restarts plus restarts inside the container.
     restarts: (container?.restartCount ?? 0) + (reported?.restarts ?? 0),
     lastExit: reported?.lastExit ?? terminated(container),
+    // Only the agent measures these (older agents do not): absent stays absent.
+    ...(reported?.lanJoined !== undefined && { lanJoined: reported.lanJoined }),
+    ...(reported?.guestBooted !== undefined && {
+      guestBooted: reported.guestBooted,
+    }),
   };
   const make = (state: InstanceState, reasons: string[]): InstanceHealth => ({
     state,
