@@ -1,22 +1,21 @@
 #!/bin/sh
 # prepare-disk: puts the instance disk at $LOCO_DISK before the emulator starts.
 # Runs as an init container in the emulator image (needs sh, coreutils; qemu-img
-# for overlays; oras for snapshot pulls).
+# for overlays). It never pulls: snapshots are pulled by the emulator agent with
+# the portal's OCI client (no oras binary anywhere), which reports progress and
+# failures on /health and applies snapshot.fallback.
 #
 # Order:
 #   1. a disk already in the volume        -> keep it (game state survives restarts)
-#   2. snapshot.tag set                    -> pull REGISTRY:TAG with oras
+#   2. snapshot.tag set                    -> leave the volume to the agent's pull
 #   3. the image's built-in disk           -> copy it, or create a qcow2 overlay on it
 #   4. nothing usable                      -> leave the volume empty
 # An explicitly requested snapshot is chosen over the built-in disk: otherwise a
 # tag would be ignored by every image that ships a disk.
 #
-# It never blocks a pod the emulator can still start (the storage-strategy fix):
-# when the snapshot cannot be pulled here (no oras in the image, no registry,
-# network error) it exits 0 and the emulator, which gets the same
-# LOCO_SNAPSHOT_* variables, downloads it itself and reports that on /health.
-# It fails only for what no later step can repair: an unwritable volume, or a
-# failed copy of the built-in disk (for example a full volume).
+# It never blocks a pod the emulator can still start; it fails only for what no
+# later step can repair: an unwritable volume, or a failed copy of the built-in
+# disk (for example a full volume).
 set -u
 
 disk=${LOCO_DISK:?LOCO_DISK must be set}
@@ -49,37 +48,24 @@ if [ ! -w "$dir" ]; then
 fi
 rm -rf "$dir"/.prepare-* # leftovers of an interrupted run
 
-# 1. Existing disk. pullPolicy Always with a tag asks for a fresh snapshot instead.
+# 1. Existing disk. pullPolicy Always with a tag asks for a fresh snapshot: the
+# marker no longer names the snapshot, so the agent pulls again and keeps this
+# disk as the previous generation (and boots it if the pull fails under the
+# builtin fallback).
 if [ -s "$disk" ]; then
   if [ -n "$tag" ] && [ "$policy" = "Always" ]; then
-    log "snapshot.pullPolicy=Always: replacing $disk with $registry:$tag"
-  else
-    log "keeping existing disk $disk ($(cat "$marker" 2>/dev/null || echo 'source unknown'))"
-    exit 0
+    was=$(cat "$marker" 2>/dev/null || echo 'source unknown')
+    echo "stale (snapshot.pullPolicy=Always): $was" >"$marker"
+    defer "snapshot.pullPolicy=Always: $disk is to be replaced by ${registry:-<no registry>}:$tag"
   fi
+  log "keeping existing disk $disk ($(cat "$marker" 2>/dev/null || echo 'source unknown'))"
+  exit 0
 fi
 
-# 2. Snapshot from the OCI registry.
+# 2. Snapshot from the OCI registry: the agent pulls it.
 if [ -n "$tag" ]; then
   [ -n "$registry" ] || defer "snapshot.tag=$tag is set but snapshot.registry is empty"
-  command -v oras >/dev/null 2>&1 || defer "no oras in this image, cannot pull $registry:$tag here"
-  tmp=$(mktemp -d "$dir/.prepare-XXXXXX") || exit 1
-  set -- pull "$registry:$tag" --output "$tmp"
-  if [ -n "${LOCO_REGISTRY_CONFIG:-}" ]; then
-    set -- "$@" --registry-config "$LOCO_REGISTRY_CONFIG"
-  fi
-  log "pulling $registry:$tag"
-  if ! oras "$@"; then
-    rm -rf "$tmp"
-    defer "pull of $registry:$tag failed"
-  fi
-  found=$(find "$tmp" -type f -name '*.qcow2')
-  if [ -z "$found" ] || [ "$(printf '%s\n' "$found" | wc -l)" -ne 1 ]; then
-    rm -rf "$tmp"
-    defer "$registry:$tag must contain exactly one *.qcow2 file"
-  fi
-  mv -f "$found" "$dir/.prepare-disk.qcow2" && rm -rf "$tmp"
-  installed "$dir/.prepare-disk.qcow2" "snapshot $registry:$tag"
+  defer "snapshot ${registry}:${tag} is pulled by the emulator agent"
 fi
 
 # 3. The image's built-in disk.

@@ -209,6 +209,33 @@ test('the emulator gets the registry credentials too (it pulls when the init con
   );
 });
 
+test('the snapshot fallback reaches the emulator agent, which pulls (the init container needs no credentials)', () => {
+  assert.equal(
+    envOf(emulatorContainer(render())).LOCO_SNAPSHOT_FALLBACK,
+    'builtin',
+  );
+  const objects = render({
+    snapshot: {
+      tag: 'games',
+      registry: 'ghcr.io/org/s',
+      registryConfigSecret: 'regcred',
+      fallback: 'fail',
+    },
+  });
+  assert.equal(
+    envOf(emulatorContainer(objects)).LOCO_SNAPSHOT_FALLBACK,
+    'fail',
+  );
+  const sts = objects.find((o: any) => o.kind === 'StatefulSet');
+  const init = sts.spec.template.spec.initContainers.find(
+    (c: any) => c.name === 'prepare-disk',
+  );
+  assert.equal(envOf(init).LOCO_REGISTRY_CONFIG, undefined);
+  assert.ok(
+    !init.volumeMounts.some((m: any) => m.mountPath === '/etc/loco/registry'),
+  );
+});
+
 test('hybrid: the shared folder and how the guest sees it', () => {
   const rw = envOf(
     emulatorContainer(render([], { files: [presetFile('hybrid')] })),

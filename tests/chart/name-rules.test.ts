@@ -11,6 +11,10 @@ import {
   ENVIRONMENT_NAME_PATTERN,
   SNAPSHOT_TAG_PATTERN,
 } from '../../plugins/loco-common/src/names.ts';
+import {
+  DEFAULT_SNAPSHOT_FALLBACK,
+  SNAPSHOT_FALLBACKS,
+} from '../../plugins/loco-common/src/snapshots.ts';
 import { CHART, PRESETS, presetFile, render, renderChart } from './helpers.ts';
 
 const schema = JSON.parse(
@@ -28,6 +32,18 @@ test("values.schema.json's snapshot.tag is loco-common's tag rule (or empty)", (
   const tag = schema.properties.snapshot.properties.tag;
   assert.equal(tag.pattern, `^$|${SNAPSHOT_TAG_PATTERN.source}`);
   assert.equal(SNAPSHOT_TAG_PATTERN.flags, '');
+});
+
+test("snapshot.fallback is loco-common's fallback list, with its default", () => {
+  const fallback = schema.properties.snapshot.properties.fallback;
+  assert.deepEqual(fallback.enum, [...SNAPSHOT_FALLBACKS]);
+  assert.equal(fallback.default, DEFAULT_SNAPSHOT_FALLBACK);
+  const values = readFileSync(join(CHART, 'values.yaml'), 'utf8');
+  assert.match(
+    values,
+    new RegExp(`^  fallback: ${DEFAULT_SNAPSHOT_FALLBACK}$`, 'm'),
+    'values.yaml sets the same default',
+  );
 });
 
 // RFC 1035 label: what a Service name must be (and every name derived from the release).

@@ -1,5 +1,7 @@
 // chart/files/prepare-disk.sh, the init container that prepares an instance's
-// disk, run for real with stub `oras`/`qemu-img`/`cp` commands in front of PATH.
+// disk, run for real with stub `qemu-img`/`cp` commands in front of PATH. It never
+// pulls: the emulator agent does (no oras binary anywhere); it only must not
+// get in the agent's way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,14 +20,7 @@ import { join } from 'node:path';
 import { CHART } from './helpers.ts';
 
 const SCRIPT = join(CHART, 'files', 'prepare-disk.sh');
-const hasOrasOnSystem = [
-  '/usr/bin/oras',
-  '/bin/oras',
-  '/usr/local/bin/oras',
-].some(existsSync);
-
 type Stubs = {
-  oras?: 'ok' | 'fail' | 'two-files';
   qemuImg?: boolean;
   cpFails?: boolean;
 };
@@ -44,18 +39,6 @@ function setup(stubs: Stubs) {
     );
     chmodSync(join(bin, name), 0o755);
   };
-  if (stubs.oras) {
-    // oras pull REF --output DIR [...]: writes the artifact's files into DIR.
-    stub(
-      'oras',
-      `out=$4
-case "${stubs.oras}" in
-  ok) echo "snapshot-of-$2" >"$out/disk.qcow2" ;;
-  two-files) echo a >"$out/a.qcow2"; echo b >"$out/b.qcow2" ;;
-  fail) echo "unauthorized" >&2; exit 1 ;;
-esac`,
-    );
-  }
   if (stubs.qemuImg)
     stub('qemu-img', 'eval "last=\\${$#}"; echo "overlay" >"$last"');
   if (stubs.cpFails) stub('cp', 'echo "No space left on device" >&2; exit 1');
@@ -77,8 +60,18 @@ function runScript(t: ReturnType<typeof setup>, env: Record<string, string>) {
   const calls = existsSync(t.calls) ? readFileSync(t.calls, 'utf8') : '';
   const disk = existsSync(t.disk) ? readFileSync(t.disk, 'utf8') : undefined;
   const leftovers = readdirSync(t.vol).filter(f => f.startsWith('.prepare-'));
+  const marker = existsSync(join(t.vol, '.loco-disk-source'))
+    ? readFileSync(join(t.vol, '.loco-disk-source'), 'utf8')
+    : undefined;
   rmSync(t.root, { recursive: true, force: true });
-  return { status: r.status, out: r.stdout + r.stderr, calls, disk, leftovers };
+  return {
+    status: r.status,
+    out: r.stdout + r.stderr,
+    calls,
+    disk,
+    marker,
+    leftovers,
+  };
 }
 
 const SNAP = {
@@ -86,86 +79,74 @@ const SNAP = {
   LOCO_SNAPSHOT_REGISTRY: 'ghcr.io/org/snaps',
 };
 
-test('1. an existing disk is kept and nothing is pulled', () => {
-  const t = setup({ oras: 'ok' });
+test('1. an existing disk is kept and nothing is touched', () => {
+  const t = setup({ qemuImg: true });
   writeFileSync(t.disk, 'game-state');
+  writeFileSync(
+    join(t.vol, '.loco-disk-source'),
+    'snapshot ghcr.io/org/snaps:win98-base\n',
+  );
   const r = runScript(t, SNAP);
   assert.equal(r.status, 0);
   assert.equal(r.disk, 'game-state');
+  assert.equal(r.marker, 'snapshot ghcr.io/org/snaps:win98-base\n');
   assert.equal(r.calls, '');
 });
 
-test('2. a snapshot tag is pulled from the registry with oras', () => {
-  const t = setup({ oras: 'ok', qemuImg: true });
+test('2. a snapshot tag leaves the empty volume to the agent, which pulls it (no built-in disk)', () => {
+  const t = setup({ qemuImg: true });
   const r = runScript(t, {
     ...SNAP,
-    LOCO_REGISTRY_CONFIG: '/etc/loco/registry/config.json',
+    LOCO_BUILTIN_DISK_MODE: 'overlay',
   });
   assert.equal(r.status, 0, r.out);
-  assert.equal(r.disk, 'snapshot-of-ghcr.io/org/snaps:win98-base\n');
-  assert.match(
-    r.calls,
-    /^oras pull ghcr\.io\/org\/snaps:win98-base --output \S+ --registry-config \/etc\/loco\/registry\/config\.json$/m,
-  );
-  assert.doesNotMatch(
-    r.calls,
-    /qemu-img/,
-    'the built-in disk is not used when a tag is set',
-  );
+  assert.equal(r.disk, undefined, 'no silent fallback to the built-in disk');
+  assert.equal(r.calls, '', 'nothing pulled or created here');
+  assert.match(r.out, /pulled by the emulator agent/);
   assert.deepEqual(r.leftovers, []);
 });
 
-test('2. snapshot.pullPolicy Always replaces an existing disk', () => {
-  const t = setup({ oras: 'ok' });
+test('2. the script has no oras step left', () => {
+  const script = readFileSync(SCRIPT, 'utf8')
+    .split('\n')
+    .filter(line => !line.trimStart().startsWith('#'))
+    .join('\n');
+  assert.doesNotMatch(script, /\boras\b/);
+});
+
+test('2. snapshot.pullPolicy Always marks an existing disk stale for the agent and keeps it', () => {
+  const t = setup({});
   writeFileSync(t.disk, 'old');
+  writeFileSync(
+    join(t.vol, '.loco-disk-source'),
+    'snapshot ghcr.io/org/snaps:win98-base\n',
+  );
   const r = runScript(t, { ...SNAP, LOCO_SNAPSHOT_PULL_POLICY: 'Always' });
   assert.equal(r.status, 0, r.out);
-  assert.match(r.disk ?? '', /^snapshot-of-/);
-});
-
-test(
-  '2. without oras in the image the pod is not blocked; the emulator downloads',
-  { skip: hasOrasOnSystem && 'oras is installed on this machine' },
-  () => {
-    const t = setup({});
-    const r = runScript(t, SNAP);
-    assert.equal(r.status, 0, r.out);
-    assert.equal(r.disk, undefined, 'no silent fallback to the built-in disk');
-    assert.match(r.out, /the emulator will handle it/);
-  },
-);
-
-test('2. a failed pull does not block the pod and leaves nothing behind', () => {
-  const t = setup({ oras: 'fail' });
-  const r = runScript(t, SNAP);
-  assert.equal(r.status, 0, r.out);
-  assert.equal(r.disk, undefined);
-  assert.deepEqual(r.leftovers, []);
-  assert.match(r.out, /pull of ghcr\.io\/org\/snaps:win98-base failed/);
-});
-
-test('2. an artifact without exactly one qcow2 is refused', () => {
-  const t = setup({ oras: 'two-files' });
-  const r = runScript(t, SNAP);
-  assert.equal(r.status, 0);
-  assert.equal(r.disk, undefined);
-  assert.deepEqual(r.leftovers, []);
+  assert.equal(r.disk, 'old', 'the agent keeps it as the previous generation');
+  // The agent replaces a disk whose marker does not name the snapshot asked for.
+  assert.ok(
+    r.marker?.startsWith('stale (snapshot.pullPolicy=Always): '),
+    r.marker,
+  );
+  assert.notEqual(r.marker, 'snapshot ghcr.io/org/snaps:win98-base\n');
 });
 
 test('2. a tag without a registry defers to the emulator', () => {
-  const t = setup({ oras: 'ok' });
+  const t = setup({});
   const r = runScript(t, { LOCO_SNAPSHOT_TAG: 'win98-base' });
   assert.equal(r.status, 0);
   assert.equal(r.disk, undefined);
   assert.equal(r.calls, '');
+  assert.match(r.out, /snapshot\.registry is empty/);
 });
 
 test('3. without a tag the built-in disk is copied', () => {
-  const t = setup({ oras: 'ok' });
+  const t = setup({});
   const r = runScript(t, { LOCO_BUILTIN_DISK_MODE: 'copy' });
   assert.equal(r.status, 0, r.out);
   assert.equal(r.disk, 'builtin-disk');
-  assert.equal(r.calls, '', 'nothing pulled');
+  assert.equal(r.marker, `builtin-copy ${t.builtin}\n`);
 });
 
 test('3. overlay mode creates a qcow2 backed by the built-in disk', () => {

@@ -105,6 +105,7 @@ const BAD: [string, object][] = [
     { snapshot: { registry: 'ghcr.io/org/snaps:latest' } },
   ],
   ['snapshot pull policy Never', { snapshot: { pullPolicy: 'Never' } }],
+  ['snapshot fallback retry', { snapshot: { fallback: 'retry' } }],
   [
     'image repository with upper case',
     { image: { repository: 'GHCR.io/Loco' } },
