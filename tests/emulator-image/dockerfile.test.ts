@@ -36,6 +36,20 @@ test("the entrypoint is the agent bundle, run by Debian's own Node (what build-a
   assert.match(script, /const NODE_TARGET = 'node18';/);
 });
 
+test('snapshots need no oras: the agent pulls over HTTPS with the CA certificates from apt', async () => {
+  const text = await readFile(join(IMAGE_DIR, 'Dockerfile'), 'utf8');
+  const code = text
+    .split('\n')
+    .filter(line => !line.trimStart().startsWith('#'))
+    .join('\n');
+  assert.doesNotMatch(code, /oras/i, 'no oras binary or ORAS_* build args');
+  const stage = await runtimeStage();
+  const install = /apt-get install -y --no-install-recommends ([^&]+)/.exec(
+    stage,
+  );
+  assert.ok(install?.[1].split(/\s+/).includes('ca-certificates'));
+});
+
 test('VNC on TCP 5901 and the agent on its contract port, as the chart expects', async () => {
   const stage = await runtimeStage();
   const env = Object.fromEntries(
