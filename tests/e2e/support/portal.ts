@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './freePort.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 
@@ -14,27 +15,52 @@ export interface RunningPortal {
   logs(): string;
 }
 
+/** What an e2e file's own portal runs as: the test file's name, or the name given. */
+function portalName(name?: string): string {
+  return name ?? path.basename(process.argv[1] ?? 'e2e').replace(/\..*$/, '');
+}
+
 /**
  * Starts the real portal backend (which serves the built app) the way
- * `npm start` does, on its own port and state directory so a developer's
- * running portal is left alone.
+ * `npm start` does, apart from a developer's running portal: on a free port
+ * and with its own state directory (`.loco/e2e-<name>`, kept between runs so
+ * persistent disks keep their boot snapshots), so its environments get LANs
+ * of their own too (local LANs are scoped per state directory).
  */
-export async function startPortal(options: {
-  port: number;
-  extraConfig?: string[];
-}): Promise<RunningPortal> {
-  const baseUrl = `http://localhost:${options.port}`;
+export async function startPortal(
+  options: { name?: string; extraConfig?: string[] } = {},
+): Promise<RunningPortal> {
+  const name = portalName(options.name);
+  // A port taken between freePort() and the backend's listen: another one.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await launchPortal(port, name, options.extraConfig ?? []);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function launchPortal(
+  port: number,
+  name: string,
+  extraConfig: string[],
+): Promise<RunningPortal> {
+  const baseUrl = `http://localhost:${port}`;
   const overrides = {
     app: { baseUrl },
     backend: {
       baseUrl,
-      listen: { port: options.port },
+      listen: { port },
       cors: { origin: baseUrl },
     },
-    loco: { local: { stateDir: `../../.loco/e2e-${options.port}` } },
+    loco: { local: { stateDir: `../../.loco/e2e-${name}` } },
   };
   // JSON is YAML: the overrides go in as one more --config file.
-  const overridesFile = path.join(os.tmpdir(), `loco-e2e-${options.port}.json`);
+  const overridesFile = path.join(os.tmpdir(), `loco-e2e-${name}-${port}.json`);
   await fs.writeFile(overridesFile, JSON.stringify(overrides));
   const child: ChildProcess = spawn(
     process.execPath,
@@ -46,7 +72,7 @@ export async function startPortal(options: {
       '../../app-config.yaml',
       '--config',
       overridesFile,
-      ...(options.extraConfig ?? []).flatMap(c => ['--config', c]),
+      ...extraConfig.flatMap(c => ['--config', c]),
     ],
     {
       cwd: path.join(ROOT, 'packages/backend'),
@@ -65,9 +91,19 @@ export async function startPortal(options: {
   // killed here, because no caller gets a handle to stop it.
   const deadline = Date.now() + 300_000;
   for (;;) {
+    // Backstage logs a taken port and keeps running without listening.
+    if (/EADDRINUSE/.test(output)) {
+      child.kill('SIGKILL');
+      await exited;
+      await fs.rm(overridesFile, { force: true });
+      throw new PortTaken(`port ${port} taken`);
+    }
     if (child.exitCode !== null)
       throw new Error(`backend exited early:\n${output}`);
-    const ok = await fetch(`${baseUrl}/.backstage/health/v1/readiness`).then(
+    // Bounded: whatever holds a taken port may never answer.
+    const ok = await fetch(`${baseUrl}/.backstage/health/v1/readiness`, {
+      signal: AbortSignal.timeout(5_000),
+    }).then(
       r => r.ok,
       () => false,
     );
@@ -86,6 +122,7 @@ export async function startPortal(options: {
       child.kill('SIGTERM');
       await Promise.race([exited, sleep(20_000)]);
       if (child.exitCode === null) child.kill('SIGKILL');
+      await fs.rm(overridesFile, { force: true });
     },
   };
 }

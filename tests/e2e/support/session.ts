@@ -15,12 +15,12 @@ export interface PortalSession {
 }
 
 /**
- * Starts the portal on `port` with `config` (JSON is YAML) as one more config
- * file — config arrays replace, so an environment list there is the whole
- * list — and opens a page in Debian's Chromium.
+ * Starts the portal (on a free port, with state and LANs of its own: see
+ * startPortal) with `config` (JSON is YAML) as one more config file — config
+ * arrays replace, so an environment list there is the whole list — and opens
+ * a page in Debian's Chromium.
  */
 export async function openPortalSession(options: {
-  port: number;
   name: string;
   config?: object;
   viewport?: { width: number; height: number };
@@ -29,12 +29,12 @@ export async function openPortalSession(options: {
   if (options.config) {
     const file = path.join(
       os.tmpdir(),
-      `loco-e2e-${options.port}-${options.name}.json`,
+      `loco-e2e-${options.name}-${process.pid}-config.json`,
     );
     await fs.writeFile(file, JSON.stringify(options.config));
     extraConfig.push(file);
   }
-  const portal = await startPortal({ port: options.port, extraConfig });
+  const portal = await startPortal({ name: options.name, extraConfig });
   const browser = await launchBrowser().catch(async error => {
     await portal.stop();
     throw error;
