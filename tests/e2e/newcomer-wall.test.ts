@@ -13,7 +13,6 @@ import {
   type PortalSession,
 } from './support/session.ts';
 
-const PORT = 7433;
 // Its own name, so its own LAN group (derived from the name) and state.
 const ENV = 'newcomer-wall';
 let session: PortalSession;
@@ -21,7 +20,6 @@ let page: Page;
 
 before(async () => {
   session = await openPortalSession({
-    port: PORT,
     name: ENV,
     config: {
       loco: demoEnvironment(9, { name: ENV, owner: 'group:default/guests' }),
