@@ -12,7 +12,6 @@ import {
   type PortalSession,
 } from './support/session.ts';
 
-const PORT = 7434;
 // Its own name, so its own LAN group; it is also the name already taken.
 const TAKEN = 'newcomer-forms';
 const RULE =
@@ -22,7 +21,6 @@ let page: Page;
 
 before(async () => {
   session = await openPortalSession({
-    port: PORT,
     name: TAKEN,
     config: {
       loco: demoEnvironment(1, { name: TAKEN, owner: 'group:default/guests' }),
