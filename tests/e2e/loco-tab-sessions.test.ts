@@ -12,7 +12,6 @@ import {
 
 // The server's side of the tiles' sessions, seen from a real browser: view-only
 // while watching (D7), and let go at once when the page goes (D9).
-const PORT = 7319;
 const INSTANCES = 3;
 let session: PortalSession;
 let portal: RunningPortal;
@@ -21,7 +20,6 @@ let token: string;
 
 before(async () => {
   session = await openPortalSession({
-    port: PORT,
     name: 'loco-tab-sessions',
     config: { loco: demoEnvironment(INSTANCES) },
   });
