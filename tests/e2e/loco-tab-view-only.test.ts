@@ -17,7 +17,6 @@ import {
 
 // The guest sign-in's user, made view-only by the demo permission policy.
 const GUEST = 'user:development/guest';
-const PORT = 7318;
 let session: PortalSession;
 let portal: RunningPortal;
 let page: Page;
@@ -25,7 +24,6 @@ let token: string;
 
 before(async () => {
   session = await openPortalSession({
-    port: PORT,
     name: 'loco-view-only',
     config: {
       locoPortal: { permissions: { viewOnlyUsers: [GUEST] } },
