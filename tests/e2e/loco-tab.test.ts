@@ -23,8 +23,7 @@ import {
   typedRegionStart,
 } from './support/screens.ts';
 
-// One backend for the whole file; ports 7317-7330 belong to the Loco tab's tests.
-const PORT = 7317;
+// One backend for the whole file.
 let portal: RunningPortal;
 let closeBrowser: () => Promise<void>;
 let page: Page;
@@ -32,7 +31,7 @@ let token: string;
 let count = 0;
 
 before(async () => {
-  portal = await startPortal({ port: PORT });
+  portal = await startPortal();
   const launched = await launchBrowser();
   closeBrowser = launched.close;
   page = await launched.browser.newPage({
