@@ -21,7 +21,6 @@ import {
 } from './support/portal.ts';
 import { pixelsStandingOut } from './support/pixels.ts';
 
-const PORT = 7411;
 const MINE = 'newcomer-mine';
 let portal: RunningPortal;
 let closeBrowser: () => Promise<void>;
@@ -56,7 +55,7 @@ async function until<T>(
 }
 
 before(async () => {
-  const small = path.join(os.tmpdir(), `loco-e2e-${PORT}-newcomer.json`);
+  const small = path.join(os.tmpdir(), `loco-e2e-newcomer-${process.pid}.json`);
   await fs.writeFile(
     small,
     JSON.stringify({
@@ -75,7 +74,7 @@ before(async () => {
       },
     }),
   );
-  portal = await startPortal({ port: PORT, extraConfig: [small] });
+  portal = await startPortal({ extraConfig: [small] });
   token = await guestToken(portal.baseUrl);
   const launched = await launchBrowser();
   closeBrowser = launched.close;
