@@ -20,7 +20,6 @@ import {
 } from './support/portal.ts';
 import { waitForEveryTilePainted } from './support/screens.ts';
 
-const PORT = 7401;
 const ENV = 'prov-e2e';
 let portal: RunningPortal;
 let token: string;
@@ -99,12 +98,15 @@ async function runTemplate(name: string, values: Record<string, unknown>) {
 
 before(async () => {
   // Only the environment this test creates runs: no loco-demo beside it.
-  const noDemo = path.join(os.tmpdir(), `loco-e2e-${PORT}-no-demo.json`);
+  const noDemo = path.join(
+    os.tmpdir(),
+    `loco-e2e-provisioning-${process.pid}.json`,
+  );
   await fs.writeFile(
     noDemo,
     JSON.stringify({ loco: { local: { environments: [] } } }),
   );
-  portal = await startPortal({ port: PORT, extraConfig: [noDemo] });
+  portal = await startPortal({ extraConfig: [noDemo] });
   token = await guestToken(portal.baseUrl);
 });
 
