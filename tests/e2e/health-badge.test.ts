@@ -13,7 +13,6 @@ import {
   type PortalSession,
 } from './support/session.ts';
 
-const PORT = 7477;
 let session: PortalSession;
 let portal: RunningPortal;
 let page: Page;
@@ -21,7 +20,6 @@ let publicUrl = '';
 
 before(async () => {
   session = await openPortalSession({
-    port: PORT,
     name: 'health-badge',
     // One instance, no boot snapshot to keep: the badge only needs counts.
     config: { loco: demoEnvironment(1, { storageMode: 'ephemeral' }) },
