@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  buildAndPack,
+  packedOnce,
   publishableWorkspaces,
   ROOT,
   run,
@@ -72,7 +72,7 @@ describe('packed packages', { timeout: 10 * 60_000 }, () => {
   before(() => {
     const workspaces = publishableWorkspaces();
     assert.ok(workspaces.length >= 6, 'the six Loco packages are publishable');
-    packed = buildAndPack(workspaces);
+    packed = packedOnce(workspaces);
     project = unpackAsInstalled(packed);
   });
 
@@ -227,6 +227,20 @@ describe('packed packages', { timeout: 10 * 60_000 }, () => {
         manifestOf(backend).scripts.install,
         'node native/build.mjs',
       );
+    });
+
+    test('holds the database migrations its public badges need', () => {
+      const files = tarballFiles(packed.find(p => p.name === backend)!.tarball);
+      const ours = fs.readdirSync(
+        path.join(ROOT, 'plugins/loco-backend/migrations'),
+      );
+      assert.ok(ours.length > 0);
+      for (const f of ours) {
+        assert.ok(
+          files.includes(`migrations/${f}`),
+          `${backend} lacks migrations/${f}`,
+        );
+      }
     });
 
     test('installs without a C compiler: the gateway keeps its JavaScript relay', () => {

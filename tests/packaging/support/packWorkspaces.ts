@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -67,6 +68,34 @@ export function run(
 }
 
 /**
+ * Like run, without blocking the event loop: for commands that talk to a
+ * server in this same process (the local registry).
+ */
+export function runAsync(
+  command: string,
+  args: string[],
+  options: { cwd?: string } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', d => (out += d));
+    child.stderr.on('data', d => (out += d));
+    child.once('error', reject);
+    child.once('exit', code =>
+      code === 0
+        ? resolve(out)
+        : reject(
+            new Error(`${command} ${args.join(' ')} exited ${code}:\n${out}`),
+          ),
+    );
+  });
+}
+
+/**
  * What a maintainer does before publishing: declarations for the whole repo
  * (backstage-cli bundles them from dist-types/), `backstage-cli package build`
  * in every package, then `npm pack --workspace`, which runs each package's
@@ -101,6 +130,45 @@ export function buildAndPack(workspaces: Workspace[]): PackedWorkspace[] {
     if (!entry) throw new Error(`npm pack did not pack ${w.name}`);
     return { ...w, tarball: path.join(destination, entry.filename) };
   });
+}
+
+/** Hash of everything a pack is made from (a workspace's files but its build output). */
+function sourcesHash(workspaces: Workspace[]): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const entry of fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name))) {
+      if (['node_modules', 'dist', 'build'].includes(entry.name)) continue;
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else hash.update(file).update(fs.readFileSync(file));
+    }
+  };
+  workspaces.forEach(w => walk(path.join(ROOT, w.dir)));
+  hash.update(fs.readFileSync(path.join(ROOT, 'package.json')));
+  return hash.digest('hex');
+}
+
+/**
+ * buildAndPack, reused while nothing it is made from changed, so the suites
+ * that need the tarballs pay for one pack per change.
+ */
+export function packedOnce(workspaces: Workspace[]): PackedWorkspace[] {
+  const stamp = path.join(WORK, 'tarballs.json');
+  const key = sourcesHash(workspaces);
+  if (fs.existsSync(stamp)) {
+    const saved = JSON.parse(fs.readFileSync(stamp, 'utf8'));
+    if (
+      saved.key === key &&
+      saved.packed.every((p: PackedWorkspace) => fs.existsSync(p.tarball))
+    ) {
+      return saved.packed;
+    }
+  }
+  const packed = buildAndPack(workspaces);
+  fs.writeFileSync(stamp, JSON.stringify({ key, packed }));
+  return packed;
 }
 
 /**
