@@ -14,10 +14,17 @@ export {
   type HealthPolicy,
 } from './health/deriveInstanceHealth';
 export { buildQemuArgs, type QemuLaunchSpec } from './local/qemuArgs';
-export { environmentNameSchema } from './local/localConfig';
+export {
+  environmentNameSchema,
+  type LocalSnapshotsConfig,
+} from './local/localConfig';
 export { LocalRuntime } from './local/LocalRuntime';
 export { LocoMetrics } from './metrics/LocoMetrics';
 export * from './provisioning/provisioningConfig';
+export {
+  listRegistryTags,
+  type RegistryTagList,
+} from './provisioning/registryTags';
 export {
   KubernetesRuntime,
   type KubernetesRuntimeOptions,

@@ -1,4 +1,7 @@
+import http from 'node:http';
+import net from 'node:net';
 import request from 'supertest';
+import type { JsonObject } from '@backstage/types';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import {
   LocoRuntimes,
@@ -11,17 +14,19 @@ import {
 } from '../__testUtils__/routerTestApp';
 import { createOptionsRouter } from './optionsRouter';
 
-async function app(options: { allow?: boolean } = {}) {
+async function app(options: { allow?: boolean; snapshots?: JsonObject } = {}) {
+  const local: JsonObject = {
+    images: {
+      demo: { path: '/x/demo.qcow2' },
+      'win98-base': { path: '/x/w.qcow2' },
+    },
+  };
+  if (options.snapshots) local.snapshots = options.snapshots;
   const settings = readProvisioningSettings(
     mockServices.rootConfig({
       data: {
         loco: {
-          local: {
-            images: {
-              demo: { path: '/x/demo.qcow2' },
-              'win98-base': { path: '/x/w.qcow2' },
-            },
-          },
+          local,
           helm: {
             snapshotTags: ['win98-base'],
             snapshotRegistry: 'ghcr.io/example/snaps',
@@ -75,7 +80,77 @@ describe('GET /options', () => {
       snapshotRegistry: 'ghcr.io/example/snaps',
       clusters: [{ name: 'prod-eu', namespaces: ['loco'] }],
       defaultNamespace: 'loco',
+      registryTags: { local: null },
     });
     expect(res.text).not.toContain('secret-token');
+  });
+
+  it("says why the registry's tags are unknown when it cannot be reached, inventing none", async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const port = await new Promise<number>(resolve => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const address = server.address() as net.AddressInfo;
+        server.close(() => resolve(address.port));
+      });
+    });
+    const registry = `127.0.0.1:${port}/loco/snapshots`;
+    const res = await request(
+      await app({
+        snapshots: { registry, username: 'ci', password: 'registry-secret' },
+      }),
+    )
+      .get('/options')
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(200);
+    expect(res.body.registryTags).toEqual({
+      local: {
+        registry,
+        tags: null,
+        problem: expect.stringMatching(/ECONNREFUSED|refused/),
+      },
+    });
+    // The configured images are still offered; the password never leaves.
+    expect(res.body.snapshotTags.local).toEqual(['demo', 'win98-base']);
+    expect(res.text).not.toContain('registry-secret');
+  });
+
+  it("lists the registry's tags, asking it on every request", async () => {
+    // A test double of the distribution API's tag listing
+    // (GET /v2/<name>/tags/list -> {"name", "tags"}); the real registry is
+    // covered in loco-node's registryTags.test.ts.
+    let tags = ['games'];
+    const registryDouble = http.createServer((req, res) => {
+      if (req.url?.startsWith('/v2/loco/snapshots/tags/list')) {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ name: 'loco/snapshots', tags }));
+        return;
+      }
+      res.statusCode = 404;
+      res.end();
+    });
+    await new Promise<void>(resolve =>
+      registryDouble.listen(0, '127.0.0.1', resolve),
+    );
+    const { port } = registryDouble.address() as net.AddressInfo;
+    const registry = `127.0.0.1:${port}/loco/snapshots`;
+    try {
+      const server = await app({ snapshots: { registry } });
+      const first = await request(server)
+        .get('/options')
+        .set('Authorization', mockCredentials.user.header());
+      expect(first.body.registryTags).toEqual({
+        local: { registry, tags: ['games'] },
+      });
+      tags = ['games', 'productivity'];
+      const second = await request(server)
+        .get('/options')
+        .set('Authorization', mockCredentials.user.header());
+      expect(second.body.registryTags.local.tags).toEqual([
+        'games',
+        'productivity',
+      ]);
+    } finally {
+      await new Promise(resolve => registryDouble.close(resolve));
+    }
   });
 });

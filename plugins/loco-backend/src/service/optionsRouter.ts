@@ -6,6 +6,7 @@ import type {
 } from '@backstage/backend-plugin-api';
 import { locoEnvironmentReadPermission } from '@loco-portal/plugin-loco-common';
 import {
+  listRegistryTags,
   LocoRuntimes,
   provisioningOptions,
   ProvisioningSettings,
@@ -21,7 +22,10 @@ export interface OptionsRouterOptions {
 
 /**
  * GET /options: what the "Create Loco environment" form may offer (enabled
- * runtimes, snapshot tags per runtime, cluster names and their namespaces).
+ * runtimes, snapshot tags per runtime, cluster names and their namespaces),
+ * and `registryTags.local`: the tags `loco.local.snapshots.registry` holds
+ * now, or why they are unknown (null without a registry). Asked on each
+ * request: a tag published a minute ago is offered.
  * The same settings drive the scaffolder actions' checks, so the form never
  * offers what the action would refuse. No credentials are ever included.
  */
@@ -36,7 +40,12 @@ export async function createOptionsRouter(
       req,
       locoEnvironmentReadPermission,
     );
-    res.json(provisioningOptions(settings, runtimes.kinds()));
+    const offered = provisioningOptions(settings, runtimes.kinds());
+    const local =
+      settings.localSnapshots && offered.runtimes.includes('local')
+        ? await listRegistryTags(settings.localSnapshots)
+        : null;
+    res.json({ ...offered, registryTags: { local } });
   });
   return router;
 }

@@ -80,7 +80,7 @@ const imageSchema = z.object({
 });
 
 /** `loco.local.snapshots`: where snapshot tags not in `images` are pulled from. */
-const snapshotsSchema = z
+export const snapshotsSchema = z
   .object({
     /** An OCI repository without scheme, e.g. registry.example.com/loco/snapshots. */
     registry: z.string().regex(SNAPSHOT_REGISTRY_PATTERN),
@@ -127,6 +127,11 @@ const localConfigSchema = z.object({
 export type LocalRuntimeConfig = z.infer<typeof localConfigSchema>;
 export type LocalImageConfig = z.infer<typeof imageSchema>;
 export type LocalEnvironmentConfig = z.infer<typeof environmentSchema>;
+/**
+ * `loco.local.snapshots`: the registry the local runtime pulls tags from, with its credentials.
+ *
+ * @public
+ */
 export type LocalSnapshotsConfig = z.infer<typeof snapshotsSchema>;
 
 /** Validates a config object (also used by tests and the bench). */

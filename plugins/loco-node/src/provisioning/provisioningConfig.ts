@@ -3,6 +3,10 @@ import type { Config } from '@backstage/config';
 import { SNAPSHOT_TAG_PATTERN } from '@loco-portal/plugin-loco-common';
 import { z } from 'zod';
 import {
+  snapshotsSchema,
+  type LocalSnapshotsConfig,
+} from '../local/localConfig';
+import {
   clusterConnectionSchema,
   requireClusterCredentials,
 } from '../kubernetes/kubernetesConfig';
@@ -63,6 +67,8 @@ export interface ProvisioningSettings {
    * not in loco.local.images from here (docs/snapshots.md).
    */
   localSnapshotRegistry?: string;
+  /** loco.local.snapshots with its credentials, to list the registry's tags (never sent out). */
+  localSnapshots?: LocalSnapshotsConfig;
 }
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown, key: string): T {
@@ -98,6 +104,7 @@ export function readProvisioningSettings(config: Config): ProvisioningSettings {
   );
   const localEnabled = config.getOptionalBoolean('loco.local.enabled') ?? true;
   const images = config.getOptionalConfig('loco.local.images');
+  const snapshots = config.getOptional('loco.local.snapshots');
   return {
     helm,
     clusters,
@@ -106,6 +113,10 @@ export function readProvisioningSettings(config: Config): ProvisioningSettings {
     localSnapshotRegistry: localEnabled
       ? config.getOptionalString('loco.local.snapshots.registry')
       : undefined,
+    localSnapshots:
+      localEnabled && snapshots !== undefined
+        ? parse(snapshotsSchema, snapshots, 'loco.local.snapshots')
+        : undefined,
   };
 }
 

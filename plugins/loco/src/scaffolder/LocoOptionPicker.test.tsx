@@ -152,6 +152,68 @@ describe('LocoOptionPicker', () => {
     expect(onChange).toHaveBeenCalledWith('win98-gold');
   });
 
+  it("offers the local registry's tags beside the portal's images, saying where they come from", async () => {
+    await renderPicker(
+      'snapshotTag',
+      { runtime: 'local' },
+      fakeFetch({
+        ...OPTIONS,
+        registryTags: {
+          local: {
+            registry: 'registry.example/loco/snapshots',
+            tags: ['demo', 'games', 'productivity'],
+          },
+        },
+      }),
+    );
+    // demo is one of the portal's images: listed once, as that.
+    expect(await openAndList()).toEqual([
+      'demo',
+      'gamesfrom registry.example/loco/snapshots',
+      'productivityfrom registry.example/loco/snapshots',
+    ]);
+  });
+
+  it('says the registry tags are unknown when the registry cannot be reached, and lists none', async () => {
+    await renderPicker(
+      'snapshotTag',
+      { runtime: 'local' },
+      fakeFetch({
+        ...OPTIONS,
+        registryTags: {
+          local: {
+            registry: 'registry.example/loco/snapshots',
+            tags: null,
+            problem: '401 from registry registry.example: it refused user "ci"',
+          },
+        },
+      }),
+    );
+    expect(
+      await screen.findByText(
+        'The tags of registry.example/loco/snapshots are unknown (401 from registry registry.example: it refused user "ci"). Only this portal\'s own images are listed.',
+      ),
+    ).toBeInTheDocument();
+    expect(await openAndList()).toEqual(['demo']);
+  });
+
+  it('the registry of the local runtime is not offered for Kubernetes', async () => {
+    await renderPicker(
+      'snapshotTag',
+      { runtime: 'kubernetes' },
+      fakeFetch({
+        ...OPTIONS,
+        registryTags: {
+          local: {
+            registry: 'registry.example/loco/snapshots',
+            tags: ['games'],
+          },
+        },
+      }),
+    );
+    expect(await openAndList()).toEqual(['win98-base', 'win98-lan-v2']);
+  });
+
   it('offers the environments created through the portal for the destroy template, not the configured demo', async () => {
     await renderPicker('environment');
     expect(await openAndList()).toEqual(['mine (local, local)']);

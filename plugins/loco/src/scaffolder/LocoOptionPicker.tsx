@@ -30,11 +30,18 @@ const DEFINED_IN_ANNOTATION = 'loco.dev/defined-in';
  */
 export type LocoOption = 'runtime' | 'snapshotTag' | 'cluster' | 'environment';
 
-/** GET /api/loco/options (loco-node's ProvisioningOptions). */
+/** What the backend knows of a registry's tags (loco-node's RegistryTagList). */
+type RegistryTagList =
+  | { registry: string; tags: string[] }
+  | { registry: string; tags: null; problem: string };
+
+/** GET /api/loco/options (loco-node's ProvisioningOptions, plus the registry's tags). */
 interface ProvisioningOptions {
   runtimes: string[];
   snapshotTags: Record<string, string[]>;
   clusters: Array<{ name: string; namespaces: string[] }>;
+  /** The tags of loco.local.snapshots.registry now; null without one. */
+  registryTags?: { local: RegistryTagList | null };
 }
 
 interface Choice {
@@ -67,13 +74,46 @@ export function choicesFor(
         label: `${e.name} (${e.runtime}, ${e.location})`,
       }));
     case 'snapshotTag': {
-      const tags = options.snapshotTags[runtime ?? 'local'] ?? [];
-      // An empty Kubernetes list means any tag of the registry: free text.
-      return tags.length ? tags.map(t => ({ value: t, label: t })) : undefined;
+      const kind = runtime ?? 'local';
+      const configured = options.snapshotTags[kind] ?? [];
+      // A configured image wins over a registry tag of the same name (the
+      // local runtime looks in loco.local.images first).
+      const registry =
+        kind === 'local' ? options.registryTags?.local : undefined;
+      const pulled = (registry?.tags ?? []).filter(
+        t => !configured.includes(t),
+      );
+      const choices: Choice[] = [
+        ...configured.map(t => ({ value: t, label: t })),
+        ...pulled.map(t => ({
+          value: t,
+          label: t,
+          detail: `from ${registry!.registry}`,
+        })),
+      ];
+      // Nothing listed means any tag of the registry: free text.
+      return choices.length ? choices : undefined;
     }
     default:
       return [];
   }
+}
+
+/**
+ * Why the registry's tags are not offered, when they are unknown (it could
+ * not be reached or refused the listing); the form never guesses them.
+ */
+export function registryTagsNote(
+  options: ProvisioningOptions,
+  runtime: string | undefined,
+): string | undefined {
+  const kind = runtime ?? 'local';
+  const registry = kind === 'local' ? options.registryTags?.local : null;
+  if (!registry || registry.tags !== null) return undefined;
+  const unknown = `The tags of ${registry.registry} are unknown (${registry.problem}).`;
+  return options.snapshotTags[kind]?.length
+    ? `${unknown} Only this portal's own images are listed.`
+    : unknown;
 }
 
 /** Names of the environments the catalog marks as defined in config. */
@@ -151,6 +191,8 @@ export const LocoOptionPicker = (
   else if (nothingToOffer)
     helper =
       'No environment created through the portal (environments defined in the configuration are not offered)';
+  else if (option === 'snapshotTag' && state.value)
+    helper = registryTagsNote(state.value.options, runtime) ?? helper;
   const error = (rawErrors?.length ?? 0) > 0 || Boolean(state.error);
 
   if (choices === undefined) {
