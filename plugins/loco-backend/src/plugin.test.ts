@@ -21,6 +21,7 @@ import { RecordingAuditor } from './__testUtils__/RecordingAuditor';
 import { createRouter } from './service/router';
 import { createMetricsRouter } from './service/metricsRouter';
 import { createOptionsRouter } from './service/optionsRouter';
+import { createPublishRouter } from './service/publishRouter';
 import { createBadgesRouter } from './service/badges/badgesRouter';
 import { readProvisioningSettings } from '@loco-portal/plugin-loco-node';
 
@@ -90,6 +91,10 @@ async function declaredRoutes() {
   const routers: any[] = [
     await createRouter({ ...deps, auditor: mockServices.auditor.mock() }),
     await createMetricsRouter(deps),
+    await createPublishRouter({
+      ...deps,
+      auditor: mockServices.auditor.mock(),
+    }),
     await createOptionsRouter({
       ...deps,
       settings: readProvisioningSettings(mockServices.rootConfig()),

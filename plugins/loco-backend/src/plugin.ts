@@ -10,6 +10,7 @@ import {
 import { createRouter } from './service/router';
 import { createMetricsRouter } from './service/metricsRouter';
 import { createOptionsRouter } from './service/optionsRouter';
+import { createPublishRouter } from './service/publishRouter';
 import {
   createBadgesRouter,
   PUBLIC_BADGES_PATH,
@@ -81,6 +82,14 @@ export const locoPlugin = createBackendPlugin({
         httpRouter.use(gateway.middleware());
         httpRouter.use(
           await createRouter({ runtimes, httpAuth, permissions, auditor }),
+        );
+        httpRouter.use(
+          await createPublishRouter({
+            runtimes,
+            httpAuth,
+            permissions,
+            auditor,
+          }),
         );
         httpRouter.use(
           await createMetricsRouter({ runtimes, httpAuth, permissions }),
