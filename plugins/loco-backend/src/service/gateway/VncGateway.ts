@@ -90,6 +90,7 @@ export class VncGateway {
       runtimes: options.runtimes,
       logger: options.logger,
       maxBufferedBytes: AUDIO_MAX_BUFFERED_BYTES,
+      maxListenersPerUser: options.settings.maxSessionsPerUser,
     });
     this.spliceRelay = options.settings.zeroCopy
       ? loadSpliceRelay()
@@ -187,10 +188,10 @@ export class VncGateway {
     }
     if (audioParams) {
       // Sound follows the permission to watch, checked just above; it opens
-      // no screen, so it does not count against the screens cap.
+      // no screen, so it has a cap of its own (see AudioRelay).
       this.wss.handleUpgrade(req, socket, head, ws => {
         this.upgrading.delete(socket);
-        this.audio.listen(env, index, ws);
+        this.audio.listen(env, index, ws, decision.user);
       });
       return;
     }

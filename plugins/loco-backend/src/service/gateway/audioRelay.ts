@@ -13,6 +13,8 @@ export interface AudioRelayOptions {
    * listener hears the present (with gaps), not the past.
    */
   maxBufferedBytes: number;
+  /** Sound sockets one user may hold open at once (the screens' cap: one per screen). */
+  maxListenersPerUser: number;
 }
 
 /** What one instance's sound costs and loses, for tests and the bench. */
@@ -90,11 +92,22 @@ class AudioTap {
  */
 export class AudioRelay {
   private readonly taps = new Map<string, AudioTap>();
+  private readonly listenersOf = new Map<string, number>();
 
   constructor(private readonly options: AudioRelayOptions) {}
 
-  /** Sends the instance's sound to `ws` until it closes. */
-  listen(environment: string, index: number, ws: WebSocket) {
+  /** Sends the instance's sound to `ws` until it closes; `user` is who listens. */
+  listen(environment: string, index: number, ws: WebSocket, user: string) {
+    const held = this.listenersOf.get(user) ?? 0;
+    const max = this.options.maxListenersPerUser;
+    if (held >= max) {
+      ws.close(
+        CLOSE.tooManySessions,
+        `too many sound sockets open: at most ${max} per user`,
+      );
+      return;
+    }
+    this.listenersOf.set(user, held + 1);
     const key = `${environment}/${index}`;
     let tap = this.taps.get(key);
     if (!tap) {
@@ -111,10 +124,18 @@ export class AudioRelay {
     ws.on('message', () => undefined);
     ws.on('error', () => ws.terminate());
     ws.once('close', () => {
+      const left = (this.listenersOf.get(user) ?? 1) - 1;
+      if (left > 0) this.listenersOf.set(user, left);
+      else this.listenersOf.delete(user);
       joined.listeners.delete(ws);
       // The last listener gone: QEMU stops encoding sound for us.
       if (joined.listeners.size === 0) joined.close();
     });
+  }
+
+  /** How many listen to an instance now. */
+  listeners(environment: string, index: number): number {
+    return this.taps.get(`${environment}/${index}`)?.listeners.size ?? 0;
   }
 
   /** Counters of an instance's current tap, undefined when nobody listens. */
