@@ -13,6 +13,7 @@ export {
   locoApiRef,
   type LocoApi,
   type LocoActionResult,
+  type LocoPublishResult,
   type LocoInstanceAction,
 } from './api/LocoApi';
 export { LocoClient } from './api/LocoClient';

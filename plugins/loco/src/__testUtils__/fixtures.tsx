@@ -111,6 +111,12 @@ export function fakeLocoApi(
       action,
       status: 'done',
     })),
+    publishSnapshot: jest.fn(async (e, index, tag) => ({
+      environment: e,
+      index,
+      tag,
+      digest: `sha256:${'0'.repeat(64)}`,
+    })),
     screenshot: jest.fn(
       async (_e: string, _i: number) =>
         new Blob(['png'], { type: 'image/png' }),

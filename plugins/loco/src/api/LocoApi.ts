@@ -24,6 +24,19 @@ export interface LocoActionResult {
 }
 
 /**
+ * A snapshot tag published from an instance.
+ *
+ * @public
+ */
+export interface LocoPublishResult {
+  environment: string;
+  index: number;
+  tag: string;
+  /** The manifest digest the tag now names in the registry. */
+  digest: string;
+}
+
+/**
  * Everything the Loco UI asks of the backend.
  *
  * @public
@@ -54,6 +67,12 @@ export interface LocoApi {
     index: number,
     action: LocoInstanceAction,
   ): Promise<LocoActionResult>;
+  /** Publishes the instance's current disk and RAM state as a snapshot tag (needs loco.environment.manage). */
+  publishSnapshot(
+    environment: string,
+    index: number,
+    tag: string,
+  ): Promise<LocoPublishResult>;
   /** The instance's current screen as PNG, taken by the runtime (not the browser). */
   screenshot(environment: string, index: number): Promise<Blob>;
   /**

@@ -12,7 +12,12 @@ import {
   vncAudioPath,
   vncPath,
 } from '@loco-portal/plugin-loco-common';
-import type { LocoActionResult, LocoApi, LocoInstanceAction } from './LocoApi';
+import type {
+  LocoActionResult,
+  LocoApi,
+  LocoInstanceAction,
+  LocoPublishResult,
+} from './LocoApi';
 
 /** @public */
 export class LocoClient implements LocoApi {
@@ -71,6 +76,18 @@ export class LocoClient implements LocoApi {
       )}`,
       { method: 'POST' },
     );
+  }
+
+  publishSnapshot(
+    environment: string,
+    index: number,
+    tag: string,
+  ): Promise<LocoPublishResult> {
+    return this.json(`${instancePath(environment, index)}/publish`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tag }),
+    });
   }
 
   async screenshot(environment: string, index: number): Promise<Blob> {

@@ -266,6 +266,12 @@ export function InstanceTile(props: InstanceTileProps) {
               )
             }
             onAction={a => void runAction(a)}
+            onPublish={
+              canManage
+                ? tag =>
+                    locoApi.publishSnapshot(environment, instance.index, tag)
+                : undefined
+            }
           />
         </div>
         <div

@@ -15,6 +15,7 @@ import {
 } from '@material-ui/core';
 import MoreVertIcon from '@material-ui/icons/MoreVert';
 import type { LocoInstanceAction } from '../../api/LocoApi';
+import { PublishSnapshotDialog } from './PublishSnapshotDialog';
 
 export const ACTION_TEXT: Record<
   LocoInstanceAction,
@@ -57,6 +58,8 @@ export interface TileMenuProps {
   onCompression(level: number): void;
   onCtrlAltDel(): void;
   onAction(action: LocoInstanceAction): void;
+  /** Publishes the instance as a snapshot tag; absent hides "Publish snapshot…" (needs manage). */
+  onPublish?(tag: string): Promise<{ digest: string }>;
 }
 
 const LEVELS = Array.from({ length: 10 }, (_, i) => i);
@@ -66,6 +69,7 @@ export function TileMenu(props: TileMenuProps) {
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
   const [confirming, setConfirming] = useState<LocoInstanceAction | null>(null);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [publishOpen, setPublishOpen] = useState(false);
   const close = () => setAnchor(null);
 
   return (
@@ -121,7 +125,26 @@ export function TileMenu(props: TileMenuProps) {
             {ACTION_TEXT[action].label}…
           </MenuItem>
         ))}
+        {props.onPublish && (
+          <MenuItem
+            onClick={() => {
+              close();
+              setPublishOpen(true);
+            }}
+          >
+            Publish snapshot…
+          </MenuItem>
+        )}
       </Menu>
+
+      {props.onPublish && (
+        <PublishSnapshotDialog
+          name={props.name}
+          open={publishOpen}
+          onClose={() => setPublishOpen(false)}
+          onPublish={props.onPublish}
+        />
+      )}
 
       <Dialog open={confirming !== null} onClose={() => setConfirming(null)}>
         {confirming && (
