@@ -34,7 +34,7 @@ export const ENVIRONMENT_NAME_MAX_LENGTH = 40;
 export const ENVIRONMENT_NAME_RULE = `lower-case letters, digits and dashes, at most ${ENVIRONMENT_NAME_MAX_LENGTH} characters, starting with a letter and ending with a letter or digit`;
 
 /**
- * A snapshot tag is an OCI tag the emulator pulls (`oras pull REGISTRY:TAG`)
+ * A snapshot tag is an OCI tag the emulator pulls (REGISTRY:TAG, with the OCI client)
  * and the name QEMU saves the guest under (savevm). OCI allows a leading "_"
  * and 128 characters; the emulator agent takes a letter or digit first and at
  * most 64, and this is the one rule everything uses.
