@@ -9,7 +9,7 @@
  * QEMU's own audio period (guest write → VNC message, ~10 ms timer) is not
  * observable from outside the guest and is not included.
  *
- *   node --require @backstage/cli-node/config/nodeTransform.cjs bench/audio/run.ts
+ *   npm run bench:audio
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
