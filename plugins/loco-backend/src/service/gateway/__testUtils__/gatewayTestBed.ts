@@ -27,7 +27,11 @@ export const viewerProtocols = () => [
 
 /** Runtime double whose VNC streams reach the recording RFB server. */
 class RecordingRuntime extends FakeEmulatorRuntime {
-  /** The gateway's ends of the VNC connections it opened, in order. */
+  /**
+   * The gateway's ends of the VNC connections it holds open, in the order
+   * opened. Closed ones are dropped: kept, 1,000 sessions' sockets would be
+   * the bed's own heap growth in the session-leak test.
+   */
   readonly opened: net.Socket[] = [];
   constructor(private readonly socketPath: string) {
     super([{ name: 'gw-env', instances: 2, storageMode: 'ephemeral' }]);
@@ -47,6 +51,9 @@ class RecordingRuntime extends FakeEmulatorRuntime {
       socket.once('connect', resolve).once('error', reject),
     );
     this.opened.push(socket);
+    socket.once('close', () =>
+      this.opened.splice(this.opened.indexOf(socket), 1),
+    );
     return socket;
   }
 }
@@ -65,7 +72,7 @@ export function gatewayTestBed() {
     gateway: undefined as unknown as VncGateway,
     server: undefined as unknown as http.Server,
     auditor: undefined as unknown as RecordingAuditor,
-    /** The gateway's ends of the VNC connections it opened, in order. */
+    /** The gateway's ends of the VNC connections it holds open, in order. */
     vncSockets: [] as net.Socket[],
     /** The VNC URL of instance 0 (each test file's server has its own port). */
     url: '',
