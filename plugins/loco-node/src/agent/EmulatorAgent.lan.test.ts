@@ -8,6 +8,7 @@ import { readTextScreen, until } from '../local/__testUtils__/guestScreen';
 import { DEMO_DISK, freePort } from './__testUtils__/agentProcess';
 import { QemuLanHub } from './__testUtils__/qemuLanHub';
 import { readAgentConfig } from './agentConfig';
+import { AgentMetrics } from './agentMetrics';
 import { EmulatorAgent } from './EmulatorAgent';
 
 // Two pods' emulator agents (in process, to read the guests' screens over
@@ -82,6 +83,13 @@ describe('a LAN hub restart (real QEMU guests and hub)', () => {
     const [a, b] = agents;
     await Promise.all([lanLine(a, 1, 'ok'), lanLine(b, 0, 'ok')]);
     expect(a.health().health.facts.lanJoined).toBe(true);
+    // The LAN line shows before the boot watch calls the boot over: wait for
+    // that, so what follows is about the LAN alone.
+    await until(
+      async () => (isReady(a.health().health).ready ? true : undefined),
+      240_000,
+      'instance 0 ready',
+    );
     const pids = agents.map(x => x.supervisor!.pid);
 
     await hub.kill();
@@ -98,6 +106,13 @@ describe('a LAN hub restart (real QEMU guests and hub)', () => {
       ready: false,
       reason: 'waiting for the LAN hub',
     });
+    const metrics = new AgentMetrics(
+      { health: () => a.health(), pid: () => a.supervisor?.pid },
+      { environment: ENV, instance: '0' },
+    );
+    expect(await metrics.text()).toMatch(
+      /^loco_emulator_lan_joined\{environment="agentlan",instance="0"\} 0$/m,
+    );
     await Promise.all([lanLine(a, 1, '--'), lanLine(b, 0, '--')]);
 
     hub = await QemuLanHub.start(ports);
@@ -108,5 +123,8 @@ describe('a LAN hub restart (real QEMU guests and hub)', () => {
       expect(health.facts.restarts).toBe(0);
     }
     expect(agents.map(x => x.supervisor!.pid)).toEqual(pids);
+    expect(await metrics.text()).toMatch(
+      /^loco_emulator_lan_joined\{environment="agentlan",instance="0"\} 1$/m,
+    );
   });
 });

@@ -193,6 +193,11 @@ describe('the emulator agent (real process, real QEMU)', () => {
     expect(metrics).toMatch(
       /^loco_emulator_up\{environment="agent-unit",instance="0"\} 1$/m,
     );
+    expect(metrics).toMatch(
+      /^loco_emulator_guest_booted\{environment="agent-unit",instance="0"\} 1$/m,
+    );
+    // No hub here: nothing to join, so no value.
+    expect(metrics).not.toMatch(/^loco_emulator_lan_joined\{/m);
   });
 
   it('SIGTERM saves the running state and exits; the next start resumes from it', async () => {

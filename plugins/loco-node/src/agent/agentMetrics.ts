@@ -47,6 +47,9 @@ export class AgentMetrics {
         registers: [this.registry],
         collect() {
           this.reset();
+          // A gauge without labels would show 0 after reset: an unmeasured
+          // value must be left out instead.
+          if (labelNames.length === 0) this.remove();
           read(this);
         },
       });
@@ -67,6 +70,18 @@ export class AgentMetrics {
           g.set({ state }, this.latest!.health.state === state ? 1 : 0);
       },
       ['state'],
+    );
+    const flag = (value: boolean | null | undefined) =>
+      value === undefined || value === null ? null : Number(value);
+    gauge(
+      'loco_emulator_lan_joined',
+      '1 while joined to the LAN hub, 0 while not (absent without a hub)',
+      g => set(g, flag(facts().lanJoined)),
+    );
+    gauge(
+      'loco_emulator_guest_booted',
+      '1 once the guest has booted, 0 while it boots (absent while QEMU is down)',
+      g => set(g, flag(facts().guestBooted)),
     );
     gauge('loco_emulator_restarts', 'QEMU restarts by the agent', g =>
       g.set(facts().restarts),
