@@ -312,6 +312,16 @@ export class InstanceSupervisor {
     const qemu = this.qemu!;
     try {
       const screenHash = await this.probe.measure();
+      if (
+        qemu === this.qemu &&
+        this.accelInUse === 'kvm' &&
+        this.probe.qmpStatus === 'internal-error'
+      ) {
+        // Some nested KVM hosts run a guest for a while, then stop it for
+        // good (measured here: within a minute). Not only at start.
+        this.fallBackToTcg('guest hit internal-error under KVM');
+        return;
+      }
       const startup = this.startup;
       if (qemu !== this.qemu || !this.isAlive() || !startup?.starting) return;
       const pid = qemu.child.pid;
