@@ -1,4 +1,14 @@
 import '@testing-library/jest-dom';
+import { configure } from '@testing-library/react';
+
+/**
+ * findBy/waitFor give up after 1 s by default. CI runs these tests beside
+ * real QEMU guests on two cores, where a dialog's render alone has taken
+ * longer; a wait is a bound on an event that does happen, not a speed goal
+ * (those live in bench/), so it may be generous.
+ */
+configure({ asyncUtilTimeout: 15_000 });
+jest.setTimeout(60_000);
 
 /**
  * noVNC is ESM with top-level await, which jest cannot load. Component tests

@@ -1,3 +1,4 @@
+import { SWRConfig } from 'swr';
 import { ReactNode } from 'react';
 import { act, screen, waitFor } from '@testing-library/react';
 import {
@@ -164,15 +165,20 @@ export function renderWithLoco(
       return (allowed ? 'ALLOW' : 'DENY') as any;
     },
   });
+  // usePermission caches decisions in SWR's page-wide cache, and dedupes a
+  // repeat within 2 s: without a cache of its own, a render would see the
+  // decisions of the test before it.
   return renderInTestApp(
-    <TestApiProvider
-      apis={[
-        [locoApiRef, locoApi],
-        [permissionApiRef, permissionApi],
-      ]}
-    >
-      <EntityProvider entity={entity}>{node}</EntityProvider>
-    </TestApiProvider>,
+    <SWRConfig value={{ provider: () => new Map() }}>
+      <TestApiProvider
+        apis={[
+          [locoApiRef, locoApi],
+          [permissionApiRef, permissionApi],
+        ]}
+      >
+        <EntityProvider entity={entity}>{node}</EntityProvider>
+      </TestApiProvider>
+    </SWRConfig>,
   );
 }
 
