@@ -209,6 +209,48 @@ test('the emulator gets the registry credentials too (it pulls when the init con
   );
 });
 
+test('push credentials for publishing are mounted in the emulator only, apart from the pull ones', () => {
+  const objects = render({
+    snapshot: {
+      tag: 'games',
+      registry: 'ghcr.io/org/s',
+      registryConfigSecret: 'regcred',
+      publishConfigSecret: 'pushcred',
+    },
+  });
+  const container = emulatorContainer(objects);
+  assert.equal(
+    envOf(container).LOCO_PUBLISH_REGISTRY_CONFIG,
+    '/etc/loco/publish-registry/config.json',
+  );
+  assert.equal(
+    envOf(container).LOCO_REGISTRY_CONFIG,
+    '/etc/loco/registry/config.json',
+  );
+  const mount = container.volumeMounts.find(
+    (m: any) => m.mountPath === '/etc/loco/publish-registry',
+  );
+  assert.equal(mount.readOnly, true);
+  const sts = objects.find((o: any) => o.kind === 'StatefulSet');
+  const volume = sts.spec.template.spec.volumes.find(
+    (v: any) => v.name === mount.name,
+  );
+  assert.deepEqual(volume.secret, {
+    secretName: 'pushcred',
+    items: [{ key: '.dockerconfigjson', path: 'config.json' }],
+  });
+  for (const init of sts.spec.template.spec.initContainers) {
+    assert.equal(envOf(init).LOCO_PUBLISH_REGISTRY_CONFIG, undefined);
+  }
+  const plain = emulatorContainer(render());
+  assert.equal(envOf(plain).LOCO_PUBLISH_REGISTRY_CONFIG, undefined);
+  assert.ok(
+    !plain.volumeMounts.some(
+      (m: any) => m.mountPath === '/etc/loco/publish-registry',
+    ),
+  );
+});
+
 test('the snapshot fallback reaches the emulator agent, which pulls (the init container needs no credentials)', () => {
   assert.equal(
     envOf(emulatorContainer(render())).LOCO_SNAPSHOT_FALLBACK,
