@@ -12,19 +12,13 @@ import type {
   EntityProviderConnection,
 } from '@backstage/plugin-catalog-node';
 import {
+  LOCO_DEFINED_IN_ANNOTATION,
+  LOCO_DEFINED_IN_CONFIG,
+  LOCO_ENVIRONMENT_ENTITY_TYPE,
   LOCO_ENVIRONMENT_ANNOTATION,
   type ListEnvironmentsResponse,
   type LocoEnvironment,
 } from '@loco-portal/plugin-loco-common';
-
-/**
- * Annotation on environments defined in the backend's config
- * (`loco.local.environments`) rather than created through the portal: they
- * come back at every start, so the destroy form does not offer them. The
- * frontend plugin (plugins/loco) reads the same name and value.
- */
-export const LOCO_DEFINED_IN_ANNOTATION = 'loco.dev/defined-in';
-export const DEFINED_IN_CONFIG = 'app-config';
 
 /**
  * Who owns an environment whose provisioning recorded no (valid) owner.
@@ -125,7 +119,7 @@ export class LocoEntityProvider implements EntityProvider {
           [ANNOTATION_ORIGIN_LOCATION]: location,
           ...(env.runtime === 'local' &&
           this.options.configDefined?.has(env.name)
-            ? { [LOCO_DEFINED_IN_ANNOTATION]: DEFINED_IN_CONFIG }
+            ? { [LOCO_DEFINED_IN_ANNOTATION]: LOCO_DEFINED_IN_CONFIG }
             : {}),
         },
         tags: [
@@ -141,7 +135,7 @@ export class LocoEntityProvider implements EntityProvider {
         ],
       },
       spec: {
-        type: 'loco-environment',
+        type: LOCO_ENVIRONMENT_ENTITY_TYPE,
         owner: ownerRef(env.owner),
         lifecycle: env.runtime === 'local' ? 'experimental' : 'production',
       },

@@ -11,6 +11,31 @@
 export const LOCO_ENVIRONMENT_ANNOTATION = 'loco.dev/environment';
 
 /**
+ * `spec.type` of the catalog `Resource` each environment is (the catalog
+ * module makes them, the forms look them up).
+ *
+ * @public
+ */
+export const LOCO_ENVIRONMENT_ENTITY_TYPE = 'loco-environment';
+
+/**
+ * Annotation on environments defined in the backend's config
+ * (`loco.local.environments`) rather than created through the portal, with
+ * the value {@link LOCO_DEFINED_IN_CONFIG}: they come back at every start, so
+ * the destroy form does not offer them.
+ *
+ * @public
+ */
+export const LOCO_DEFINED_IN_ANNOTATION = 'loco.dev/defined-in';
+
+/**
+ * The value of {@link LOCO_DEFINED_IN_ANNOTATION} for config-defined environments.
+ *
+ * @public
+ */
+export const LOCO_DEFINED_IN_CONFIG = 'app-config';
+
+/**
  * Kubernetes labels set by the chart on every emulator pod (the discovery contract).
  *
  * @public

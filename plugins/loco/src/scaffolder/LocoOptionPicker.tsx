@@ -7,21 +7,14 @@ import {
 import { ResponseError } from '@backstage/errors';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
-import FormControl from '@material-ui/core/FormControl';
-import FormHelperText from '@material-ui/core/FormHelperText';
-import InputLabel from '@material-ui/core/InputLabel';
-import ListItemText from '@material-ui/core/ListItemText';
-import MenuItem from '@material-ui/core/MenuItem';
-import Select from '@material-ui/core/Select';
 import TextField from '@material-ui/core/TextField';
+import {
+  LOCO_DEFINED_IN_ANNOTATION,
+  LOCO_DEFINED_IN_CONFIG,
+  LOCO_ENVIRONMENT_ENTITY_TYPE,
+} from '@loco-portal/plugin-loco-common';
 import { capitalised, RUNTIME_WORDS } from '../words';
-
-/**
- * The catalog module's mark on environments defined in the backend's config
- * (plugins/catalog-backend-module-loco, LOCO_DEFINED_IN_ANNOTATION): they come
- * back at every start, so they are not offered for destruction.
- */
-const DEFINED_IN_ANNOTATION = 'loco.dev/defined-in';
+import { type Choice, ChoiceSelect } from './ChoiceSelect';
 
 /**
  * Which list a LocoOptionPicker offers.
@@ -42,14 +35,6 @@ interface ProvisioningOptions {
   clusters: Array<{ name: string; namespaces: string[] }>;
   /** The tags of loco.local.snapshots.registry now; null without one. */
   registryTags?: { local: RegistryTagList | null };
-}
-
-interface Choice {
-  value: string;
-  /** What the choice means, as people say it. */
-  label: string;
-  /** The raw value or the details, shown smaller beneath the label. */
-  detail?: string;
 }
 
 /** The choices for one option, given the server's lists and the rest of the form. */
@@ -123,8 +108,10 @@ async function configDefinedEnvironments(
   const { items } = await catalogApi.getEntities({
     filter: {
       kind: 'Resource',
-      'spec.type': 'loco-environment',
-      [`metadata.annotations.${DEFINED_IN_ANNOTATION}`]: 'app-config',
+      'spec.type': LOCO_ENVIRONMENT_ENTITY_TYPE,
+      // Config-defined environments come back at every start: not offered.
+      [`metadata.annotations.${LOCO_DEFINED_IN_ANNOTATION}`]:
+        LOCO_DEFINED_IN_CONFIG,
     },
     fields: ['metadata.name'],
   });
@@ -211,29 +198,16 @@ export const LocoOptionPicker = (
     );
   }
   return (
-    <FormControl margin="normal" required={required} error={error} fullWidth>
-      <InputLabel id={`${id}-label`}>{schema.title}</InputLabel>
-      <Select
-        labelId={`${id}-label`}
-        id={id}
-        value={formData ?? ''}
-        disabled={state.loading}
-        onChange={e => onChange((e.target.value as string) || undefined)}
-        // The closed box shows the sentence; the raw value follows in brackets.
-        renderValue={value => {
-          const choice = choices.find(c => c.value === value);
-          return choice?.detail && choice.detail !== choice.label
-            ? `${choice.label} (${choice.detail})`
-            : String(value ?? '');
-        }}
-      >
-        {choices.map(c => (
-          <MenuItem key={c.value} value={c.value}>
-            <ListItemText primary={c.label} secondary={c.detail} />
-          </MenuItem>
-        ))}
-      </Select>
-      {helper && <FormHelperText>{helper}</FormHelperText>}
-    </FormControl>
+    <ChoiceSelect
+      id={id}
+      title={schema.title}
+      value={formData}
+      choices={choices}
+      onChange={onChange}
+      loading={state.loading}
+      required={required}
+      error={error}
+      helper={helper}
+    />
   );
 };

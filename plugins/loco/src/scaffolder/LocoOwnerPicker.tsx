@@ -4,12 +4,7 @@ import { type Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { identityApiRef, useApi } from '@backstage/core-plugin-api';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
-import FormControl from '@material-ui/core/FormControl';
-import FormHelperText from '@material-ui/core/FormHelperText';
-import InputLabel from '@material-ui/core/InputLabel';
-import ListItemText from '@material-ui/core/ListItemText';
-import MenuItem from '@material-ui/core/MenuItem';
-import Select from '@material-ui/core/Select';
+import { ChoiceSelect } from './ChoiceSelect';
 
 interface Owner {
   ref: string;
@@ -75,28 +70,20 @@ export const LocoOwnerPicker = (
     ? `Could not load the owners: ${state.error.message}`
     : schema.description;
   return (
-    <FormControl margin="normal" required={required} error={error} fullWidth>
-      <InputLabel id={`${id}-label`}>{schema.title}</InputLabel>
-      <Select
-        labelId={`${id}-label`}
-        id={id}
-        value={formData ?? ''}
-        disabled={state.loading}
-        onChange={e => onChange((e.target.value as string) || undefined)}
-        renderValue={value => {
-          const owner = choices.find(c => c.ref === value);
-          return owner && owner.label !== owner.ref
-            ? `${owner.label} (${owner.ref})`
-            : String(value);
-        }}
-      >
-        {choices.map(c => (
-          <MenuItem key={c.ref} value={c.ref}>
-            <ListItemText primary={c.label} secondary={c.ref} />
-          </MenuItem>
-        ))}
-      </Select>
-      {helper && <FormHelperText>{helper}</FormHelperText>}
-    </FormControl>
+    <ChoiceSelect
+      id={id}
+      title={schema.title}
+      value={formData}
+      choices={choices.map(c => ({
+        value: c.ref,
+        label: c.label,
+        detail: c.ref,
+      }))}
+      onChange={onChange}
+      loading={state.loading}
+      required={required}
+      error={error}
+      helper={helper}
+    />
   );
 };
