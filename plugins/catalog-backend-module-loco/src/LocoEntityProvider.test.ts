@@ -105,6 +105,28 @@ describe('LocoEntityProvider', () => {
     expect(mine.metadata.annotations!['loco.dev/defined-in']).toBeUndefined();
   });
 
+  it("annotates Kubernetes environments for Backstage's Kubernetes tab, with the chart's labels; local ones not", async () => {
+    const { listing, mutations, connection, provider } = setup();
+    listing.items.push(
+      environment('lab', { runtime: 'kubernetes', location: 'prod-eu' }),
+      environment('mine'),
+    );
+    await provider.connect(connection);
+    const [lab, mine] = entities(mutations[0]);
+    // The labels chart/templates/_helpers.tpl puts on every object of release "lab".
+    expect(lab.metadata.annotations).toMatchObject({
+      'backstage.io/kubernetes-id': 'lab',
+      'backstage.io/kubernetes-label-selector':
+        'app.kubernetes.io/part-of=lego-loco-cluster,loco.dev/environment=lab',
+    });
+    expect(
+      mine.metadata.annotations!['backstage.io/kubernetes-id'],
+    ).toBeUndefined();
+    expect(
+      mine.metadata.annotations!['backstage.io/kubernetes-label-selector'],
+    ).toBeUndefined();
+  });
+
   it('falls back to the default owner when none or an invalid one is recorded', () => {
     expect(ownerRef(null)).toBe('group:default/guests');
     expect(ownerRef('team-a')).toBe('group:default/team-a');

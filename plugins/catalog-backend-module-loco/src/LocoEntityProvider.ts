@@ -16,6 +16,8 @@ import {
   LOCO_DEFINED_IN_CONFIG,
   LOCO_ENVIRONMENT_ENTITY_TYPE,
   LOCO_ENVIRONMENT_ANNOTATION,
+  KUBERNETES_PLUGIN_ANNOTATIONS,
+  environmentLabelSelector,
   type ListEnvironmentsResponse,
   type LocoEnvironment,
 } from '@loco-portal/plugin-loco-common';
@@ -120,6 +122,14 @@ export class LocoEntityProvider implements EntityProvider {
           ...(env.runtime === 'local' &&
           this.options.configDefined?.has(env.name)
             ? { [LOCO_DEFINED_IN_ANNOTATION]: LOCO_DEFINED_IN_CONFIG }
+            : {}),
+          // Only Kubernetes environments have pods for the Kubernetes tab to show.
+          ...(env.runtime === 'kubernetes'
+            ? {
+                [KUBERNETES_PLUGIN_ANNOTATIONS.id]: env.name,
+                [KUBERNETES_PLUGIN_ANNOTATIONS.labelSelector]:
+                  environmentLabelSelector(env.name),
+              }
             : {}),
         },
         tags: [

@@ -57,3 +57,33 @@ export const LOCO_LABEL_VALUES = {
   partOf: 'lego-loco-cluster',
   component: 'emulator',
 } as const;
+
+/**
+ * The annotations Backstage's Kubernetes plugin reads to find an entity's
+ * objects, set on every environment entity so its standard Kubernetes tab
+ * shows the environment's pods beside the Loco tab. The label selector takes
+ * precedence over the id in that plugin; the id is still set because its
+ * frontend only offers the tab when one of the two is present.
+ *
+ * @public
+ */
+export const KUBERNETES_PLUGIN_ANNOTATIONS = {
+  id: 'backstage.io/kubernetes-id',
+  labelSelector: 'backstage.io/kubernetes-label-selector',
+} as const;
+
+/**
+ * The label selector that matches exactly the chart's objects of one
+ * environment (part-of plus the environment label, both from {@link LOCO_LABELS}),
+ * in Kubernetes' `key=value,key=value` form. No namespace annotation: the
+ * environment listing does not carry one, and environment names are unique
+ * per portal, so searching all namespaces finds the same pods.
+ *
+ * @public
+ */
+export function environmentLabelSelector(environment: string): string {
+  return [
+    `${LOCO_LABELS.partOf}=${LOCO_LABEL_VALUES.partOf}`,
+    `${LOCO_LABELS.environment}=${environment}`,
+  ].join(',');
+}
