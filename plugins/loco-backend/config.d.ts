@@ -35,6 +35,25 @@ export interface Config {
        */
       zeroCopy?: boolean;
     };
+    /**
+     * Seats: a user with loco.instance.control claims an instance ("Play") and
+     * then only their input reaches it; everyone else watches. Instances
+     * without a seat keep the plain rule (whoever has control types).
+     */
+    seats?: {
+      /**
+       * Seats one user may hold in one environment at once. Default 1.
+       * @visibility backend
+       */
+      maxPerUser?: number;
+      /**
+       * How long a holder may have no screen of the instance open before the
+       * seat is freed. Default 3 minutes. A number is seconds; a string such
+       * as '5m' or an object such as { minutes: 5 } is a duration.
+       * @visibility backend
+       */
+      gracePeriod?: number | string | HumanDuration;
+    };
     /** Health badges. */
     badges?: {
       /**

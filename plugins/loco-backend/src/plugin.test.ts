@@ -23,6 +23,8 @@ import { createMetricsRouter } from './service/metricsRouter';
 import { createOptionsRouter } from './service/optionsRouter';
 import { createPublishRouter } from './service/publishRouter';
 import { createBadgesRouter } from './service/badges/badgesRouter';
+import { createSeatsRouter } from './service/seats/seatsRouter';
+import type { Seats } from './service/seats/Seats';
 import { readProvisioningSettings } from '@loco-portal/plugin-loco-node';
 
 function fakeRuntimes(runtime: FakeEmulatorRuntime) {
@@ -91,6 +93,12 @@ async function declaredRoutes() {
   const routers: any[] = [
     await createRouter({ ...deps, auditor: mockServices.auditor.mock() }),
     await createMetricsRouter(deps),
+    await createSeatsRouter({
+      ...deps,
+      auditor: mockServices.auditor.mock(),
+      // Only enumerated here: the requests go to the started backend.
+      seats: {} as Seats,
+    }),
     await createPublishRouter({
       ...deps,
       auditor: mockServices.auditor.mock(),

@@ -19,6 +19,11 @@ import { PublicBadgeIds } from './service/badges/PublicBadgeIds';
 import { VncGateway } from './service/gateway/VncGateway';
 import { readGatewaySettings } from './service/gateway/gatewayConfig';
 import { originOf } from './service/gateway/authorizeUpgrade';
+import { SeatStore } from './service/seats/SeatStore';
+import { Seats } from './service/seats/Seats';
+import { SeatKeeper } from './service/seats/SeatKeeper';
+import { readSeatSettings } from './service/seats/seatConfig';
+import { createSeatsRouter } from './service/seats/seatsRouter';
 
 /**
  * The Loco backend plugin: environments API, VNC gateway, health.
@@ -57,6 +62,12 @@ export const locoPlugin = createBackendPlugin({
       }) {
         permissionsRegistry.addPermissions(locoPermissions);
         const basePath = new URL(await discovery.getBaseUrl('loco')).pathname;
+        // Seats in the database, so replicas agree and a restart keeps them.
+        const seats = new Seats(
+          await SeatStore.create(database),
+          readSeatSettings(config),
+        );
+        await seats.refresh();
         const gateway = new VncGateway({
           basePath,
           // Browsers send the app's origin; without app.baseUrl, the backend serves the app.
@@ -71,7 +82,18 @@ export const locoPlugin = createBackendPlugin({
           logger,
           auditor,
         });
-        lifecycle.addShutdownHook(() => gateway.close());
+        // Only a seat's holder types into its instance (enforced per session).
+        gateway.sessions.followSeats(seats);
+        const seatKeeper = new SeatKeeper({
+          seats,
+          logger,
+          present: () => gateway.sessions.present(),
+        });
+        seatKeeper.start();
+        lifecycle.addShutdownHook(() => {
+          seatKeeper.stop();
+          gateway.close();
+        });
         // The VNC upgrade carries its token in a WebSocket subprotocol, which the
         // default credentials barrier cannot read. Every route below this prefix
         // authenticates itself through httpAuth (the route tests enumerate them).
@@ -89,6 +111,15 @@ export const locoPlugin = createBackendPlugin({
             httpAuth,
             permissions,
             auditor,
+          }),
+        );
+        httpRouter.use(
+          await createSeatsRouter({
+            runtimes,
+            httpAuth,
+            permissions,
+            auditor,
+            seats,
           }),
         );
         httpRouter.use(

@@ -13,3 +13,4 @@ export * from './names';
 export * from './agent';
 export * from './vnc';
 export * from './snapshots';
+export * from './seats';

@@ -118,11 +118,23 @@ export class RfbClientFilter {
   /** Input (keys, pointer, clipboard, power) forwarded, and dropped as view-only: the session's audit record. */
   forwardedInputMessages = 0;
   droppedInputMessages = 0;
+  /** Starts as the option; a seat change flips it for the messages that follow. */
+  private allowInput: boolean;
 
   constructor(private readonly options: RfbClientFilterOptions) {
+    this.allowInput = options.allowInput;
     this.maxPendingMs = options.maxPendingMs ?? DEFAULT_MAX_PENDING_MS;
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Lets input through from the next message on, or drops it (a seat changed
+   * holder while the session is open). A message already begun keeps its
+   * decision, so no half message ever reaches the server.
+   */
+  setAllowInput(allow: boolean) {
+    this.allowInput = allow;
   }
 
   /**
@@ -239,7 +251,7 @@ export class RfbClientFilter {
   /** Counts the message; true to forward it. */
   private decide(m: MeasuredMessage): boolean {
     const reason =
-      m.input && !this.options.allowInput
+      m.input && !this.allowInput
         ? 'view-only'
         : m.unsupported && 'unsupported';
     if (!reason) {

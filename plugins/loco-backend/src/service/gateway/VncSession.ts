@@ -52,6 +52,8 @@ export interface VncSessionOptions {
  */
 export class VncSession {
   readonly user: string;
+  readonly environment: string;
+  readonly index: number;
   private readonly filter: RfbClientFilter;
   private closed = false;
   private alive = true;
@@ -69,6 +71,8 @@ export class VncSession {
 
   constructor(private readonly o: VncSessionOptions) {
     this.user = o.user;
+    this.environment = o.environment;
+    this.index = o.index;
     const { ws, target, metrics, environment } = o;
     const mode = o.allowInput ? 'control' : 'view';
     // A prom-client increment hashes its labels; per chunk that is a visible
@@ -78,6 +82,7 @@ export class VncSession {
     );
     metrics.vncSessions.labels(environment, mode).inc();
     this.filter = new RfbClientFilter({
+      // Seats narrow this as soon as the registry adds the session.
       allowInput: o.allowInput,
       // Only view-only input counts here; messages QEMU lacks are swallowed
       // too, but they are not input a viewer was refused.
@@ -193,6 +198,19 @@ export class VncSession {
       this.close(CLOSE.serverError, 'VNC connection failed'),
     );
     target.on('end', () => target.end());
+  }
+
+  /**
+   * The instance's seat changed holder: from the next message on, input
+   * passes only if this session may control and its user holds the seat (or
+   * nobody does). The metric's mode label stays what the session opened as.
+   */
+  setSeatHolder(holder: string | undefined) {
+    this.filter.setAllowInput(this.inputAllowedWith(holder));
+  }
+
+  private inputAllowedWith(holder: string | undefined): boolean {
+    return this.o.allowInput && (holder === undefined || holder === this.user);
   }
 
   /**

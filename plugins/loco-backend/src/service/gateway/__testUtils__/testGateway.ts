@@ -9,12 +9,14 @@ import { VncGateway } from '../VncGateway';
 export const ORIGIN = 'http://localhost:3000';
 /** The default mock user: may watch. */
 export const VIEWER = 'user:default/mock';
-/** The only user who may control. */
+/** A user who may control. */
 export const PLAYER = 'user:default/player';
+/** Another user who may control (seats: two players). */
+export const PLAYER_2 = 'user:default/player2';
 
 /**
  * A real VncGateway with Backstage's mock auth (viewers may watch, only
- * PLAYER may control) and an auditor that records its events.
+ * PLAYER and PLAYER_2 may control) and an auditor that records its events.
  */
 export function createTestGateway(options: {
   runtimes: LocoRuntimes;
@@ -36,7 +38,9 @@ export function createTestGateway(options: {
         ).userEntityRef;
         return requests.map(r => ({
           result:
-            r.permission.name === 'loco.environment.read' || user === PLAYER
+            r.permission.name === 'loco.environment.read' ||
+            user === PLAYER ||
+            user === PLAYER_2
               ? AuthorizeResult.ALLOW
               : AuthorizeResult.DENY,
         })) as any;
