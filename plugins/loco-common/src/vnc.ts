@@ -78,3 +78,28 @@ export const VNC_AUDIO_FORMAT = {
   channels: 2,
   sampleRate: 44100,
 } as const;
+
+/**
+ * The emulated sound cards an environment may ask for (local config's
+ * `sound`, the chart's `emulator.sound`, the agent's `LOCO_SOUND`), with
+ * QEMU's device for each. `none` switches sound off: no card, and the PC
+ * speaker has no audio backend, so a listening tile stays silent. `sb16` is
+ * what Windows 98 and Lego Loco expect.
+ *
+ * @public
+ */
+export const SOUND_DEVICES = {
+  none: undefined,
+  sb16: 'sb16',
+  ac97: 'AC97',
+  es1370: 'ES1370',
+} as const;
+
+/** @public */
+export type SoundCard = keyof typeof SOUND_DEVICES;
+
+/** @public */
+export const SOUND_CARDS = Object.keys(SOUND_DEVICES) as [
+  SoundCard,
+  ...SoundCard[],
+];

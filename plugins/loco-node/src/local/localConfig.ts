@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from '@backstage/config';
 import {
   SNAPSHOT_REGISTRY_PATTERN,
+  SOUND_CARDS,
   STORAGE_MODES,
 } from '@loco-portal/plugin-loco-common';
 import { z } from 'zod';
@@ -20,8 +21,8 @@ export const environmentNameSchema = z
     'must be lower-case letters, digits and dashes, starting and ending with a letter or digit',
   );
 
-export const SOUND_CARDS = ['none', 'sb16', 'ac97', 'es1370'] as const;
-export type SoundCard = (typeof SOUND_CARDS)[number];
+// Defined once in loco-common; re-exported for this package's users of it.
+export { SOUND_CARDS, type SoundCard } from '@loco-portal/plugin-loco-common';
 export const VGA_ADAPTERS = ['std', 'cirrus', 'vmware'] as const;
 
 /**

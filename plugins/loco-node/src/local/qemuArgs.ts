@@ -1,3 +1,5 @@
+import { SOUND_DEVICES, type SoundCard } from '@loco-portal/plugin-loco-common';
+
 /**
  * The QEMU command line of one emulator instance, for the local runtime and
  * for the emulator agent in a pod alike (both run the same supervisor), so an
@@ -31,7 +33,7 @@ export interface QemuLaunchSpec {
    * no host sound system), with the PC speaker on the same backend; the VNC
    * server can relay both. Absent or `none`: no card and a silent speaker.
    */
-  sound?: 'none' | 'sb16' | 'ac97' | 'es1370';
+  sound?: SoundCard;
   /**
    * A host directory shown to the guest as a FAT drive on the primary slave
    * (QEMU vvfat): `rw` as an IDE disk (QEMU then refuses savevm/loadvm), `ro`
@@ -42,8 +44,6 @@ export interface QemuLaunchSpec {
   extraArgs: string[];
 }
 
-const SOUND_DEVICES = { sb16: 'sb16', ac97: 'AC97', es1370: 'ES1370' } as const;
-
 /** @public */
 export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
   const identity = [
@@ -52,8 +52,7 @@ export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
     `loco.index=${spec.index}`,
     `loco.count=${spec.count}`,
   ];
-  const sound =
-    spec.sound && spec.sound !== 'none' ? SOUND_DEVICES[spec.sound] : undefined;
+  const sound = spec.sound ? SOUND_DEVICES[spec.sound] : undefined;
   return [
     '-name',
     spec.name,
