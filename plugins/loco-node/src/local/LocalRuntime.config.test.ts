@@ -55,6 +55,19 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
         'command-line': 'info qtree',
       });
       expect(tree).toMatch(/dev: sb16/);
+      // The SB16 plays into the audio backend VNC relays (QEMU's own view):
+      // the card's and the PC speaker's audiodev is the VNC server's.
+      const sb16 = tree.slice(tree.indexOf('dev: sb16'));
+      expect(sb16.slice(0, sb16.indexOf('dev:', 5))).toMatch(
+        /audiodev = "snd0"/,
+      );
+      const argv = (await readCmdline(instance.pid!))!;
+      const after = (flag: string) =>
+        argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
+      expect(after('-audiodev')).toEqual(['none,id=snd0']);
+      expect(after('-device')).toContain('sb16,audiodev=snd0');
+      expect(after('-vnc')[0]).toMatch(/,audiodev=snd0$/);
+      expect(after('-machine')[0]).toMatch(/,pcspk-audiodev=snd0$/);
       expect(tree).toMatch(/dev: cirrus-vga/);
       expect(tree).toMatch(/dev: piix3-usb-uhci/);
     } finally {
