@@ -45,7 +45,39 @@ export const AGENT_CONTROL_ROUTES = {
   action: (action: AgentAction) => `/control/actions/${action}`,
   /** GET: a PNG of the screen, taken by QEMU. */
   screenshot: '/control/screenshot',
+  /**
+   * POST {@link AgentPublishRequest}: publishes the instance's disk and RAM
+   * state as a snapshot tag in the pod's registry; 201 with
+   * {@link AgentPublishResponse}.
+   */
+  publish: '/control/publish',
 } as const;
+
+/**
+ * The body of a publish call (JSON); `tag` follows SNAPSHOT_TAG_PATTERN.
+ *
+ * @public
+ */
+export interface AgentPublishRequest {
+  tag: string;
+}
+
+/**
+ * A publish call's answer: the manifest digest the tag now names.
+ *
+ * @public
+ */
+export interface AgentPublishResponse {
+  tag: string;
+  digest: string;
+}
+
+/**
+ * The largest body a control call may carry (a publish request is a tag).
+ *
+ * @public
+ */
+export const AGENT_MAX_BODY_BYTES = 1024;
 
 /**
  * Control calls carry `Authorization: Bearer <token>`; 401 without it, 403 with a wrong one.

@@ -134,6 +134,6 @@ describe('POST /environments/:env/instances/:index/publish', () => {
       .set('Authorization', mockCredentials.user.header())
       .send({ tag: 'games' });
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toMatch(/cannot publish snapshots yet/);
+    expect(res.body.error.message).toMatch(/does not publish snapshots/);
   });
 });

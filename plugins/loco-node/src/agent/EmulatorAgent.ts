@@ -2,7 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { ConflictError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import type {
   HealthFacts,
   InstanceHealth,
@@ -13,7 +17,8 @@ import { diskInfo } from '../local/diskImages';
 import { BOOT_SNAPSHOT } from '../local/instanceControls';
 import { InstanceSupervisor } from '../local/InstanceSupervisor';
 import type { AgentConfig } from './agentConfig';
-import { tryPrepareDisk } from './agentDisk';
+import { publishInstance } from '../local/publishInstance';
+import { clientFor, tryPrepareDisk } from './agentDisk';
 import { hubAddress } from './lanHub';
 import { LanRelay } from './lanRelay';
 
@@ -48,6 +53,8 @@ export class EmulatorAgent {
   /** One instance per pod: its cold boot never waits, and holds the slot until the boot watch says booted. */
   private readonly coldBoots = new BootLimiter(1);
   private readonly abort = new AbortController();
+  /** The tag being published (one publish at a time: each copies the whole disk). */
+  private publishing: string | null = null;
 
   constructor(
     private readonly config: AgentConfig,
@@ -172,6 +179,43 @@ export class EmulatorAgent {
         this.message ? `: ${this.message}` : ''
       }`,
     );
+  }
+
+  /**
+   * Publishes the running instance's disk and RAM state as `tag` in the
+   * environment's snapshot registry, exactly as the local runtime does
+   * (publishInstance); the flattened copy is made beside the disk, in the
+   * data volume. Returns the manifest digest.
+   */
+  async publish(tag: string): Promise<string> {
+    const target = this.config.publish;
+    if (!target) {
+      throw new InputError(
+        `${this.config.name} has no snapshot registry to publish to (the chart's snapshot.registry, LOCO_SNAPSHOT_REGISTRY)`,
+      );
+    }
+    const instance = this.running();
+    if (this.publishing) {
+      throw new ConflictError(
+        `${this.config.name} is already publishing ${this.publishing}`,
+      );
+    }
+    this.publishing = tag;
+    try {
+      const client = await clientFor(target).catch(error => {
+        throw new ServiceUnavailableError(`publish failed: ${error.message}`);
+      });
+      const digest = await publishInstance(instance, {
+        client,
+        tag,
+        qemuBinary: this.config.qemuBinary,
+        workParent: path.dirname(this.config.disk.path),
+      });
+      this.logger.info(`published as ${client.name}:${tag} (${digest})`);
+      return digest;
+    } finally {
+      this.publishing = null;
+    }
   }
 
   /** SIGTERM: save the running state when asked to, then the supervisor's graceful stop. */

@@ -66,6 +66,8 @@ const envSchema = z.object({
     .enum(SNAPSHOT_FALLBACKS)
     .default(DEFAULT_SNAPSHOT_FALLBACK),
   LOCO_REGISTRY_CONFIG: z.string().min(1).optional(),
+  // Push credentials for publishing (the chart's snapshot.publishConfigSecret).
+  LOCO_PUBLISH_REGISTRY_CONFIG: z.string().min(1).optional(),
   LOCO_RETRY_SECONDS: number(1, 3600, 30),
   // Unset: the loopback multicast LAN of the local runtime; empty: no network card.
   LOCO_NETDEV: z
@@ -160,6 +162,18 @@ export function readAgentConfig(env: NodeJS.ProcessEnv) {
           }
         : null,
     snapshotTag: e.LOCO_SNAPSHOT_TAG ?? null,
+    /**
+     * Where the control API's publish pushes: the environment's snapshot
+     * registry, with the push credentials, else the pull ones (an account
+     * may do both), else anonymous. Null without a registry.
+     */
+    publish: e.LOCO_SNAPSHOT_REGISTRY
+      ? {
+          registry: e.LOCO_SNAPSHOT_REGISTRY,
+          registryConfig:
+            e.LOCO_PUBLISH_REGISTRY_CONFIG ?? e.LOCO_REGISTRY_CONFIG ?? null,
+        }
+      : null,
     retryMs: e.LOCO_RETRY_SECONDS * 1000,
     netdev: e.LOCO_NETDEV ?? multicastNetdev(lan.group, lan.port),
     mac: instanceMac(e.LOCO_ENV, e.LOCO_INSTANCE_INDEX),

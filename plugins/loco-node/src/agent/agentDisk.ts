@@ -146,7 +146,10 @@ async function withoutSnapshot(disk: DiskSpec): Promise<DiskAttempt> {
   };
 }
 
-async function clientFor(snapshot: SnapshotSource): Promise<RegistryClient> {
+/** A client of the registry with the credentials its dockerconfigjson names (pulls and publishes). */
+export async function clientFor(
+  snapshot: Pick<SnapshotSource, 'registry' | 'registryConfig'>,
+): Promise<RegistryClient> {
   const repository = parseRepository(snapshot.registry);
   const credentials = snapshot.registryConfig
     ? await credentialsFromDockerConfig(

@@ -4,10 +4,14 @@ import {
   AGENT_ACTIONS,
   AGENT_AUTH_HEADER,
   AGENT_CONTROL_ROUTES,
+  AGENT_MAX_BODY_BYTES,
   AGENT_OPEN_ROUTES,
+  SNAPSHOT_TAG_PATTERN,
   type AgentAction,
   type AgentError,
+  type AgentPublishResponse,
 } from '@loco-portal/plugin-loco-common';
+import { z } from 'zod';
 import { isReady } from '../health/deriveInstanceHealth';
 import type { EmulatorAgent } from './EmulatorAgent';
 import type { AgentMetrics } from './agentMetrics';
@@ -61,13 +65,21 @@ export function agentRoutes(
     }
     const action = actions.get(path);
     const screenshot = path === AGENT_CONTROL_ROUTES.screenshot;
-    if (!action && !screenshot)
+    const publish = path === AGENT_CONTROL_ROUTES.publish;
+    if (!action && !screenshot && !publish)
       return failure(404, 'NotFoundError', `no route ${path}`);
     const refused = authorize(req.headers[AGENT_AUTH_HEADER], token());
     if (refused) return refused;
     if (screenshot && method === 'GET') {
       const png = await agent.running().controls.screenshot();
       return { status: 200, type: 'image/png', body: png };
+    }
+    if (publish && method === 'POST') {
+      // Read only once the caller is known to be the portal.
+      const { tag } = publishBody(await readBody(req));
+      const digest = await agent.publish(tag);
+      const answer: AgentPublishResponse = { tag, digest };
+      return json(201, answer);
     }
     if (action && method === 'POST') {
       const { controls } = agent.running();
@@ -82,7 +94,6 @@ export function agentRoutes(
   }
 
   return (req, res) => {
-    req.resume(); // no route reads a body
     route(req)
       .catch(error =>
         failure(
@@ -92,6 +103,7 @@ export function agentRoutes(
         ),
       )
       .then(reply => {
+        req.resume(); // a body no route read
         res.writeHead(reply.status, {
           'cache-control': 'no-store',
           ...(reply.type ? { 'content-type': reply.type } : {}),
@@ -99,6 +111,58 @@ export function agentRoutes(
         res.end(reply.body);
       });
   };
+}
+
+const publishSchema = z.object({
+  tag: z
+    .string()
+    .regex(SNAPSHOT_TAG_PATTERN, 'must be a snapshot tag such as games'),
+});
+
+/** The publish request, or an InputError (400) saying what is wrong. */
+function publishBody(text: string): { tag: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw named('InputError', 'the body must be JSON: {"tag": "..."}');
+  }
+  const parsed = publishSchema.safeParse(value);
+  if (!parsed.success) {
+    throw named(
+      'InputError',
+      `invalid publish request: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** A control call's body, at most AGENT_MAX_BODY_BYTES. */
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > AGENT_MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        reject(
+          named(
+            'InputError',
+            `the body is larger than ${AGENT_MAX_BODY_BYTES} bytes`,
+          ),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function named(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name });
 }
 
 function authorize(
@@ -134,6 +198,8 @@ function statusOf(error: { name?: string }): number {
       return 404;
     case 'ConflictError':
       return 409;
+    case 'ServiceUnavailableError':
+      return 503;
     default:
       return 500;
   }

@@ -18,6 +18,7 @@ import type {
   ProvisionOptions,
   ProvisionPlan,
   ProvisionPlanner,
+  PublishedSnapshot,
   RuntimeListing,
   VncOpenOptions,
 } from '../runtime/EmulatorRuntime';
@@ -39,12 +40,23 @@ import {
   AGENT_ACTIONS,
   AGENT_CONTROL_ROUTES,
   LOCO_LABELS,
+  snapshotTagProblem,
   type AgentAction,
+  type AgentPublishRequest,
 } from '@loco-portal/plugin-loco-common';
+import { z } from 'zod';
 
 /** savevm/loadvm of a large guest take long; the agent's own QMP limit is 120 s. */
 const ACTION_TIMEOUT_MS = 130_000;
 const SCREENSHOT_TIMEOUT_MS = 10_000;
+/** A publish copies the whole disk, then uploads it: a bound, not a goal. */
+const PUBLISH_TIMEOUT_MS = 60 * 60_000;
+
+/** The agent's publish answer (AgentPublishResponse). */
+const publishedSchema = z.object({
+  tag: z.string(),
+  digest: z.string().regex(/^sha256:[a-f0-9]{64}$/),
+});
 
 /**
  * Tunables; the defaults suit production, tests shorten them.
@@ -287,6 +299,45 @@ export class KubernetesRuntime implements EmulatorRuntime, ProvisionPlanner {
     );
   }
 
+  /**
+   * The pod's emulator agent publishes its instance (disk and RAM state) as
+   * `tag` in the environment's snapshot registry, with the push credentials
+   * mounted in the pod (docs/snapshots.md). Callers check
+   * loco.environment.manage.
+   */
+  async publishSnapshot(
+    environment: string,
+    index: number,
+    tag: string,
+  ): Promise<PublishedSnapshot> {
+    const problem = snapshotTagProblem(tag);
+    if (problem) throw new InputError(problem);
+    const request: AgentPublishRequest = { tag };
+    const body = await this.callAgent(
+      environment,
+      index,
+      'POST',
+      AGENT_CONTROL_ROUTES.publish,
+      PUBLISH_TIMEOUT_MS,
+      request,
+    );
+    const parsed = publishedSchema.safeParse(
+      (() => {
+        try {
+          return JSON.parse(body.toString('utf8'));
+        } catch {
+          return undefined;
+        }
+      })(),
+    );
+    if (!parsed.success || parsed.data.tag !== tag) {
+      throw new Error(
+        `emulator agent of ${environment}-${index} published ${tag} but its answer names no digest`,
+      );
+    }
+    return parsed.data;
+  }
+
   /** One control call with the release's token; a refused token is read again once. */
   private async callAgent(
     environment: string,
@@ -294,6 +345,7 @@ export class KubernetesRuntime implements EmulatorRuntime, ProvisionPlanner {
     method: 'GET' | 'POST',
     path: string,
     timeoutMs: number,
+    json?: unknown,
   ): Promise<Buffer> {
     const { cluster, pod } = this.locate(environment, index);
     const connect = () =>
@@ -312,7 +364,7 @@ export class KubernetesRuntime implements EmulatorRuntime, ProvisionPlanner {
       );
       const res = await agentRequest(
         connect,
-        { method, path, token },
+        { method, path, token, json },
         timeoutMs,
       );
       if (res.status >= 200 && res.status < 300) return res.body;

@@ -1,7 +1,12 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import {
   AGENT_AUTH_HEADER,
   AGENT_OPEN_ROUTES,
@@ -24,7 +29,13 @@ export interface AgentResponse {
  */
 export async function agentRequest(
   connect: () => Promise<Duplex>,
-  request: { method: 'GET' | 'POST'; path: string; token?: string },
+  request: {
+    method: 'GET' | 'POST';
+    path: string;
+    token?: string;
+    /** A JSON body (control calls such as publish). */
+    json?: unknown;
+  },
   timeoutMs: number,
 ): Promise<AgentResponse> {
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -47,6 +58,10 @@ export async function agentRequest(
     );
     throw error;
   }
+  const body =
+    request.json === undefined
+      ? undefined
+      : Buffer.from(JSON.stringify(request.json));
   return new Promise<AgentResponse>((resolve, reject) => {
     const req = http.request(
       {
@@ -57,6 +72,12 @@ export async function agentRequest(
           connection: 'close',
           ...(request.token
             ? { [AGENT_AUTH_HEADER]: agentAuthorization(request.token) }
+            : {}),
+          ...(body
+            ? {
+                'content-type': 'application/json',
+                'content-length': String(body.length),
+              }
             : {}),
         },
         createConnection: () => socket as net.Socket,
@@ -82,7 +103,7 @@ export async function agentRequest(
         timeout.aborted ? new Error(`no answer within ${timeoutMs} ms`) : error,
       );
     });
-    req.end();
+    req.end(body);
   });
 }
 
@@ -142,7 +163,10 @@ const errorSchema = z.object({
 /**
  * The agent's error answer as the error the portal's API gives the user:
  * what the instance refused (409: not running, nothing saved yet) stays a
- * ConflictError; anything else is the portal's problem, not the user's.
+ * ConflictError; what the agent could not reach (503: a registry that
+ * refused a publish, the control API off) stays a ServiceUnavailableError
+ * with the agent's reason; anything else is the portal's problem, not the
+ * user's.
  */
 export function agentError(instance: string, res: AgentResponse): Error {
   const parsed = errorSchema.safeParse(
@@ -164,6 +188,8 @@ export function agentError(instance: string, res: AgentResponse): Error {
       return new NotFoundError(message);
     case 409:
       return new ConflictError(message);
+    case 503:
+      return new ServiceUnavailableError(message);
     default:
       return new Error(
         `emulator agent of ${instance} answered ${res.status}: ${message}`,

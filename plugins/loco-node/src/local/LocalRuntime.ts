@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
-import { snapshotTagProblem } from '@loco-portal/plugin-loco-common';
 import type {
   EmulatorRuntime,
   EnvironmentChange,
@@ -27,7 +26,7 @@ import type { InstanceContext } from './supervisorOptions';
 import type { LocalRuntimeConfig } from './localConfig';
 import { cleanStaleRuns } from './staleRuns';
 import { RegistrySnapshots } from './registrySnapshots';
-import { captureInstance } from './captureInstance';
+import { publishInstance } from './publishInstance';
 
 export interface LocalRuntimeOptions {
   /** Probe/stop timing overrides (tests). */
@@ -239,32 +238,17 @@ export class LocalRuntime implements EmulatorRuntime {
         'Publishing snapshots needs loco.local.snapshots.registry in the backend config',
       );
     }
-    const problem = snapshotTagProblem(tag);
-    if (problem) throw new InputError(problem);
     const instance = this.localInstance(environment, index);
-    const snapshots = path.join(this.config.stateDir, 'snapshots');
-    await fs.mkdir(snapshots, { recursive: true });
-    const work = await fs.mkdtemp(path.join(snapshots, '.publish-'));
-    try {
-      // The RAM snapshot is named after the tag: the emulator agent in pods
-      // resumes from the snapshot named like its tag.
-      const disk = await captureInstance(
-        instance,
-        this.config.qemuBinary,
-        work,
-        tag,
-      );
-      const digest = await this.registrySnapshots.publish(tag, disk, {
-        ramSnapshot: tag,
-        memoryMb: instance.launchSpec.memoryMb,
-      });
-      this.logger.info(
-        `Published ${instance.name} as snapshot ${tag} (${digest})`,
-      );
-      return { tag, digest };
-    } finally {
-      await fs.rm(work, { recursive: true, force: true });
-    }
+    const digest = await publishInstance(instance, {
+      client: this.registrySnapshots.client,
+      tag,
+      qemuBinary: this.config.qemuBinary,
+      workParent: path.join(this.config.stateDir, 'snapshots'),
+    });
+    this.logger.info(
+      `Published ${instance.name} as snapshot ${tag} (${digest})`,
+    );
+    return { tag, digest };
   }
 
   /** One instance's supervisor (tests and the bench drive QMP through it). */

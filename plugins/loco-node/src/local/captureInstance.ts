@@ -93,7 +93,10 @@ async function saveInTwin(
   const launch = instance.launchSpec;
   // Sockets live in a short temp path (unix socket paths end at 108 bytes).
   const runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'loco-twin-'));
-  // Its own LAN group: the twin never runs, but must not share the instance's wire.
+  // Its own LAN group: the twin never runs, but must not share the
+  // instance's wire (a pod's hub relay, the local multicast group). An
+  // instance without a network card gets none: the RAM state must find the
+  // same devices.
   const lan = lanEndpoint(`publish-${path.basename(runDir)}`);
   const qemu = spawnQemu(
     qemuBinary,
@@ -104,7 +107,7 @@ async function saveInTwin(
       runDir,
       vnc: undefined,
       accel: 'tcg',
-      netdev: multicastNetdev(lan.group, lan.port),
+      netdev: launch.netdev ? multicastNetdev(lan.group, lan.port) : '',
       extraArgs: [...launch.extraArgs, '-S', '-incoming', `exec:cat ${state}`],
     }),
     runDir,

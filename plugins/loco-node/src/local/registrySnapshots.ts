@@ -11,7 +11,6 @@ import { OciError } from '../oci/ociErrors';
 import { RegistryClient } from '../oci/RegistryClient';
 import {
   pullSnapshot,
-  pushSnapshot,
   snapshotConfigSchema,
   type SnapshotConfig,
   type SnapshotProgress,
@@ -42,7 +41,8 @@ interface CacheRecord {
  * Concurrent resolves of one tag share one pull.
  */
 export class RegistrySnapshots {
-  private readonly client: RegistryClient;
+  /** The repository, with its credentials (publishInstance pushes with it). */
+  readonly client: RegistryClient;
   private readonly pulls = new Map<string, Promise<PulledImage>>();
 
   constructor(
@@ -62,23 +62,6 @@ export class RegistrySnapshots {
   /** The registry's tags (for forms); empty when the repository has none. */
   listTags(signal?: AbortSignal): Promise<string[]> {
     return this.client.listTags(signal);
-  }
-
-  /** Publishes a self-contained qcow2 (with its RAM snapshot) as `tag`; returns the manifest digest. */
-  async publish(
-    tag: string,
-    disk: string,
-    config: SnapshotConfig,
-  ): Promise<string> {
-    const problem = snapshotTagProblem(tag);
-    if (problem) throw new InputError(problem);
-    try {
-      return await pushSnapshot(this.client, tag, disk, config);
-    } catch (error) {
-      throw new ServiceUnavailableError(
-        `publish failed: ${(error as Error).message}`,
-      );
-    }
   }
 
   resolve(

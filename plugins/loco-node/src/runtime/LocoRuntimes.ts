@@ -114,7 +114,7 @@ export class LocoRuntimes {
     const runtime = await this.runtimeOf(environment);
     if (!runtime.publishSnapshot) {
       throw new InputError(
-        `Environment ${environment} runs on the ${runtime.kind} runtime, which cannot publish snapshots yet`,
+        `Environment ${environment} runs on a ${runtime.kind} runtime that does not publish snapshots`,
       );
     }
     return runtime.publishSnapshot(environment, index, tag);

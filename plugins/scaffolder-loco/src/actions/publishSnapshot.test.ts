@@ -82,7 +82,7 @@ describe('loco:snapshot:publish', () => {
     expect(published).toEqual([]);
   });
 
-  it('says so when the runtime cannot publish', async () => {
+  it('says so when the runtime (a test double without publishing) cannot publish', async () => {
     const { deps, local } = makeDeps(helm);
     await local.createEnvironment({
       name: 'loco-builder',
@@ -94,7 +94,7 @@ describe('loco:snapshot:publish', () => {
         makeContext({ name: 'loco-builder', index: 0, tag: 'games' }),
       ),
     ).rejects.toThrow(
-      'Environment loco-builder runs on the local runtime, which cannot publish snapshots yet',
+      'Environment loco-builder runs on a local runtime that does not publish snapshots',
     );
   });
 });
