@@ -140,6 +140,9 @@ export interface Config {
     /**
      * The Kubernetes runtime: environments installed by the Helm chart, found by
      * watching emulator pods and StatefulSets. No clusters: local-only.
+     * When `clusters` is absent, the `type: config` clusters of Backstage's
+     * `kubernetes.clusterLocatorMethods` with authProvider serviceAccount and a
+     * serviceAccountToken are used; `clusters: []` turns that off.
      */
     kubernetes?: {
       /** @visibility backend */

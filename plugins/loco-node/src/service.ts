@@ -35,7 +35,8 @@ export const locoRuntimeServiceRef = createServiceRef<LocoRuntimes>({
         const runtimes: EmulatorRuntime[] = [];
         const metrics = new LocoMetrics();
         // Read before anything starts, so a config error stops startup cleanly.
-        const { clusters } = readKubernetesConfig(config);
+        const { clusters, from, notes } = readKubernetesConfig(config);
+        for (const note of notes) log.warn(note);
         const provisioning = readProvisioningSettings(config);
         const localConfig = readLocalRuntimeConfig(config);
         if (localConfig.enabled) {
@@ -47,9 +48,14 @@ export const locoRuntimeServiceRef = createServiceRef<LocoRuntimes>({
         if (clusters.length === 0) {
           // Said once, at startup; never an exit: the local runtime works alone.
           log.info(
-            'No Kubernetes clusters configured (loco.kubernetes.clusters): Loco runs local-only',
+            'No Kubernetes clusters configured (loco.kubernetes.clusters, or type config in kubernetes.clusterLocatorMethods): Loco runs local-only',
           );
         } else {
+          log.info(
+            `Kubernetes clusters from ${from}: ${clusters
+              .map(c => c.name)
+              .join(', ')}`,
+          );
           const kubernetes = new KubernetesRuntime({
             clusters,
             logger: log,

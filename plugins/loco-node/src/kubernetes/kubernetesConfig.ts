@@ -2,13 +2,15 @@ import fs from 'node:fs';
 import type { Config } from '@backstage/config';
 import { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { readClusterSource, type ClusterSource } from './backstageClusters';
 
 /**
- * `loco.kubernetes`: our own small cluster block rather than the Kubernetes
- * plugin's `kubernetes.clusterLocatorMethods`. That plugin is not installed
- * here, its config carries options we do not honour (dashboards, custom
- * resources, object types), and our clusters need two settings it has no
- * place for: the namespaces to watch and how to reach emulator ports.
+ * `loco.kubernetes`: our own small cluster block beside the Kubernetes
+ * plugin's `kubernetes.clusterLocatorMethods`: that config carries options we
+ * do not honour (dashboards, custom resources, object types, cloud auth), and
+ * our clusters need two settings it has no place for: the namespaces to watch
+ * and how to reach emulator ports. Without `loco.kubernetes.clusters` the
+ * plugin's `config` clusters are used (backstageClusters.ts).
  */
 /**
  * How to reach and authenticate to one cluster: shared by discovery (below)
@@ -64,26 +66,34 @@ export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type KubernetesRuntimeConfig = z.infer<typeof kubernetesSchema>;
 
 /**
- * Reads and validates `loco.kubernetes`; absent means no clusters.
+ * Reads and validates the clusters: `loco.kubernetes.clusters`, or when that is
+ * absent the `config` clusters of Backstage's Kubernetes plugin
+ * (backstageClusters.ts); neither means no clusters. `from` and `notes` say
+ * where they came from and what was left out, for the startup log.
  *
  * @public
  */
-export function readKubernetesConfig(config: Config): KubernetesRuntimeConfig {
-  const raw = config.getOptional('loco.kubernetes') ?? {};
-  const parsed = kubernetesSchema.safeParse(raw);
+export function readKubernetesConfig(
+  config: Config,
+): KubernetesRuntimeConfig & {
+  from: ClusterSource['from'];
+  notes: string[];
+} {
+  const source = readClusterSource(config);
+  const parsed = kubernetesSchema.safeParse({ clusters: source.clusters });
   if (!parsed.success) {
     throw new Error(
-      `Invalid loco.kubernetes config: ${z.prettifyError(parsed.error)}`,
+      `Invalid ${source.from} config: ${z.prettifyError(parsed.error)}`,
     );
   }
   const names = parsed.data.clusters.map(c => c.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate) {
     throw new Error(
-      `Invalid loco.kubernetes config: cluster name ${duplicate} appears twice`,
+      `Invalid ${source.from} config: cluster name ${duplicate} appears twice`,
     );
   }
-  return parsed.data;
+  return { ...parsed.data, from: source.from, notes: source.notes };
 }
 
 /** A client configuration for one cluster, as `@kubernetes/client-node` wants it. */

@@ -10,11 +10,12 @@ import {
   clusterConnectionSchema,
   requireClusterCredentials,
 } from '../kubernetes/kubernetesConfig';
+import { readClusterSource } from '../kubernetes/backstageClusters';
 
 /**
  * What self-service provisioning may offer and use, read from config:
  * `loco.helm` (how to run Helm), the cluster names of `loco.kubernetes.clusters`
- * with their credentials (for Helm's flags) and the snapshot tags each runtime
+ * (or Backstage's `kubernetes.clusterLocatorMethods`) with their credentials (for Helm's flags) and the snapshot tags each runtime
  * knows. Shared by the scaffolder actions and the backend's options route so the
  * form offers exactly what the actions accept.
  */
@@ -97,11 +98,9 @@ export function readProvisioningSettings(config: Config): ProvisioningSettings {
   ) {
     helm.chart = path.resolve(helm.chart);
   }
-  const clusters = parse(
-    z.array(clusterSchema),
-    config.getOptional('loco.kubernetes.clusters') ?? [],
-    'loco.kubernetes.clusters',
-  );
+  // The same clusters the runtime watches (Backstage's own when Loco has none).
+  const source = readClusterSource(config);
+  const clusters = parse(z.array(clusterSchema), source.clusters, source.from);
   const localEnabled = config.getOptionalBoolean('loco.local.enabled') ?? true;
   const images = config.getOptionalConfig('loco.local.images');
   const snapshots = config.getOptional('loco.local.snapshots');
