@@ -240,6 +240,16 @@ export interface Config {
        * @visibility backend
        */
       snapshotRegistry?: string;
+      /**
+       * Credentials the backend lists `snapshotRegistry`'s tags with for the create form
+       * (pods pull and push with the chart's Secrets, not these). Never sent to browsers.
+       */
+      snapshotRegistryCredentials?: {
+        /** @visibility backend */
+        username: string;
+        /** @visibility secret */
+        password: string;
+      };
     };
   };
 }

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import request from 'supertest';
 import type { JsonObject } from '@backstage/types';
@@ -13,8 +16,18 @@ import {
   routerTestApp,
 } from '../__testUtils__/routerTestApp';
 import { createOptionsRouter } from './optionsRouter';
+// The real registry (Debian's docker-registry) as loco-node's tests run it,
+// and its OCI client to publish tags into it; neither is in the package's index.
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { startTestRegistry } from '../../../loco-node/src/oci/__testUtils__/testRegistry';
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { RegistryClient } from '../../../loco-node/src/oci/RegistryClient';
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { pushSnapshot } from '../../../loco-node/src/oci/snapshotArtifact';
 
-async function app(options: { allow?: boolean; snapshots?: JsonObject } = {}) {
+async function app(
+  options: { allow?: boolean; snapshots?: JsonObject; helm?: JsonObject } = {},
+) {
   const local: JsonObject = {
     images: {
       demo: { path: '/x/demo.qcow2' },
@@ -27,10 +40,7 @@ async function app(options: { allow?: boolean; snapshots?: JsonObject } = {}) {
       data: {
         loco: {
           local,
-          helm: {
-            snapshotTags: ['win98-base'],
-            snapshotRegistry: 'ghcr.io/example/snaps',
-          },
+          helm: { snapshotTags: ['win98-base'], ...options.helm },
           kubernetes: {
             clusters: [
               {
@@ -77,10 +87,10 @@ describe('GET /options', () => {
         local: ['demo', 'win98-base'],
         kubernetes: ['win98-base'],
       },
-      snapshotRegistry: 'ghcr.io/example/snaps',
+      snapshotRegistry: '',
       clusters: [{ name: 'prod-eu', namespaces: ['loco'] }],
       defaultNamespace: 'loco',
-      registryTags: { local: null },
+      registryTags: { local: null, kubernetes: null },
     });
     expect(res.text).not.toContain('secret-token');
   });
@@ -108,6 +118,7 @@ describe('GET /options', () => {
         tags: null,
         problem: expect.stringMatching(/ECONNREFUSED|refused/),
       },
+      kubernetes: null,
     });
     // The configured images are still offered; the password never leaves.
     expect(res.body.snapshotTags.local).toEqual(['demo', 'win98-base']);
@@ -140,6 +151,7 @@ describe('GET /options', () => {
         .set('Authorization', mockCredentials.user.header());
       expect(first.body.registryTags).toEqual({
         local: { registry, tags: ['games'] },
+        kubernetes: null,
       });
       tags = ['games', 'productivity'];
       const second = await request(server)
@@ -152,5 +164,78 @@ describe('GET /options', () => {
     } finally {
       await new Promise(resolve => registryDouble.close(resolve));
     }
+  });
+
+  it("lists loco.helm.snapshotRegistry's tags for Kubernetes environments, from a real registry with its credentials", async () => {
+    const registry = await startTestRegistry({
+      auth: 'htpasswd',
+      users: { lister: 'helm-secret' },
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-options-'));
+    try {
+      const repository = `${registry.host}/loco/snapshots`;
+      const file = path.join(dir, 'disk.qcow2');
+      fs.writeFileSync(file, 'a disk');
+      const credentials = { username: 'lister', password: 'helm-secret' };
+      for (const tag of ['productivity', 'games']) {
+        await pushSnapshot(
+          new RegistryClient(repository, { credentials }),
+          tag,
+          file,
+          { ramSnapshot: null, memoryMb: null },
+        );
+      }
+      const res = await request(
+        await app({
+          helm: {
+            snapshotRegistry: repository,
+            snapshotRegistryCredentials: credentials,
+          },
+        }),
+      )
+        .get('/options')
+        .set('Authorization', mockCredentials.user.header());
+      expect(res.status).toBe(200);
+      expect(res.body.registryTags).toEqual({
+        local: null,
+        kubernetes: { registry: repository, tags: ['games', 'productivity'] },
+      });
+      expect(res.body.snapshotTags.kubernetes).toEqual(['win98-base']);
+      expect(res.text).not.toContain('helm-secret');
+
+      // Without credentials the registry refuses: unknown, with its reason.
+      const refused = await request(
+        await app({ helm: { snapshotRegistry: repository } }),
+      )
+        .get('/options')
+        .set('Authorization', mockCredentials.user.header());
+      expect(refused.body.registryTags.kubernetes).toEqual({
+        registry: repository,
+        tags: null,
+        problem: expect.stringMatching(
+          new RegExp(`^401 from registry ${registry.host}`),
+        ),
+      });
+    } finally {
+      await registry.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says why the Helm registry's tags are unknown when it cannot be reached", async () => {
+    const registry = await startTestRegistry();
+    const repository = `${registry.host}/loco/snapshots`;
+    await registry.stop(); // nothing listens there any more
+    const res = await request(
+      await app({ helm: { snapshotRegistry: repository } }),
+    )
+      .get('/options')
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(200);
+    expect(res.body.registryTags.kubernetes).toEqual({
+      registry: repository,
+      tags: null,
+      problem: expect.stringMatching(/ECONNREFUSED|refused/),
+    });
   });
 });

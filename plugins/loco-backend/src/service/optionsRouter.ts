@@ -23,9 +23,11 @@ export interface OptionsRouterOptions {
 /**
  * GET /options: what the "Create Loco environment" form may offer (enabled
  * runtimes, snapshot tags per runtime, cluster names and their namespaces),
- * and `registryTags.local`: the tags `loco.local.snapshots.registry` holds
- * now, or why they are unknown (null without a registry). Asked on each
- * request: a tag published a minute ago is offered.
+ * and `registryTags`: per runtime, the tags its registry holds now
+ * (`local`: loco.local.snapshots.registry; `kubernetes`:
+ * loco.helm.snapshotRegistry), or why they are unknown (null without a
+ * registry). Asked on each request, both at once: a tag published a minute
+ * ago is offered.
  * The same settings drive the scaffolder actions' checks, so the form never
  * offers what the action would refuse. No credentials are ever included.
  */
@@ -41,11 +43,19 @@ export async function createOptionsRouter(
       locoEnvironmentReadPermission,
     );
     const offered = provisioningOptions(settings, runtimes.kinds());
-    const local =
+    const { helm } = settings;
+    const [local, kubernetes] = await Promise.all([
       settings.localSnapshots && offered.runtimes.includes('local')
-        ? await listRegistryTags(settings.localSnapshots)
-        : null;
-    res.json({ ...offered, registryTags: { local } });
+        ? listRegistryTags(settings.localSnapshots)
+        : null,
+      helm.snapshotRegistry && offered.runtimes.includes('kubernetes')
+        ? listRegistryTags({
+            registry: helm.snapshotRegistry,
+            ...helm.snapshotRegistryCredentials,
+          })
+        : null,
+    ]);
+    res.json({ ...offered, registryTags: { local, kubernetes } });
   });
   return router;
 }

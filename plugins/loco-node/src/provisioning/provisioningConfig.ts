@@ -49,6 +49,10 @@ const helmSchema = z.object({
   snapshotTags: z.array(snapshotTag).default([]),
   /** Default snapshot registry (OCI repository) for Kubernetes environments. */
   snapshotRegistry: z.string().default(''),
+  /** To list snapshotRegistry's tags for the form (pods use the chart's Secrets). */
+  snapshotRegistryCredentials: z
+    .object({ username: z.string().min(1), password: z.string().min(1) })
+    .optional(),
 });
 
 /** @public */

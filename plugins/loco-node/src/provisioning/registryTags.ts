@@ -16,7 +16,8 @@ export type RegistryTagList =
 const DEFAULT_TIMEOUT_MS = 5000;
 
 /**
- * Lists the tags of `loco.local.snapshots.registry` with its credentials,
+ * Lists the tags of a snapshot registry (`loco.local.snapshots`, or
+ * `loco.helm.snapshotRegistry` with its credentials) with its credentials,
  * sorted; a failure becomes the list's `problem` (the registry's own words,
  * e.g. `401 from registry HOST ...`), never an exception.
  *

@@ -214,6 +214,52 @@ describe('LocoOptionPicker', () => {
     expect(await openAndList()).toEqual(['win98-base', 'win98-lan-v2']);
   });
 
+  it("offers the Helm registry's tags for Kubernetes, saying where they come from", async () => {
+    await renderPicker(
+      'snapshotTag',
+      { runtime: 'kubernetes' },
+      fakeFetch({
+        ...OPTIONS,
+        registryTags: {
+          local: null,
+          kubernetes: {
+            registry: 'ghcr.io/org/snaps',
+            tags: ['games', 'win98-base'],
+          },
+        },
+      }),
+    );
+    expect(await openAndList()).toEqual([
+      'win98-base',
+      'win98-lan-v2',
+      'gamesfrom ghcr.io/org/snaps',
+    ]);
+  });
+
+  it('says the Helm registry tags are unknown when it cannot be reached', async () => {
+    await renderPicker(
+      'snapshotTag',
+      { runtime: 'kubernetes' },
+      fakeFetch({
+        ...OPTIONS,
+        registryTags: {
+          local: null,
+          kubernetes: {
+            registry: 'ghcr.io/org/snaps',
+            tags: null,
+            problem: 'no answer within 5 s',
+          },
+        },
+      }),
+    );
+    expect(
+      await screen.findByText(
+        'The tags of ghcr.io/org/snaps are unknown (no answer within 5 s). Only the tags of loco.helm.snapshotTags are listed.',
+      ),
+    ).toBeInTheDocument();
+    expect(await openAndList()).toEqual(['win98-base', 'win98-lan-v2']);
+  });
+
   it('offers the environments created through the portal for the destroy template, not the configured demo', async () => {
     await renderPicker('environment');
     expect(await openAndList()).toEqual(['mine (local, local)']);

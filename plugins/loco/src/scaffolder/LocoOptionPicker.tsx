@@ -33,8 +33,11 @@ interface ProvisioningOptions {
   runtimes: string[];
   snapshotTags: Record<string, string[]>;
   clusters: Array<{ name: string; namespaces: string[] }>;
-  /** The tags of loco.local.snapshots.registry now; null without one. */
-  registryTags?: { local: RegistryTagList | null };
+  /**
+   * The tags of each runtime's registry now (local: loco.local.snapshots.registry,
+   * kubernetes: loco.helm.snapshotRegistry); null without one.
+   */
+  registryTags?: Record<string, RegistryTagList | null | undefined>;
 }
 
 /** The choices for one option, given the server's lists and the rest of the form. */
@@ -61,10 +64,9 @@ export function choicesFor(
     case 'snapshotTag': {
       const kind = runtime ?? 'local';
       const configured = options.snapshotTags[kind] ?? [];
-      // A configured image wins over a registry tag of the same name (the
+      // A configured tag wins over a registry tag of the same name (the
       // local runtime looks in loco.local.images first).
-      const registry =
-        kind === 'local' ? options.registryTags?.local : undefined;
+      const registry = options.registryTags?.[kind];
       const pulled = (registry?.tags ?? []).filter(
         t => !configured.includes(t),
       );
@@ -93,11 +95,15 @@ export function registryTagsNote(
   runtime: string | undefined,
 ): string | undefined {
   const kind = runtime ?? 'local';
-  const registry = kind === 'local' ? options.registryTags?.local : null;
+  const registry = options.registryTags?.[kind];
   if (!registry || registry.tags !== null) return undefined;
   const unknown = `The tags of ${registry.registry} are unknown (${registry.problem}).`;
   return options.snapshotTags[kind]?.length
-    ? `${unknown} Only this portal's own images are listed.`
+    ? `${unknown} Only ${
+        kind === 'local'
+          ? "this portal's own images"
+          : 'the tags of loco.helm.snapshotTags'
+      } are listed.`
     : unknown;
 }
 
