@@ -8,10 +8,14 @@ import {
 } from '@backstage/test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
+import { identityApiRef } from '@backstage/core-plugin-api';
+import { catalogApiRef } from '@backstage/plugin-catalog-react';
+import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
 import { summarizeStates } from '@loco-portal/plugin-loco-common';
 import type {
   InstanceState,
   LocoEnvironment,
+  LocoSeatList,
 } from '@loco-portal/plugin-loco-common';
 import RFB from '@novnc/novnc';
 import { LocoApi, locoApiRef } from '../api/LocoApi';
@@ -83,10 +87,41 @@ export class FakeVncSocket extends EventTarget {
   }
 }
 
+/** The seat list a fake backend answers: `seats` as given. */
+export const seatList = (
+  seats: Array<{ index: number; holder: string }> = [],
+): LocoSeatList => ({
+  environment: 'loco-demo',
+  seats: seats.map(s => ({
+    environment: 'loco-demo',
+    claimedAt: '2026-12-03T10:00:00.000Z',
+    ...s,
+  })),
+  gracePeriodSeconds: 180,
+  maxSeatsPerUser: 1,
+});
+
 export function fakeLocoApi(
   env: LocoEnvironment | Error,
 ): jest.Mocked<LocoApi> {
+  /** The test app's signed-in user (mockApis.identity's default). */
+  const ME = 'user:default/test';
+  let seats: Array<{ index: number; holder: string }> = [];
   return {
+    // A backend's seats, kept like the real one's: the next poll sees a claim.
+    listSeats: jest.fn(async (_e: string) => seatList(seats)),
+    claimSeat: jest.fn(async (_e: string, index: number) => {
+      seats = [...seats.filter(s => s.index !== index), { index, holder: ME }];
+      return seatList(seats);
+    }),
+    leaveSeat: jest.fn(async (_e: string, index: number) => {
+      seats = seats.filter(s => s.index !== index);
+      return seatList(seats);
+    }),
+    takeOverSeat: jest.fn(async (_e: string, index: number) => {
+      seats = [...seats.filter(s => s.index !== index), { index, holder: ME }];
+      return seatList(seats);
+    }),
     listEnvironments: jest.fn(),
     getEnvironment: jest.fn(async (_name: string) => {
       if (env instanceof Error) throw env;
@@ -174,6 +209,27 @@ export function renderWithLoco(
         apis={[
           [locoApiRef, locoApi],
           [permissionApiRef, permissionApi],
+          // Signed in as user:default/test (the seat holder "me").
+          [identityApiRef, mockApis.identity()],
+          // Seat holders' names and pictures come from their User entities.
+          [
+            catalogApiRef,
+            catalogApiMock({
+              entities: [
+                {
+                  apiVersion: 'backstage.io/v1alpha1',
+                  kind: 'User',
+                  metadata: { name: 'ada', namespace: 'default' },
+                  spec: {
+                    profile: {
+                      displayName: 'Ada Lovelace',
+                      picture: 'https://example.com/ada.png',
+                    },
+                  },
+                },
+              ],
+            }),
+          ],
         ]}
       >
         <EntityProvider entity={entity}>{node}</EntityProvider>

@@ -2,6 +2,7 @@ import { createApiRef } from '@backstage/core-plugin-api';
 import type {
   ListEnvironmentsResponse,
   LocoEnvironment,
+  LocoSeatList,
 } from '@loco-portal/plugin-loco-common';
 
 /**
@@ -86,6 +87,14 @@ export interface LocoApi {
    * when the backend has public badges turned off (`loco.badges.public`).
    */
   publicBadgeUrl(environment: string): Promise<string>;
+  /** Who plays where: the environment's seats. */
+  listSeats(environment: string): Promise<LocoSeatList>;
+  /** Claims a free instance for the signed-in user ("Play"); the new list. */
+  claimSeat(environment: string, index: number): Promise<LocoSeatList>;
+  /** Leaves one's own seat, or (a manager) frees anyone's; the new list. */
+  leaveSeat(environment: string, index: number): Promise<LocoSeatList>;
+  /** A manager takes the seat, whoever holds it; the new list. */
+  takeOverSeat(environment: string, index: number): Promise<LocoSeatList>;
 }
 
 /** @public */

@@ -65,3 +65,31 @@ describe('LocoClient.publishSnapshot', () => {
     expect(error.cause.message).toBe('tag: must be a snapshot tag');
   });
 });
+
+describe('LocoClient seats', () => {
+  it('lists, claims, leaves and takes over at the paths loco-common names', async () => {
+    const body = { environment: 'loco-demo', seats: [] };
+    const { locoClient, requests } = client({ status: 200, body });
+    await locoClient.listSeats('loco-demo');
+    await locoClient.claimSeat('loco-demo', 1);
+    await locoClient.leaveSeat('loco-demo', 1);
+    await locoClient.takeOverSeat('loco-demo', 2);
+    const base = 'http://portal/api/loco/environments/loco-demo';
+    expect(requests.map(r => [r.init?.method ?? 'GET', r.url])).toEqual([
+      ['GET', `${base}/seats`],
+      ['POST', `${base}/instances/1/seat`],
+      ['DELETE', `${base}/instances/1/seat`],
+      ['POST', `${base}/instances/2/seat/take-over`],
+    ]);
+  });
+
+  it('rejects with the backend’s answer when a seat is taken (409)', async () => {
+    const { locoClient } = client({
+      status: 409,
+      body: { error: { name: 'ConflictError', message: 'taken' } },
+    });
+    await expect(locoClient.claimSeat('loco-demo', 1)).rejects.toBeInstanceOf(
+      ResponseError,
+    );
+  });
+});

@@ -7,6 +7,10 @@ import { ResponseError } from '@backstage/errors';
 import {
   type ListEnvironmentsResponse,
   type LocoEnvironment,
+  type LocoSeatList,
+  seatPath,
+  seatsPath,
+  seatTakeOverPath,
   VNC_TOKEN_PROTOCOL_PREFIX,
   VNC_VIEW_ONLY_PARAM,
   vncAudioPath,
@@ -108,6 +112,22 @@ export class LocoClient implements LocoApi {
       `/badges/environments/${encodeURIComponent(environment)}/public`,
     );
     return url;
+  }
+
+  listSeats(environment: string): Promise<LocoSeatList> {
+    return this.json(seatsPath(environment));
+  }
+
+  claimSeat(environment: string, index: number): Promise<LocoSeatList> {
+    return this.json(seatPath(environment, index), { method: 'POST' });
+  }
+
+  leaveSeat(environment: string, index: number): Promise<LocoSeatList> {
+    return this.json(seatPath(environment, index), { method: 'DELETE' });
+  }
+
+  takeOverSeat(environment: string, index: number): Promise<LocoSeatList> {
+    return this.json(seatTakeOverPath(environment, index), { method: 'POST' });
   }
 
   private base() {

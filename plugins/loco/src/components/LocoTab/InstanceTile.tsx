@@ -77,6 +77,8 @@ export interface InstanceTileProps {
   onSessionLost?(): void;
   /** Lets the tab reach the tile's element for keyboard fullscreen. */
   elementRef(element: HTMLElement | null): void;
+  /** The instance's seat: its holder, or "Play" (see TileSeat). */
+  seat?: ReactNode;
 }
 
 /** One instance: its name, health, session state with the reason, the screen and its controls. */
@@ -193,6 +195,7 @@ export function InstanceTile(props: InstanceTileProps) {
           >
             {instance.name}
           </Typography>
+          {props.seat}
           {focused ? (
             <Button
               size="small"

@@ -14,6 +14,9 @@ import { HealthChip } from '../HealthChip/HealthChip';
 import { EnvironmentFacts } from './EnvironmentFacts';
 import { InstanceTile } from './InstanceTile';
 import { ShortcutsButton } from './ShortcutsButton';
+import { SeatList } from './SeatList';
+import { TileSeat } from './TileSeat';
+import { useSeats } from './useSeats';
 import { toggleFullscreen } from './fullscreen';
 import { useGridShortcuts } from './useGridShortcuts';
 import { GAP_PX, useWallLayout } from './wallLayout';
@@ -89,6 +92,7 @@ function LocoGrid({
   const control = usePermission({ permission: locoInstanceControlPermission });
   const manage = usePermission({ permission: locoEnvironmentManagePermission });
   const canControl = control.allowed;
+  const seats = useSeats(environment.name);
   const classes = useStyles();
   const [focused, setFocused] = useState<number | null>(null);
   const [scaleToFit, setScaleToFit] = useState(true);
@@ -159,6 +163,12 @@ function LocoGrid({
           that needs the permission loco.instance.control.
         </Typography>
       )}
+      <SeatList
+        instances={instances}
+        seats={seats}
+        canManage={manage.allowed}
+        onJump={index => void toggleFullscreen(tiles.current.get(index))}
+      />
       {stale && (
         <Typography variant="body2" color="error" className={classes.line}>
           Health could not be refreshed ({stale.message}); showing the last
@@ -189,6 +199,14 @@ function LocoGrid({
             onRelease={() => setFocused(null)}
             onSessionLost={refresh}
             elementRef={elementRef(instance.index)}
+            seat={
+              <TileSeat
+                index={instance.index}
+                name={instance.name}
+                seats={seats}
+                canControl={canControl}
+              />
+            }
           />
         ))}
       </div>
