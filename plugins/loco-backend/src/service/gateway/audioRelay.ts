@@ -2,6 +2,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { LocoRuntimes } from '@loco-portal/plugin-loco-node';
 import type { WebSocket } from 'ws';
 import { QemuAudioClient } from './audioRfbClient';
+import type { SessionAudit } from './sessionAudit';
 import { CLOSE } from './VncSession';
 
 export interface AudioRelayOptions {
@@ -15,6 +16,17 @@ export interface AudioRelayOptions {
   maxBufferedBytes: number;
   /** Sound sockets one user may hold open at once (the screens' cap: one per screen). */
   maxListenersPerUser: number;
+  /**
+   * Who listened where and for how long, like the screens' sessions (the
+   * gateway passes its own); without it nothing is recorded.
+   */
+  audit?: SessionAudit;
+}
+
+/** What one listener got and missed, for its audit record. */
+interface ListenerCounts {
+  bytes: number;
+  dropped: number;
 }
 
 /** What one instance's sound costs and loses, for tests and the bench. */
@@ -27,7 +39,7 @@ export interface AudioTapStats {
 
 /** One audio-only VNC client per instance that has listeners, shared by all of them. */
 class AudioTap {
-  readonly listeners = new Set<WebSocket>();
+  readonly listeners = new Map<WebSocket, ListenerCounts>();
   readonly stats: AudioTapStats = { chunks: 0, bytes: 0, dropped: 0 };
   private client?: QemuAudioClient;
   private closed = false;
@@ -57,11 +69,13 @@ class AudioTap {
   private relay(pcm: Buffer) {
     this.stats.chunks += 1;
     this.stats.bytes += pcm.length;
-    for (const ws of this.listeners) {
+    for (const [ws, counts] of this.listeners) {
       if (ws.bufferedAmount > this.options.maxBufferedBytes) {
         this.stats.dropped += 1;
+        counts.dropped += 1;
       } else {
         ws.send(pcm, { binary: true });
+        counts.bytes += pcm.length;
       }
     }
   }
@@ -70,7 +84,7 @@ class AudioTap {
   private end(reason: string) {
     if (this.closed) return;
     this.options.logger.info(`sound of ${this.name} ended: ${reason}`);
-    for (const ws of this.listeners)
+    for (const ws of this.listeners.keys())
       ws.close(CLOSE.serverError, reason.slice(0, 120));
     this.close();
   }
@@ -100,7 +114,13 @@ export class AudioRelay {
   listen(environment: string, index: number, ws: WebSocket, user: string) {
     const held = this.listenersOf.get(user) ?? 0;
     const max = this.options.maxListenersPerUser;
+    const where = { user, environment, instance: index };
     if (held >= max) {
+      this.options.audit?.refused(
+        where,
+        'too many sound sockets open',
+        'sound',
+      );
       ws.close(
         CLOSE.tooManySessions,
         `too many sound sockets open: at most ${max} per user`,
@@ -119,11 +139,21 @@ export class AudioRelay {
       tap = created;
     }
     const joined = tap;
-    joined.listeners.add(ws);
+    const counts: ListenerCounts = { bytes: 0, dropped: 0 };
+    joined.listeners.set(ws, counts);
+    const started = Date.now();
+    const recordEnd = this.options.audit?.listening(where);
     // Listeners only listen; anything they send is ignored.
     ws.on('message', () => undefined);
     ws.on('error', () => ws.terminate());
-    ws.once('close', () => {
+    ws.once('close', (code, reason) => {
+      recordEnd?.({
+        closeCode: code,
+        closeReason: reason.toString(),
+        durationMs: Date.now() - started,
+        bytesToListener: counts.bytes,
+        chunksDropped: counts.dropped,
+      });
       const left = (this.listenersOf.get(user) ?? 1) - 1;
       if (left > 0) this.listenersOf.set(user, left);
       else this.listenersOf.delete(user);
@@ -145,7 +175,7 @@ export class AudioRelay {
 
   close() {
     for (const tap of [...this.taps.values()]) {
-      for (const ws of tap.listeners)
+      for (const ws of tap.listeners.keys())
         ws.close(CLOSE.goingAway, 'backend shutting down');
       tap.close();
     }

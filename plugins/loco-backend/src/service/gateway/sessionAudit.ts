@@ -16,6 +16,22 @@ export interface SessionSummary {
   inputDropped: number;
 }
 
+/** What one sound socket was and got, recorded when it ends. */
+export interface ListeningSummary {
+  closeCode: number;
+  closeReason: string;
+  durationMs: number;
+  bytesToListener: number;
+  /** Chunks the listener missed because its socket was behind (stale sound dropped). */
+  chunksDropped: number;
+}
+
+/** The audit events' ids: one per screen session, one per sound socket. */
+export const AUDIT_EVENTS = {
+  screen: 'vnc-session',
+  sound: 'audio-session',
+} as const;
+
 export interface SessionIdentity {
   user: string;
   environment: string;
@@ -24,10 +40,10 @@ export interface SessionIdentity {
 }
 
 /**
- * Who watched and who played where, through Backstage's auditor: one
- * `vnc-session` event per session, opened when the session starts and
- * completed with its summary when it ends; refused sessions fail with the
- * reason. The upgrade request is not an express request (the auditor reads
+ * Who watched, listened and played where, through Backstage's auditor: one
+ * `vnc-session` event per screen session and one `audio-session` event per
+ * sound socket, opened when it starts and completed with its summary when it
+ * ends; refused ones fail with the reason. The upgrade request is not an express request (the auditor reads
  * the actor from one), so the actor goes into `meta.actor`. Auditing never
  * stands in the way of a session: its failures are logged.
  */
@@ -40,7 +56,7 @@ export class SessionAudit {
   /** Records the start; the returned function records the end. */
   opened(session: SessionIdentity): (summary: SessionSummary) => void {
     const event = this.auditor.createEvent({
-      eventId: 'vnc-session',
+      eventId: AUDIT_EVENTS.screen,
       // Typing into someone's emulator matters more than watching it.
       severityLevel: session.mode === 'control' ? 'medium' : 'low',
       meta: meta(session),
@@ -53,16 +69,38 @@ export class SessionAudit {
     };
   }
 
-  /** Records a session that was refused after its user was known. */
-  refused(session: Omit<SessionIdentity, 'mode'>, reason: string): void {
+  /** Records a sound socket's start; the returned function records its end. */
+  listening(
+    session: Omit<SessionIdentity, 'mode'>,
+  ): (summary: ListeningSummary) => void {
+    // Hearing is watching's kin: low, like a view-only screen.
+    const event = this.auditor.createEvent({
+      eventId: AUDIT_EVENTS.sound,
+      severityLevel: 'low',
+      meta: meta(session),
+    });
+    event.catch(error => this.failed(error));
+    return summary => {
+      event
+        .then(e => e.success({ meta: { ...summary } }))
+        .catch(error => this.failed(error));
+    };
+  }
+
+  /** Records a session (screen or sound) that was refused after its user was known. */
+  refused(
+    session: Omit<SessionIdentity, 'mode'>,
+    reason: string,
+    kind: keyof typeof AUDIT_EVENTS = 'screen',
+  ): void {
     this.auditor
-      .createEvent({ eventId: 'vnc-session', meta: meta(session) })
+      .createEvent({ eventId: AUDIT_EVENTS[kind], meta: meta(session) })
       .then(e => e.fail({ error: new Error(reason) }))
       .catch(error => this.failed(error));
   }
 
   private failed(error: unknown) {
-    this.logger.warn(`Could not record a VNC session audit event: ${error}`);
+    this.logger.warn(`Could not record a session audit event: ${error}`);
   }
 }
 
