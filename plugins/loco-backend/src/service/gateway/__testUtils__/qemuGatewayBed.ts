@@ -52,6 +52,11 @@ export function qemuGatewayBed(
   const bed = {
     runtime: undefined as unknown as LocalRuntime,
 
+    /** The native (true) or JavaScript gateway itself, for its counters. */
+    gateway(zeroCopy: boolean): VncGateway {
+      return gateways[zeroCopy ? 0 : 1];
+    },
+
     /** The screen's WebSocket URL on the native (true) or JavaScript gateway. */
     url(zeroCopy: boolean): string {
       return urls.get(zeroCopy)!;
