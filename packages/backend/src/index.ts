@@ -25,4 +25,9 @@ backend.add(import('@loco-portal/plugin-scaffolder-backend-module-loco'));
 
 backend.add(import('@loco-portal/plugin-loco-backend'));
 
+// Backstage's Kubernetes tab for Kubernetes environments (their entities carry
+// its annotations). Without a `kubernetes` config block it only logs a warning
+// and serves nothing, so the local-only demo starts as before.
+backend.add(import('@backstage/plugin-kubernetes-backend'));
+
 backend.start();
