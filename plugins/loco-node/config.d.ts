@@ -241,6 +241,13 @@ export interface Config {
        */
       snapshotRegistry?: string;
       /**
+       * Names of `kubernetes.io/dockerconfigjson` Secrets in each release's namespace that the
+       * portal's releases mount: `pull` (the chart's snapshot.registryConfigSecret) and `push`
+       * (snapshot.publishConfigSecret, for publishing from pods).
+       * @visibility backend
+       */
+      snapshotRegistrySecrets?: { pull?: string; push?: string };
+      /**
        * Credentials the backend lists `snapshotRegistry`'s tags with for the create form
        * (pods pull and push with the chart's Secrets, not these). Never sent to browsers.
        */

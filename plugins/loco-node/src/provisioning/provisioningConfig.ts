@@ -31,6 +31,11 @@ export const helmTimeoutSchema = z
 
 /** Kubernetes / OCI-safe names: no shell or YAML metacharacters can pass. */
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+/** A Secret's name (the chart's schema has the same rule). */
+const dnsSubdomain = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/);
 // loco-common's tag rule: a configured tag the emulator refuses is a config error.
 const snapshotTag = z.string().regex(SNAPSHOT_TAG_PATTERN);
 
@@ -49,6 +54,14 @@ const helmSchema = z.object({
   snapshotTags: z.array(snapshotTag).default([]),
   /** Default snapshot registry (OCI repository) for Kubernetes environments. */
   snapshotRegistry: z.string().default(''),
+  /**
+   * dockerconfigjson Secrets (in each release's namespace) the portal's
+   * releases get as the chart's snapshot.registryConfigSecret (pull) and
+   * snapshot.publishConfigSecret (push).
+   */
+  snapshotRegistrySecrets: z
+    .object({ pull: dnsSubdomain.optional(), push: dnsSubdomain.optional() })
+    .optional(),
   /** To list snapshotRegistry's tags for the form (pods use the chart's Secrets). */
   snapshotRegistryCredentials: z
     .object({ username: z.string().min(1), password: z.string().min(1) })

@@ -58,6 +58,7 @@ export class HelmEnvironments implements ProvisionPlanner {
           snapshotTag: spec.snapshotTag ?? '',
           snapshotRegistry:
             spec.snapshotRegistry ?? this.settings.helm.snapshotRegistry,
+          snapshotRegistrySecrets: this.settings.helm.snapshotRegistrySecrets,
         },
         target,
         run,

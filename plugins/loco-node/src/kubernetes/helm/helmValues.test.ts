@@ -55,6 +55,41 @@ describe('releaseValues', () => {
     });
   });
 
+  it("passes loco.helm.snapshotRegistrySecrets as the chart's pull and push Secrets", () => {
+    const values = releaseValues({
+      name: 'builder',
+      owner: '',
+      instances: 1,
+      storageMode: 'persistent',
+      snapshotTag: '',
+      snapshotRegistry: 'registry.example/loco/snapshots',
+      snapshotRegistrySecrets: { pull: 'loco-pull', push: 'loco-push' },
+    });
+    const merged = merge(defaults, values);
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(
+      schema,
+    );
+    expect(validate(merged) ? [] : validate.errors).toEqual([]);
+    expect(merged.snapshot).toMatchObject({
+      registryConfigSecret: 'loco-pull',
+      publishConfigSecret: 'loco-push',
+    });
+    const without = merge(
+      defaults,
+      releaseValues({
+        name: 'builder',
+        owner: '',
+        instances: 1,
+        storageMode: 'persistent',
+        snapshotTag: '',
+        snapshotRegistry: '',
+        snapshotRegistrySecrets: {},
+      }),
+    );
+    expect(without.snapshot.registryConfigSecret).toBe('');
+    expect(without.snapshot.publishConfigSecret).toBe('');
+  });
+
   it('turns on what chart/presets/hostpath.yaml turns on, so a hostpath release can prepare its disks', () => {
     const preset = yaml.parse(
       readFileSync(path.join(CHART, 'presets', 'hostpath.yaml'), 'utf8'),

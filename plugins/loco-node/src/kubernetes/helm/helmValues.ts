@@ -11,6 +11,8 @@ export interface ReleaseSpec {
   storageMode: StorageMode;
   snapshotTag: string;
   snapshotRegistry: string;
+  /** Names of dockerconfigjson Secrets for pulls and publishes (loco.helm.snapshotRegistrySecrets). */
+  snapshotRegistrySecrets?: { pull?: string; push?: string };
 }
 
 /**
@@ -24,7 +26,16 @@ export function releaseValues(spec: ReleaseSpec) {
     environment: { name: spec.name, owner: spec.owner },
     instances: spec.instances,
     storage: { mode: spec.storageMode },
-    snapshot: { tag: spec.snapshotTag, registry: spec.snapshotRegistry },
+    snapshot: {
+      tag: spec.snapshotTag,
+      registry: spec.snapshotRegistry,
+      ...(spec.snapshotRegistrySecrets?.pull
+        ? { registryConfigSecret: spec.snapshotRegistrySecrets.pull }
+        : {}),
+      ...(spec.snapshotRegistrySecrets?.push
+        ? { publishConfigSecret: spec.snapshotRegistrySecrets.push }
+        : {}),
+    },
     ...modeValues(spec.storageMode),
   };
 }
