@@ -91,6 +91,7 @@ export class VncGateway {
       logger: options.logger,
       maxBufferedBytes: AUDIO_MAX_BUFFERED_BYTES,
       maxListenersPerUser: options.settings.maxSessionsPerUser,
+      audit: this.audit,
     });
     this.spliceRelay = options.settings.zeroCopy
       ? loadSpliceRelay()
@@ -181,7 +182,11 @@ export class VncGateway {
       // Anonymous refusals are not recorded: they would let anyone fill the log.
       if (decision.status === 403) {
         const { user, reason } = decision;
-        this.audit.refused({ user, environment: env, instance: index }, reason);
+        this.audit.refused(
+          { user, environment: env, instance: index },
+          reason,
+          audioParams ? 'sound' : 'screen',
+        );
       }
       this.reject(socket, decision.status);
       return;
