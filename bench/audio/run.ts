@@ -5,7 +5,10 @@
  * audio-only RFB client straight on QEMU's VNC socket, and a listener on the
  * gateway's sound WebSocket. Prints the gateway's added latency (onset seen
  * through the gateway minus onset seen at QEMU), the browser player's fixed
- * scheduling lead, and bytes per second per playing tile.
+ * scheduling lead, and bytes per second per playing tile. Then the screen's
+ * frame rate (real FramebufferUpdates, counted as they arrive through the
+ * gateway while the guest scrolls text) with sound off and with sound
+ * playing and relayed, side by side, as a ratio.
  * QEMU's own audio period (guest write → VNC message, ~10 ms timer) is not
  * observable from outside the guest and is not included.
  *
@@ -19,6 +22,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { VNC_AUDIO_FORMAT } from '@loco-portal/plugin-loco-common';
 import { QemuAudioClient } from '../../plugins/loco-backend/src/service/gateway/audioRfbClient';
+import { ScreenFrames } from './screenFrames';
 
 const root = path.resolve(__dirname, '../..');
 const require_ = createRequire(path.join(root, 'package.json'));
@@ -26,6 +30,9 @@ const WebSocket = require_('ws');
 const DISK = path.join(root, '.cache/images/loco-demo.qcow2');
 const PORT = 7456;
 const TONES = 5;
+/** How long each frame-rate sample counts frames. */
+const FRAME_WINDOW_MS = 8000;
+const FRAME_ROUNDS = 3;
 /** The player's START_LEAD_S (plugins/loco/src/components/VncTile/audio/pcmPlayer.ts). */
 const PLAYER_LEAD_MS = 50;
 
@@ -118,10 +125,9 @@ async function main() {
     await Promise.all(
       [listener, screen].map(ws => new Promise(r => ws.once('open', r))),
     );
-    // RFB handshake as a shared client, so the key events below reach the guest.
-    screen.send(Buffer.from('RFB 003.008\n'));
-    screen.send(Buffer.from([1]));
-    screen.send(Buffer.from([1]));
+    // A shared RFB client that reads every frame; its keys reach the guest.
+    const frames = new ScreenFrames(screen);
+    frames.run().catch(error => process.stderr.write(`screen: ${error}\n`));
 
     process.stderr.write(
       'booting the demo guest (boot jingle ends the wait)…\n',
@@ -134,17 +140,7 @@ async function main() {
       directQuiet = relayedQuiet = true;
       relayedBytes = 0;
       firstRelayed = 0;
-      const keys = [...'tone 880 1000']
-        .map(c => c.charCodeAt(0))
-        .concat(0xff0d);
-      for (const k of keys)
-        for (const down of [1, 0]) {
-          const m = Buffer.alloc(8);
-          m.writeUInt8(4, 0);
-          m.writeUInt8(down, 1);
-          m.writeUInt32BE(k, 4);
-          screen.send(m);
-        }
+      frames.type('tone 880 1000');
       await sleep(2500);
       const seconds = (lastRelayed - firstRelayed) / 1000;
       process.stdout.write(
@@ -168,6 +164,44 @@ async function main() {
           VNC_AUDIO_FORMAT.sampleRate * VNC_AUDIO_FORMAT.channels * 2
         } B/s nominal; nothing while silent\n`,
     );
+
+    // The screen's frame rate, sound off vs on: the guest scrolls text
+    // without end (every frame changes), first in silence, then with tones
+    // back to back that the gateway relays to the listener.
+    frames.type('while :; do echo $RANDOM; done &');
+    await sleep(3000);
+    const rate = async () => {
+      const [f0, t0] = [frames.frames, performance.now()];
+      await sleep(FRAME_WINDOW_MS);
+      return ((frames.frames - f0) * 1000) / (performance.now() - t0);
+    };
+    // Rounds alternate, so a change in the machine's load shows in both.
+    const ratios: number[] = [];
+    for (let round = 1; round <= FRAME_ROUNDS; round++) {
+      const off = await rate();
+      frames.type('while :; do tone 880 1900; done &');
+      await sleep(2000);
+      const bytesBefore = relayedBytes;
+      const on = await rate();
+      const relayedDuring = relayedBytes - bytesBefore;
+      frames.type('kill $!');
+      await sleep(2500);
+      ratios.push(on / off);
+      process.stdout.write(
+        `screen frames/s through the gateway, round ${round} (${
+          FRAME_WINDOW_MS / 1000
+        } s each): sound off (guest silent) ${off.toFixed(1)}, ` +
+          `sound on ${on.toFixed(1)} (on/off ${(on / off).toFixed(2)}; ` +
+          `${relayedDuring} B of sound relayed meanwhile)\n`,
+      );
+    }
+    ratios.sort((x, y) => x - y);
+    process.stdout.write(
+      `median screen frame rate on/off: ${ratios[
+        Math.floor(ratios.length / 2)
+      ].toFixed(2)}\n`,
+    );
+    frames.type('kill %1');
     directEar.close();
     listener.close();
     screen.close();
