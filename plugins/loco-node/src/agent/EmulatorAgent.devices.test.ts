@@ -60,7 +60,8 @@ describe('the emulator agent with the chart hub, sound, a shared folder and KVM 
       LOCO_RUN_DIR: runDir,
       LOCO_NETDEV: `socket,id=lan0,connect=127.0.0.1:${hubPort}`,
       LOCO_VNC: `127.0.0.1:${vncDisplay}`,
-      LOCO_SOUND: 'ac97',
+      // SB16, the card Windows 98 and Lego Loco expect (docs/own-disk.md).
+      LOCO_SOUND: 'sb16',
       LOCO_SHARED_DIR: shared,
       LOCO_ACCEL: 'kvm',
       LOCO_STOP_TIMEOUT: '1',
@@ -90,7 +91,8 @@ describe('the emulator agent with the chart hub, sound, a shared folder and KVM 
     const after = (flag: string) =>
       argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
     expect(after('-vnc')).toEqual([`127.0.0.1:${vncDisplay},audiodev=snd0`]);
-    expect(after('-device')).toContain('AC97,audiodev=snd0');
+    expect(after('-device')).toContain('sb16,audiodev=snd0');
+    expect(after('-machine')[0]).toMatch(/,pcspk-audiodev=snd0$/);
     expect(after('-drive')).toContain(
       `file=fat:rw:${shared},format=raw,if=ide,index=1`,
     );
