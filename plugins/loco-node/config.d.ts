@@ -108,6 +108,12 @@ export interface Config {
         storageMode?: 'persistent' | 'hybrid' | 'ephemeral' | 'hostpath';
         /** @visibility backend */
         owner?: string;
+        /**
+         * This environment's sound card, over its image's; `none` switches
+         * sound off for this environment only.
+         * @visibility backend
+         */
+        sound?: 'none' | 'sb16' | 'ac97' | 'es1370';
       }>;
       /**
        * Snapshot tags that are not in `images` are pulled from this OCI

@@ -75,6 +75,49 @@ describe('LocalRuntime with your own disk settings and KVM (real QEMU)', () => {
     }
   });
 
+  it('switches sound off for one environment while another on the same image keeps its SB16', async () => {
+    const runtime = new LocalRuntime(
+      parseLocalRuntimeConfig({
+        stateDir: root,
+        images: { win98: { path: DEMO_DISK, sound: 'sb16' } },
+        environments: [
+          { name: 'rt-loud', instances: 1, image: 'win98' },
+          { name: 'rt-quiet', instances: 1, image: 'win98', sound: 'none' },
+        ],
+      }),
+      mockServices.logger.mock(),
+      { tuning: { powerdownTimeoutMs: 500 } },
+    );
+    try {
+      await runtime.start();
+      const argvOf = async (env: string) => {
+        const instance = runtime.localInstance(env, 0);
+        await until(async () => instance.pid, 20_000, `${env} spawned`);
+        return (await readCmdline(instance.pid!))!;
+      };
+      const loud = await argvOf('rt-loud');
+      const quiet = await argvOf('rt-quiet');
+      expect(loud).toContain('sb16,audiodev=snd0');
+      expect(loud.join(' ')).toMatch(/-vnc \S+,audiodev=snd0/);
+      // No card, no audio backend, nothing for VNC to relay.
+      expect(quiet).not.toContain('-audiodev');
+      expect(quiet.join(' ')).not.toMatch(/sb16|audiodev/);
+      // QEMU's own view of the quiet one: no sound card at all.
+      const quietInstance = runtime.localInstance('rt-quiet', 0);
+      const tree = await until(
+        () =>
+          quietInstance.qmpExecute<string>('human-monitor-command', {
+            'command-line': 'info qtree',
+          }),
+        20_000,
+        'QMP answers',
+      );
+      expect(tree).not.toMatch(/dev: (sb16|AC97|ES1370)/);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
   it('refuses an image that is not a disk, naming the file', async () => {
     const bogus = path.join(root, 'not-a-disk.vmdk');
     fs.writeFileSync(bogus, 'KDMV');

@@ -96,6 +96,12 @@ export class LocalRuntime implements EmulatorRuntime {
     }
   }
 
+  /** The environment's own sound card from config, over its image's. */
+  private withEnvironmentSound(name: string, image: ResolvedImage) {
+    const own = this.config.environments.find(e => e.name === name)?.sound;
+    return own ? { ...image, sound: own } : image;
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.environments.values()].map(e => e.stop()));
     this.environments.clear();
@@ -157,7 +163,10 @@ export class LocalRuntime implements EmulatorRuntime {
         'storageMode hostpath needs loco.local.hostPath in the backend config',
       );
     }
-    const image = await this.resolveImage(spec.snapshotTag);
+    const image = this.withEnvironmentSound(
+      spec.name,
+      await this.resolveImage(spec.snapshotTag),
+    );
     const env = new LocalEnvironment({
       name: spec.name,
       instances: spec.instances,
@@ -205,7 +214,10 @@ export class LocalRuntime implements EmulatorRuntime {
       change.snapshotTag !== undefined &&
       change.snapshotTag !== env.imageTag
     ) {
-      const image = await this.resolveImage(change.snapshotTag);
+      const image = this.withEnvironmentSound(
+        name,
+        await this.resolveImage(change.snapshotTag),
+      );
       if (change.instances !== undefined)
         await env.scale(Math.min(change.instances, env.size));
       await env.changeImage(image);

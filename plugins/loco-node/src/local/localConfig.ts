@@ -100,6 +100,8 @@ const environmentSchema = z.object({
   image: z.string().min(1),
   storageMode: z.enum(STORAGE_MODES).default('ephemeral'),
   owner: z.string().optional(),
+  /** This environment's sound card, over its image's (`none` switches sound off here only). */
+  sound: z.enum(SOUND_CARDS).optional(),
 });
 
 const localConfigSchema = z.object({
