@@ -3,6 +3,12 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { signInAsGuest } from './support/browser.ts';
 import { typeIntoGuest } from './support/guestKeyboard.ts';
+import {
+  binHz,
+  installEar,
+  listenFor,
+  type Heard,
+} from './support/soundEar.ts';
 import type { RunningPortal } from './support/portal.ts';
 import {
   demoEnvironment,
@@ -37,65 +43,12 @@ before(async () => {
     },
   });
   ({ portal, page, token } = session);
-  // The test's ear, as in tile-sound.test.ts: an AnalyserNode on whatever
-  // the page sends to its speakers. Test code only.
-  await page.addInitScript(() => {
-    const connect = AudioNode.prototype.connect;
-    const ears: AnalyserNode[] = [];
-    (window as any).locoTestEars = ears;
-    AudioNode.prototype.connect = function patched(
-      this: AudioNode,
-      destination: any,
-      ...rest: any[]
-    ) {
-      if (destination instanceof AudioDestinationNode) {
-        let ear = ears.find(e => e.context === this.context);
-        if (!ear) {
-          ear = this.context.createAnalyser();
-          ear.fftSize = 8192;
-          // Pulled through silence, so the ear shows now, not the last sound.
-          const silent = this.context.createGain();
-          silent.gain.value = 0;
-          connect.call(ear, silent);
-          connect.call(silent, destination);
-          ears.push(ear);
-        }
-        connect.call(this, ear);
-      }
-      return (connect as any).call(this, destination, ...rest);
-    } as any;
-  });
+  await installEar(page);
 });
 
 after(async () => {
   await session?.close();
 });
-
-/** The loudest pitch the speakers get now, and how loud (dBFS). */
-function loudest(p: Page) {
-  return p.evaluate(() => {
-    const ear = ((window as any).locoTestEars as AnalyserNode[])[0];
-    if (!ear) return null;
-    const bins = new Float32Array(ear.frequencyBinCount);
-    ear.getFloatFrequencyData(bins);
-    let best = 1;
-    for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
-    return {
-      hz: (best * ear.context.sampleRate) / ear.fftSize,
-      db: bins[best],
-    };
-  });
-}
-
-async function listenFor(p: Page, ms: number) {
-  let peak: { hz: number; db: number } | null = null;
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    const now = await loudest(p);
-    if (now && (!peak || now.db > peak.db)) peak = now;
-    await p.waitForTimeout(50);
-  }
-  return peak;
-}
 
 test('the guest is the user the policy makes view-only', async () => {
   const payload = JSON.parse(
@@ -124,15 +77,12 @@ test("a view-only user hears the focused tile's tone", async () => {
     .getByTestId('loco-speaker');
   assert.equal(await speaker.getAttribute('aria-pressed'), 'true');
 
-  const binHz = await page.evaluate(() => {
-    const ear = ((window as any).locoTestEars as AnalyserNode[])[0];
-    return ear.context.sampleRate / ear.fftSize;
-  });
-  const isTone = (h: { hz: number; db: number } | null) =>
-    Boolean(h && h.db > AUDIBLE_DB && Math.abs(h.hz - TONE_HZ) <= 2 * binHz);
+  const bin = await binHz(page);
+  const isTone = (h: Heard) =>
+    Boolean(h && h.db > AUDIBLE_DB && Math.abs(h.hz - TONE_HZ) <= 2 * bin);
   // The operator (straight on QEMU's VNC socket) plays the tone; until the
   // guest has booted to its shell the command goes nowhere: try again.
-  let heard: { hz: number; db: number } | null = null;
+  let heard: Heard = null;
   for (let attempt = 0; attempt < 40 && !isTone(heard); attempt++) {
     await typeIntoGuest(portal.pid, 'loco-demo-0', `tone ${TONE_HZ} 1500`);
     heard = await listenFor(page, 3000);

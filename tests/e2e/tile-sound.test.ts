@@ -2,6 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { signInAsGuest } from './support/browser.ts';
+import {
+  binHz,
+  installEar,
+  listenFor,
+  type Heard,
+} from './support/soundEar.ts';
 import type { RunningPortal } from './support/portal.ts';
 import {
   demoEnvironment,
@@ -29,37 +35,8 @@ before(async () => {
     },
   });
   ({ portal, page } = session);
-  // The test's ear: whatever the page sends to its speakers also goes
-  // through one AnalyserNode per AudioContext, read below. Test code only:
-  // the portal itself exposes nothing for this.
-  await page.addInitScript(() => {
-    const connect = AudioNode.prototype.connect;
-    const ears: AnalyserNode[] = [];
-    (window as any).locoTestEars = ears;
-    AudioNode.prototype.connect = function patched(
-      this: AudioNode,
-      destination: any,
-      ...rest: any[]
-    ) {
-      if (destination instanceof AudioDestinationNode) {
-        let ear = ears.find(e => e.context === this.context);
-        if (!ear) {
-          ear = this.context.createAnalyser();
-          ear.fftSize = 8192;
-          // Pulled by the destination (through silence), so the ear keeps
-          // listening when nothing plays: unpulled, it would keep showing
-          // the last sound it heard.
-          const silent = this.context.createGain();
-          silent.gain.value = 0;
-          connect.call(ear, silent);
-          connect.call(silent, destination);
-          ears.push(ear);
-        }
-        connect.call(this, ear);
-      }
-      return (connect as any).call(this, destination, ...rest);
-    } as any;
-  });
+  // The test's ear on the page's speakers (support/soundEar.ts).
+  await installEar(page);
 });
 
 after(async () => {
@@ -68,33 +45,6 @@ after(async () => {
 
 const tile = (i: number) => page.locator(`[data-testid="loco-tile-${i}"]`);
 const speaker = (i: number) => tile(i).getByTestId('loco-speaker');
-
-/** The loudest pitch the speakers get now, and how loud (dBFS), or null before any sound was wired. */
-function loudest(p: Page) {
-  return p.evaluate(() => {
-    const ear = ((window as any).locoTestEars as AnalyserNode[])[0];
-    if (!ear) return null;
-    const bins = new Float32Array(ear.frequencyBinCount);
-    ear.getFloatFrequencyData(bins);
-    let best = 1;
-    for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
-    return {
-      hz: (best * ear.context.sampleRate) / ear.fftSize,
-      db: bins[best],
-    };
-  });
-}
-
-/** Samples the speakers for `ms`: the loudest moment's pitch and level. */
-async function listenFor(p: Page, ms: number) {
-  let peak: { hz: number; db: number } | null = null;
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    const now = await loudest(p);
-    if (now && (!peak || now.db > peak.db)) peak = now;
-    await p.waitForTimeout(50);
-  }
-  return peak;
-}
 
 /** Types the demo's tone command into the focused tile's shell. */
 async function playTone(p: Page) {
@@ -116,16 +66,13 @@ test("the focused tile plays its guest's tone, and only it", async () => {
   assert.equal(await speaker(0).getAttribute('aria-pressed'), 'true');
   assert.equal(await speaker(1).getAttribute('aria-pressed'), 'false');
 
-  const binHz = await page.evaluate(() => {
-    const ear = ((window as any).locoTestEars as AnalyserNode[])[0];
-    return ear.context.sampleRate / ear.fftSize;
-  });
+  const bin = await binHz(page);
   // Within two analyser bins (about 11 Hz at 48 kHz) of the guest's pitch.
-  const isTone = (h: { hz: number; db: number } | null) =>
-    Boolean(h && h.db > AUDIBLE_DB && Math.abs(h.hz - TONE_HZ) <= 2 * binHz);
+  const isTone = (h: Heard) =>
+    Boolean(h && h.db > AUDIBLE_DB && Math.abs(h.hz - TONE_HZ) <= 2 * bin);
   // Until the guest has booted to its shell the command goes nowhere, and
   // the boot jingle may still be playing: try again.
-  let heard: { hz: number; db: number } | null = null;
+  let heard: Heard = null;
   for (let attempt = 0; attempt < 30 && !isTone(heard); attempt++) {
     await playTone(page);
     heard = await listenFor(page, 3000);
