@@ -229,8 +229,10 @@ describe.each(RELAYS)(
       expect(openFds()).toBeLessThan(fdsBefore + 10);
       const sessions = await bed.runtimes.metrics.vncSessions.get();
       expect(sessions.values.every(v => v.value === 0)).toBe(true);
-      // 1,000 sessions that leaked even 2 KiB each would exceed this.
-      expect(after - before).toBeLessThan(2 << 20);
+      // 1,000 sessions that leaked even 4 KiB each (a session's sockets,
+      // filter and buffers are far more) would exceed this; heap noise beside
+      // a full CI run has reached 2.2 MB.
+      expect(after - before).toBeLessThan(4 << 20);
     });
   },
 );

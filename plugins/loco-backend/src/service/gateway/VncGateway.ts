@@ -104,19 +104,23 @@ export class VncGateway {
   }
 
   /**
-   * Express middleware that finds the HTTP server the first time an upgrade
-   * request reaches the router (Backstage does not hand plugins the server),
-   * subscribes to its upgrades and handles that first request too. This is
-   * how Backstage's signals backend does it.
+   * Express middleware that finds the HTTP server (Backstage does not hand
+   * plugins the server) and subscribes to its upgrades. Node routes an upgrade
+   * through the router only while the server has no `upgrade` listener; once
+   * another plugin listens (Backstage's signals backend, which every generated
+   * app runs and its frontend connects to on load), our upgrades reach only
+   * that listener, which ignores them. So any request to our routes attaches
+   * us (the Loco tab lists environments before it opens a tile), and an
+   * upgrade that still comes through the router is handled here.
    */
   middleware(): RequestHandler {
     return (req, _res, next) => {
       const server = (req.socket as unknown as { server?: Server }).server;
+      if (server) this.attach(server);
       if (req.headers.upgrade?.toLowerCase() !== 'websocket' || !server) {
         next();
         return;
       }
-      this.attach(server);
       void this.handleUpgrade(req, req.socket, Buffer.alloc(0));
     };
   }
