@@ -11,16 +11,14 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  instanceMac,
-  lanEndpoint,
-} from '../../../plugins/loco-node/src/local/lanAddress.ts';
-import {
-  buildQemuArgs,
-  multicastNetdev,
-} from '../../../plugins/loco-node/src/local/qemuArgs.ts';
+import { importBundled } from './bundle.ts';
 import { Qmp } from './qmp.ts';
 import { readTextScreen } from './screen.ts';
+
+const { buildQemuArgs, instanceMac, lanEndpoint, multicastNetdev } =
+  await importBundled<typeof import('./qemuLaunch.entry.ts')>(
+    join(import.meta.dirname, 'qemuLaunch.entry.ts'),
+  );
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const BUILD_SCRIPT = join(REPO, 'emulator-image/demo-disk/build.sh');
