@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { DatabaseService } from '@backstage/backend-plugin-api';
 import {
-  resolvePackagePath,
-  type DatabaseService,
-} from '@backstage/backend-plugin-api';
-
-type Knex = Awaited<ReturnType<DatabaseService['getClient']>>;
+  migratedPluginDatabase,
+  type PluginKnex as Knex,
+} from '../pluginDatabase';
 
 const TABLE = 'loco_public_badges';
 
@@ -19,16 +18,7 @@ export const PUBLIC_BADGE_ID = /^[A-Za-z0-9_-]{22}$/;
  */
 export class PublicBadgeIds {
   static async create(database: DatabaseService): Promise<PublicBadgeIds> {
-    const knex = await database.getClient();
-    if (!database.migrations?.skip) {
-      await knex.migrate.latest({
-        directory: resolvePackagePath(
-          '@loco-portal/plugin-loco-backend',
-          'migrations',
-        ),
-      });
-    }
-    return new PublicBadgeIds(knex);
+    return new PublicBadgeIds(await migratedPluginDatabase(database));
   }
 
   private constructor(private readonly knex: Knex) {}

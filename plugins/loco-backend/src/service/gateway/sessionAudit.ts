@@ -55,18 +55,12 @@ export class SessionAudit {
 
   /** Records the start; the returned function records the end. */
   opened(session: SessionIdentity): (summary: SessionSummary) => void {
-    const event = this.auditor.createEvent({
-      eventId: AUDIT_EVENTS.screen,
-      // Typing into someone's emulator matters more than watching it.
-      severityLevel: session.mode === 'control' ? 'medium' : 'low',
-      meta: meta(session),
-    });
-    event.catch(error => this.failed(error));
-    return summary => {
-      event
-        .then(e => e.success({ meta: { ...summary } }))
-        .catch(error => this.failed(error));
-    };
+    // Typing into someone's emulator matters more than watching it.
+    return this.begin(
+      AUDIT_EVENTS.screen,
+      session.mode === 'control' ? 'medium' : 'low',
+      session,
+    );
   }
 
   /** Records a sound socket's start; the returned function records its end. */
@@ -74,9 +68,18 @@ export class SessionAudit {
     session: Omit<SessionIdentity, 'mode'>,
   ): (summary: ListeningSummary) => void {
     // Hearing is watching's kin: low, like a view-only screen.
+    return this.begin(AUDIT_EVENTS.sound, 'low', session);
+  }
+
+  /** Starts an event now; the returned function records its success with the summary. */
+  private begin(
+    eventId: string,
+    severityLevel: 'low' | 'medium',
+    session: Partial<SessionIdentity>,
+  ): (summary: object) => void {
     const event = this.auditor.createEvent({
-      eventId: AUDIT_EVENTS.sound,
-      severityLevel: 'low',
+      eventId,
+      severityLevel,
       meta: meta(session),
     });
     event.catch(error => this.failed(error));

@@ -1,10 +1,9 @@
-import {
-  resolvePackagePath,
-  type DatabaseService,
-} from '@backstage/backend-plugin-api';
+import type { DatabaseService } from '@backstage/backend-plugin-api';
 import type { LocoSeat } from '@loco-portal/plugin-loco-common';
-
-type Knex = Awaited<ReturnType<DatabaseService['getClient']>>;
+import {
+  migratedPluginDatabase,
+  type PluginKnex as Knex,
+} from '../pluginDatabase';
 
 const TABLE = 'loco_seats';
 
@@ -34,16 +33,7 @@ export type ClaimOutcome =
  */
 export class SeatStore {
   static async create(database: DatabaseService): Promise<SeatStore> {
-    const knex = await database.getClient();
-    if (!database.migrations?.skip) {
-      await knex.migrate.latest({
-        directory: resolvePackagePath(
-          '@loco-portal/plugin-loco-backend',
-          'migrations',
-        ),
-      });
-    }
-    return new SeatStore(knex);
+    return new SeatStore(await migratedPluginDatabase(database));
   }
 
   private constructor(private readonly knex: Knex) {}
