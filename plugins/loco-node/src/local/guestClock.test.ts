@@ -75,17 +75,28 @@ describe('a guest resumed from its boot snapshot (real QEMU)', () => {
 
     runtime = runtimeIn(stateDir);
     await runtime.start();
+    // The first screen after the resume can still be the snapshot's (the
+    // guest has not run its once-a-second redraw yet; on a loaded CI machine
+    // that took long enough to read 23 s). So the clock must come right
+    // while the test watches (up to a minute from the start). Left at the
+    // snapshot's time, as before the fix, it stays AWAY_MS behind however
+    // long one waits.
+    let lastSkew: number | undefined;
     const skew = await until(
       async () => {
         const found = (await runtime!.listEnvironments()).items[0];
         if (found?.instances[0]?.health.facts.bootMode !== 'snapshot')
           return undefined;
-        return clockSkew(runtime!).catch(() => undefined);
+        lastSkew = await clockSkew(runtime!).catch(() => lastSkew);
+        return lastSkew !== undefined && Math.abs(lastSkew) <= 3
+          ? lastSkew
+          : undefined;
       },
       60_000,
       'resumed, clock on screen',
-    );
-    // A few seconds: the status row is redrawn once a second.
-    expect(Math.abs(skew)).toBeLessThanOrEqual(3);
+    ).catch(() => lastSkew);
+    // Within a few seconds: the status row is redrawn once a second.
+    expect(skew).toBeDefined();
+    expect(Math.abs(skew!)).toBeLessThanOrEqual(3);
   });
 });
