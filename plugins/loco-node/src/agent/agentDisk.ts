@@ -2,10 +2,15 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { SnapshotFallback } from '@loco-portal/plugin-loco-common';
+import {
+  builtinFallbackNotice,
+  snapshotPullFailedReason,
+  type SnapshotFallback,
+} from '@loco-portal/plugin-loco-common';
 import { credentialsFromDockerConfig } from '../oci/dockerConfig';
 import { parseRepository } from '../oci/reference';
 import { RegistryClient } from '../oci/RegistryClient';
+import { pullProgressReasons } from '../oci/pullProgress';
 import { pullSnapshot } from '../oci/snapshotArtifact';
 
 const execFileAsync = promisify(execFile);
@@ -68,16 +73,11 @@ export async function tryPrepareDisk(
 
   try {
     await fs.mkdir(dir, { recursive: true });
-    onProgress(`pulling ${snapshot.tag}`);
+    const progress = pullProgressReasons(snapshot.tag, onProgress);
     const client = await clientFor(snapshot);
-    let shown = -1;
     await pullSnapshot(client, snapshot.tag, path.join(dir, PULL_FILE), {
       signal,
-      onProgress: p => {
-        if (p.percent === shown) return;
-        shown = p.percent;
-        onProgress(`pulling ${snapshot.tag} ${p.percent} %`);
-      },
+      onProgress: progress,
     });
     if (exists) await fs.rename(disk.path, `${disk.path}.previous`);
     await fs.rename(path.join(dir, PULL_FILE), disk.path);
@@ -85,7 +85,7 @@ export async function tryPrepareDisk(
     return { ready: true };
   } catch (error) {
     if (signal.aborted) return { ready: false, reason: 'stopped' };
-    const reason = `pull failed: ${(error as Error).message}`;
+    const reason = snapshotPullFailedReason((error as Error).message);
     if (snapshot.fallback === 'fail') return { ready: false, reason };
     return fallBack(disk, snapshot, exists, source, reason);
   }
@@ -122,7 +122,7 @@ async function fallBack(
   );
   return {
     ready: true,
-    notice: `${reason}; booting the image's built-in disk instead`,
+    notice: builtinFallbackNotice(reason),
   };
 }
 
