@@ -105,10 +105,14 @@ describe('LocoEntityProvider', () => {
     expect(mine.metadata.annotations!['loco.dev/defined-in']).toBeUndefined();
   });
 
-  it("annotates Kubernetes environments for Backstage's Kubernetes tab, with the chart's labels; local ones not", async () => {
+  it("annotates Kubernetes environments for Backstage's Kubernetes tab, with the chart's labels and the release's namespace; local ones not", async () => {
     const { listing, mutations, connection, provider } = setup();
     listing.items.push(
-      environment('lab', { runtime: 'kubernetes', location: 'prod-eu' }),
+      environment('lab', {
+        runtime: 'kubernetes',
+        location: 'prod-eu',
+        namespace: 'loco',
+      }),
       environment('mine'),
     );
     await provider.connect(connection);
@@ -118,12 +122,25 @@ describe('LocoEntityProvider', () => {
       'backstage.io/kubernetes-id': 'lab',
       'backstage.io/kubernetes-label-selector':
         'app.kubernetes.io/part-of=lego-loco-cluster,loco.dev/environment=lab',
+      'backstage.io/kubernetes-namespace': 'loco',
     });
+    for (const key of [
+      'backstage.io/kubernetes-id',
+      'backstage.io/kubernetes-label-selector',
+      'backstage.io/kubernetes-namespace',
+    ]) {
+      expect(mine.metadata.annotations![key]).toBeUndefined();
+    }
+  });
+
+  it('leaves the namespace annotation out when the listing does not know it', async () => {
+    const { listing, mutations, connection, provider } = setup();
+    listing.items.push(environment('lab', { runtime: 'kubernetes' }));
+    await provider.connect(connection);
+    const [lab] = entities(mutations[0]);
+    expect(lab.metadata.annotations!['backstage.io/kubernetes-id']).toBe('lab');
     expect(
-      mine.metadata.annotations!['backstage.io/kubernetes-id'],
-    ).toBeUndefined();
-    expect(
-      mine.metadata.annotations!['backstage.io/kubernetes-label-selector'],
+      lab.metadata.annotations!['backstage.io/kubernetes-namespace'],
     ).toBeUndefined();
   });
 

@@ -129,6 +129,10 @@ export class LocoEntityProvider implements EntityProvider {
                 [KUBERNETES_PLUGIN_ANNOTATIONS.id]: env.name,
                 [KUBERNETES_PLUGIN_ANNOTATIONS.labelSelector]:
                   environmentLabelSelector(env.name),
+                // Unknown namespace (not in the listing): the plugin searches all.
+                ...(env.namespace
+                  ? { [KUBERNETES_PLUGIN_ANNOTATIONS.namespace]: env.namespace }
+                  : {}),
               }
             : {}),
         },

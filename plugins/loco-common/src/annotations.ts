@@ -60,24 +60,26 @@ export const LOCO_LABEL_VALUES = {
 
 /**
  * The annotations Backstage's Kubernetes plugin reads to find an entity's
- * objects, set on every environment entity so its standard Kubernetes tab
- * shows the environment's pods beside the Loco tab. The label selector takes
- * precedence over the id in that plugin; the id is still set because its
- * frontend only offers the tab when one of the two is present.
+ * objects, set on every Kubernetes environment entity so its standard
+ * Kubernetes tab shows the environment's pods beside the Loco tab. The label
+ * selector takes precedence over the id in that plugin; the id is still set
+ * because its frontend only offers the tab when one of the two is present.
+ * The namespace (the release's, from the environment listing) makes the
+ * plugin list that namespace only, which a service account limited to the
+ * Loco namespaces is allowed to do, instead of every namespace.
  *
  * @public
  */
 export const KUBERNETES_PLUGIN_ANNOTATIONS = {
   id: 'backstage.io/kubernetes-id',
   labelSelector: 'backstage.io/kubernetes-label-selector',
+  namespace: 'backstage.io/kubernetes-namespace',
 } as const;
 
 /**
  * The label selector that matches exactly the chart's objects of one
  * environment (part-of plus the environment label, both from {@link LOCO_LABELS}),
- * in Kubernetes' `key=value,key=value` form. No namespace annotation: the
- * environment listing does not carry one, and environment names are unique
- * per portal, so searching all namespaces finds the same pods.
+ * in Kubernetes' `key=value,key=value` form.
  *
  * @public
  */

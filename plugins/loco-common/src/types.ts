@@ -35,6 +35,11 @@ export interface LocoEnvironment {
   runtime: LocoRuntimeKind;
   /** Cluster name for the Kubernetes runtime, `local` for the embedded one. */
   location: string;
+  /**
+   * Kubernetes runtime: the namespace of the environment's Helm release (its
+   * StatefulSet and pods). Absent for the local runtime, which has none.
+   */
+  namespace?: string;
   owner: string | null;
   storageMode: StorageMode;
   snapshotTag: string | null;

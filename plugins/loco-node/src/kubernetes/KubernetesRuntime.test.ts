@@ -117,6 +117,7 @@ describe('KubernetesRuntime discovery', () => {
     expect(lab).toMatchObject({
       runtime: 'kubernetes',
       location: 'alpha',
+      namespace: 'loco',
       owner: 'user:default/guest',
       desiredInstances: 2,
       stale: false,

@@ -107,6 +107,8 @@ export function describeEnvironments(
       name,
       runtime: 'kubernetes',
       location: view.cluster,
+      // The release's namespace: its StatefulSet and pods share it.
+      ...(meta?.namespace ? { namespace: meta.namespace } : {}),
       owner: meta?.annotations?.[OWNER_REF_ANNOTATION] || null,
       storageMode: storageModeOf(sets[0]),
       snapshotTag: meta?.annotations?.[SNAPSHOT_TAG_ANNOTATION] || null,

@@ -49,10 +49,12 @@ describe("Backstage's Kubernetes tab for a Loco environment", () => {
     });
   }
 
-  it("lists the environment's pods, and not another environment's, through /api/kubernetes/services/:name", async () => {
+  it("lists the environment's pods, and not another environment's or namespace's, through /api/kubernetes/services/:name", async () => {
     api.apply('pods', emulatorPod('lab', 0, { instances: 2 }));
     api.apply('pods', emulatorPod('lab', 1, { instances: 2 }));
     api.apply('pods', emulatorPod('other', 0));
+    // Same environment name in another namespace: outside the annotated one.
+    api.apply('pods', emulatorPod('lab', 0, { namespace: 'elsewhere' }));
 
     // The entity as the catalog module publishes it for a Kubernetes environment.
     const entity: Entity = {
@@ -65,6 +67,8 @@ describe("Backstage's Kubernetes tab for a Loco environment", () => {
           [KUBERNETES_PLUGIN_ANNOTATIONS.id]: 'lab',
           [KUBERNETES_PLUGIN_ANNOTATIONS.labelSelector]:
             environmentLabelSelector('lab'),
+          // emulatorPod renders the release into namespace "loco".
+          [KUBERNETES_PLUGIN_ANNOTATIONS.namespace]: 'loco',
         },
       },
       spec: { type: 'loco-environment', owner: 'group:default/guests' },

@@ -165,10 +165,11 @@ describe('podInstanceHealth', () => {
 });
 
 describe('describeEnvironments', () => {
-  it('infers the storage mode from the StatefulSet volumes and reads the owner annotation', () => {
+  it("infers the storage mode from the StatefulSet volumes and reads the owner annotation and the release's namespace", () => {
     const set: any = emulatorStatefulSet('lab', {
       replicas: 1,
       owner: 'group:default/team-a',
+      namespace: 'team-a-loco',
     });
     set.spec.volumeClaimTemplates = [{ metadata: { name: 'data' } }];
     const [env] = describeEnvironments(
@@ -183,6 +184,7 @@ describe('describeEnvironments', () => {
     );
     expect(env).toMatchObject({
       name: 'lab',
+      namespace: 'team-a-loco',
       owner: 'group:default/team-a',
       storageMode: 'persistent',
       snapshotTag: null,
