@@ -13,7 +13,9 @@ const SIZES_MB = (process.env.BENCH_SIZES_MB ?? '10,1024')
   .map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MB = 1024 * 1024;
-const TIME = '/usr/bin/time'; // GNU time: a child's exact peak RSS (%M)
+const TIME = '/usr/bin/time';
+/** A 1 MB snapshot our client pulls, untimed, before each measured pull (see pullOnce.ts). */
+const WARM_UP_TAG = 'warm-up'; // GNU time: a child's exact peak RSS (%M)
 
 interface Run {
   seconds: number;
@@ -72,6 +74,7 @@ async function ours(
     repository,
     tag,
     destination,
+    WARM_UP_TAG,
   ]);
   if (result.code !== 0) throw new Error(`our pull failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Run;
@@ -108,6 +111,12 @@ async function main() {
     console.log(
       `registry ${registry.host}, ${ROUNDS} rounds per tool and size, medians`,
     );
+    const warmUp = path.join(work, 'warm-up.qcow2');
+    await writeRandomFile(warmUp, MB);
+    await pushSnapshot(client, WARM_UP_TAG, warmUp, {
+      ramSnapshot: null,
+      memoryMb: null,
+    });
     for (const sizeMb of SIZES_MB) {
       const tag = `bench-${sizeMb}mb`;
       const source = path.join(work, `${tag}.qcow2`);

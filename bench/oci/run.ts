@@ -8,7 +8,8 @@
 // dir: (when skopeo is installed). Prints MB/s medians, the ratio to curl and
 // each tool's peak RSS, against the targets of issue 15 (>= 0.9x curl, memory
 // flat in size). Our client's time is measured inside its process, from
-// the pull's start (the agent and the backend are long-running processes);
+// the pull's start, after one untimed 1 MB pull of another tag (the agent
+// and the backend are long-running processes with their code warm);
 // curl's and skopeo's include their process start, a few milliseconds.
 // Peak RSS: ours from process.resourceUsage(), the others' from GNU time.
 // Environment: BENCH_SIZES_MB (default "10,1024"),

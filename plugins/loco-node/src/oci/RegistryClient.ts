@@ -179,16 +179,39 @@ export class RegistryClient {
   }
 
   /**
+   * The URL and headers `request` sends first, with the credentials it has
+   * already earned for this access: for blobDownload's direct read, which
+   * talks to the socket itself and leaves challenges to `request`.
+   */
+  firstAttempt(req: Pick<ClientRequest, 'target' | 'access' | 'headers'>): {
+    url: URL;
+    headers: Record<string, string>;
+  } {
+    const url = this.url(req.target);
+    const headers: Record<string, string> = { ...req.headers };
+    const authorization =
+      url.host === this.base.host
+        ? this.auth.headerFor(this.scope(req.access))
+        : undefined;
+    if (authorization) headers.authorization = authorization;
+    return { url, headers };
+  }
+
+  private scope(access: Access): string {
+    return `repository:${this.repository.repository}:${
+      access === 'push' ? 'pull,push' : 'pull'
+    }`;
+  }
+
+  /**
    * Sends one request, answering an authentication challenge once. 401s
    * the challenge cannot cure become OciErrors that say why.
    */
   async request(req: ClientRequest): Promise<http.IncomingMessage> {
     const url = this.url(req.target);
-    const scope = `repository:${this.repository.repository}:${
-      req.access === 'push' ? 'pull,push' : 'pull'
-    }`;
+    const scope = this.scope(req.access);
     const ownHost = url.host === this.base.host;
-    let authorization = ownHost ? this.auth.headerFor(scope) : undefined;
+    let authorization = this.firstAttempt(req).headers.authorization;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...req.headers };
       if (authorization) headers.authorization = authorization;

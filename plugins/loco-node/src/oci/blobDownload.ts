@@ -7,6 +7,7 @@ import type { Descriptor } from './manifest';
 import { OciDigestError, OciError } from './ociErrors';
 import type { RegistryClient } from './RegistryClient';
 import { readBytes, readText } from './httpTransport';
+import { readBodyDirect } from './directBody';
 
 export interface TransferProgress {
   digest: string;
@@ -28,7 +29,9 @@ const PROGRESS_STEP = 4 * 1024 * 1024;
  * Bytes arrive in `<destination>.partial`; a later call resumes from there
  * with an HTTP Range request (a cut connection costs only what was not yet
  * written). Only a verified blob is renamed into place; a blob whose bytes
- * do not match its digest is deleted and reported, never kept.
+ * do not match its digest is deleted and reported, never kept. The body is
+ * read straight from the socket when the registry serves it plainly
+ * (directBody.ts), otherwise through node's http client.
  */
 export async function downloadBlob(
   client: RegistryClient,
@@ -37,62 +40,118 @@ export async function downloadBlob(
   options: DownloadOptions = {},
 ): Promise<void> {
   const partial = `${destination}.partial`;
-  let hash = createHash('sha256');
-  let offset = await resumableBytes(partial, blob.size, hash);
-  const what = `blob ${blob.digest}`;
-  const response = await client.request({
-    method: 'GET',
-    target: client.path(`blobs/${blob.digest}`),
-    access: 'pull',
-    headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
-    signal: options.signal,
-  });
-  if (response.statusCode === 416 && offset === blob.size) {
-    response.resume(); // every byte was already there
-    return finish(blob, partial, destination, hash);
-  }
-  if (response.statusCode === 200) {
-    if (offset > 0) {
-      offset = 0; // the registry ignored the range: start over
-      hash = createHash('sha256');
-    }
-  } else if (response.statusCode === 206) {
-    const range = /^bytes (\d+)-/.exec(response.headers['content-range'] ?? '');
-    if (Number(range?.[1]) !== offset) {
-      response.resume();
-      throw new OciError(
-        `registry ${client.repository.host} resumed ${what} at the wrong offset`,
-      );
-    }
-  } else {
-    const text = await readText(response).catch(() => '');
-    throw client.failure(response, text, what);
-  }
-  const writer = fs.createWriteStream(partial, {
-    flags: offset > 0 ? 'a' : 'w',
-    highWaterMark: 1024 * 1024,
-  });
-  // Hashing and counting beside the pipe, not in a Transform stage: one
-  // stream hop less per chunk (bench/oci measures it against curl).
+  const hash = createHash('sha256');
+  const offset = await resumableBytes(partial, blob.size, hash);
+  if (offset === blob.size) return finish(blob, partial, destination, hash);
   const tell = progressTeller(blob, offset, options.onProgress);
-  response.on('data', (chunk: Buffer) => {
-    hash.update(chunk);
-    tell(chunk.length);
-  });
+  const transfer = { client, blob, partial, offset, hash, tell, options };
   try {
-    await pipeline(response, writer, { signal: options.signal });
-    tell(0, true);
+    if (!(await directTransfer(transfer))) await httpTransfer(transfer);
   } catch (error) {
-    // The partial file must be final before anyone resumes from it.
-    if (!writer.closed) await once(writer, 'close');
     if (options.signal?.aborted || error instanceof OciError) throw error;
     throw new OciError(
-      `download of ${what} from ${client.repository.host} broke off (${
+      `download of blob ${blob.digest} from ${
+        client.repository.host
+      } broke off (${
         (error as Error).message
       }); the next attempt resumes where it stopped`,
     );
   }
-  return finish(blob, partial, destination, hash);
+  tell(0, true);
+  return finish(blob, partial, destination, transfer.hash);
+}
+
+interface Transfer {
+  client: RegistryClient;
+  blob: Pick<Descriptor, 'digest' | 'size'>;
+  partial: string;
+  /** Bytes already in `partial` (and in `hash`). */
+  offset: number;
+  hash: Hash;
+  tell: (bytes: number, last?: boolean) => void;
+  options: DownloadOptions;
+}
+
+const blobRequest = (t: Transfer) => ({
+  target: t.client.path(`blobs/${t.blob.digest}`),
+  access: 'pull' as const,
+  headers: (t.offset > 0 ? { range: `bytes=${t.offset}-` } : {}) as Record<
+    string,
+    string
+  >,
+});
+
+/** The fast path for a plainly served body; false when the registry answered otherwise. */
+async function directTransfer(t: Transfer): Promise<boolean> {
+  const file = await fsp.open(t.partial, t.offset > 0 ? 'r+' : 'w');
+  try {
+    return await readBodyDirect(
+      { ...t.client.firstAttempt(blobRequest(t)), signal: t.options.signal },
+      {
+        fd: file.fd,
+        position: t.offset,
+        accepts: (status, headers) =>
+          (status === 200 && t.offset === 0) ||
+          (status === 206 &&
+            rangeStart(headers.get('content-range')) === t.offset),
+        observe: chunk => {
+          t.hash.update(chunk);
+          t.tell(chunk.length);
+        },
+      },
+    );
+  } finally {
+    await file.close();
+  }
+}
+
+/** Any answer, through node's http client: challenges, redirects, chunked bodies. */
+async function httpTransfer(t: Transfer): Promise<void> {
+  const { client, blob, options } = t;
+  const response = await client.request({
+    ...blobRequest(t),
+    method: 'GET',
+    signal: options.signal,
+  });
+  if (response.statusCode === 200) {
+    if (t.offset > 0) {
+      t.offset = 0; // the registry ignored the range: start over
+      t.hash = createHash('sha256');
+      t.tell = progressTeller(blob, 0, options.onProgress);
+    }
+  } else if (response.statusCode === 206) {
+    if (rangeStart(response.headers['content-range']) !== t.offset) {
+      response.resume();
+      throw new OciError(
+        `registry ${client.repository.host} resumed blob ${blob.digest} at the wrong offset`,
+      );
+    }
+  } else {
+    const text = await readText(response).catch(() => '');
+    throw client.failure(response, text, `blob ${blob.digest}`);
+  }
+  const writer = fs.createWriteStream(t.partial, {
+    flags: t.offset > 0 ? 'a' : 'w',
+    highWaterMark: 1024 * 1024,
+  });
+  // Hashing and counting beside the pipe, not in a Transform stage: one
+  // stream hop less per chunk.
+  response.on('data', (chunk: Buffer) => {
+    t.hash.update(chunk);
+    t.tell(chunk.length);
+  });
+  try {
+    await pipeline(response, writer, { signal: options.signal });
+  } finally {
+    // The partial file must be final before anyone resumes from it.
+    if (!writer.closed) await once(writer, 'close');
+  }
+}
+
+/** The first byte position of a `Content-Range: bytes N-M/T` header. */
+function rangeStart(header: string | undefined): number | undefined {
+  const match = /^bytes (\d+)-/.exec(header ?? '');
+  return match ? Number(match[1]) : undefined;
 }
 
 async function finish(
