@@ -64,6 +64,8 @@ export function readBodyDirect(
     let remaining = -1; // body bytes still to come, once the head is parsed
     let position = sink.position;
     let outcome: { error?: Error; accepted?: boolean } | null = null;
+    // Assigned once connected below; every use is in a callback of it.
+    let socket: net.Socket;
 
     const settle = () => {
       if (!outcome || pending > 0) return;
@@ -165,7 +167,7 @@ export function readBodyDirect(
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = Number(url.port) || (secure ? 443 : 80);
     const read = { buffer: () => pool[reads % BUFFERS], callback: onread };
-    const socket = secure
+    socket = secure
       ? tls.connect({ host, port, servername: host, onread: read } as any)
       : net.connect({ host, port, onread: read });
 
