@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { signInAsGuest, saveScreenshot } from './support/browser.ts';
+import { signInAsGuest } from './support/browser.ts';
 import { startFakeCluster, type FakeCluster } from './support/fakeCluster.ts';
 import type { RunningPortal } from './support/portal.ts';
 import { openPortalSession, type PortalSession } from './support/session.ts';
