@@ -36,15 +36,20 @@ const LINE_PX = 20;
 const useStyles = makeStyles(theme => ({
   card: { display: 'flex', flexDirection: 'column' },
   focused: { outline: `3px solid ${theme.palette.primary.main}` },
+  // A narrow tile (a wall of 32) wraps its header: the buttons move to the
+  // next line rather than squeeze the name to nothing or spill out of the card.
   header: {
     display: 'flex',
+    flexWrap: 'wrap',
     alignItems: 'center',
     gap: theme.spacing(0.5),
     padding: theme.spacing(0.5, 1),
     whiteSpace: 'nowrap',
   },
   number: { flexShrink: 0, fontWeight: 'bold' },
-  name: { flex: 1, minWidth: 0 },
+  // Its whole width is kept on the first line (flex-basis auto); only a name
+  // wider than the tile itself is cut.
+  name: { flex: '1 1 auto', minWidth: 0 },
   control: { flexShrink: 0, minWidth: 0, padding: theme.spacing(0, 1) },
   screen: { flex: 1, minHeight: 0, cursor: 'pointer' },
   screenFocused: { cursor: 'auto' },
@@ -191,6 +196,7 @@ export function InstanceTile(props: InstanceTileProps) {
             color="textSecondary"
             className={classes.name}
             title={instance.name}
+            data-testid="loco-name"
             noWrap
           >
             {instance.name}
