@@ -83,7 +83,8 @@ export function buildQemuArgs(spec: QemuLaunchSpec): string[] {
           '-device',
           `ne2k_pci,netdev=lan0,mac=${spec.mac},romfile=`,
         ]
-      : []),
+      : // Without this QEMU adds its default e1000, unconnected.
+        ['-nic', 'none']),
     '-smbios',
     `type=11,${identity.map(v => `value=${v}`).join(',')}`,
     '-rtc',
