@@ -13,7 +13,7 @@ fi
 
 app_index="$LOCO_ROOT/packages/app/dist/index.html"
 if [[ ! -f "$app_index" ]] || [[ -n "$(find "$LOCO_ROOT/packages/app/src" "$LOCO_ROOT/plugins/loco/src" \
-  "$LOCO_ROOT/plugins/loco-common/src" "$LOCO_ROOT/app-config.yaml" -newer "$app_index" -print -quit)" ]]; then
+  "$LOCO_ROOT/plugins/loco-common/src" "$LOCO_ROOT/packages/app/config.d.ts" "$LOCO_ROOT/app-config.yaml" -newer "$app_index" -print -quit)" ]]; then
   log "building the app"
   (cd "$LOCO_ROOT/packages/app" && npx backstage-cli package build --config ../../app-config.yaml)
 fi

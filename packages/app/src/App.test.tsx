@@ -2,7 +2,7 @@ import { render, waitFor } from '@testing-library/react';
 import App from './App';
 
 describe('App', () => {
-  it('asks an unknown visitor to sign in as guest', async () => {
+  it('asks an unknown visitor to sign in as the guest or a demo player', async () => {
     // No backend in this test: the silent sign-in attempt fails at once, as it
     // does for a first visit, and the guest sign-in card must be offered.
     jest
@@ -15,6 +15,7 @@ describe('App', () => {
           data: {
             app: { title: 'Test', baseUrl: 'http://localhost:7007' },
             backend: { baseUrl: 'http://localhost:7007' },
+            auth: { providers: { 'demo-players': { users: ['player-1'] } } },
           },
           context: 'test',
         },
@@ -31,5 +32,8 @@ describe('App', () => {
         timeout: 30_000,
       },
     );
+    expect(
+      rendered.getByRole('button', { name: 'Sign in as player-1' }),
+    ).toBeInTheDocument();
   }, 60_000);
 });

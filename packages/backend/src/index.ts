@@ -10,6 +10,8 @@ backend.add(import('@backstage/plugin-app-backend'));
 
 backend.add(import('@backstage/plugin-auth-backend'));
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+// Several people at once on the demo portal, each a catalog User (seats).
+backend.add(import('./demoPlayers'));
 
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(

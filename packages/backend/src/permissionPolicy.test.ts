@@ -58,4 +58,29 @@ describe('DemoPolicy', () => {
       ).result,
     ).toBe(AuthorizeResult.ALLOW);
   });
+
+  it('lets only the listed managers manage once managers are configured', async () => {
+    const hosted = DemoPolicy.fromConfig(
+      new ConfigReader({
+        locoPortal: {
+          permissions: { managers: ['user:development/guest'] },
+        },
+      }),
+    );
+    const player = user('user:default/player-1');
+    expect(
+      (await hosted.handle(ask('loco.instance.control'), player)).result,
+    ).toBe(AuthorizeResult.ALLOW);
+    expect(
+      (await hosted.handle(ask('loco.environment.manage'), player)).result,
+    ).toBe(AuthorizeResult.DENY);
+    expect(
+      (
+        await hosted.handle(
+          ask('loco.environment.manage'),
+          user('user:development/guest'),
+        )
+      ).result,
+    ).toBe(AuthorizeResult.ALLOW);
+  });
 });

@@ -24,23 +24,33 @@ const CONTROL_PERMISSIONS = new Set([
   locoEnvironmentManagePermission.name,
 ]);
 
+const refSet = (refs: string[]) =>
+  new Set(refs.map(r => r.toLocaleLowerCase('en-US')));
+
 /**
  * The demo portal's policy: everyone signed in may do everything, except the
  * users listed in `locoPortal.permissions.viewOnlyUsers` (entity refs such as
- * `user:development/guest`), who may watch Loco screens but not control them.
- * Replace it with your own policy; the Loco permissions are
+ * `user:development/guest`), who may watch Loco screens but not control them,
+ * and, when `locoPortal.permissions.managers` is set, everyone not listed
+ * there, who may play but not manage (take seats over, save snapshots, change
+ * environments). Replace it with your own policy; the Loco permissions are
  * `loco.environment.read`, `loco.instance.control` and `loco.environment.manage`.
  */
 export class DemoPolicy implements PermissionPolicy {
-  constructor(private readonly viewOnlyUsers: ReadonlySet<string>) {}
+  constructor(
+    private readonly viewOnlyUsers: ReadonlySet<string>,
+    /** Undefined: everyone (not view-only) manages. */
+    private readonly managers?: ReadonlySet<string>,
+  ) {}
 
   static fromConfig(config: Config): DemoPolicy {
     const users =
       config.getOptionalStringArray('locoPortal.permissions.viewOnlyUsers') ??
       [];
-    return new DemoPolicy(
-      new Set(users.map(u => u.toLocaleLowerCase('en-US'))),
+    const managers = config.getOptionalStringArray(
+      'locoPortal.permissions.managers',
     );
+    return new DemoPolicy(refSet(users), managers && refSet(managers));
   }
 
   async handle(
@@ -52,6 +62,13 @@ export class DemoPolicy implements PermissionPolicy {
     if (
       this.viewOnlyUsers.has(ref) &&
       CONTROL_PERMISSIONS.has(request.permission.name)
+    ) {
+      return { result: AuthorizeResult.DENY };
+    }
+    if (
+      this.managers &&
+      !this.managers.has(ref) &&
+      request.permission.name === locoEnvironmentManagePermission.name
     ) {
       return { result: AuthorizeResult.DENY };
     }
