@@ -1,68 +1,19 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import {
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import {
   locoEnvironmentReadPermission,
   vncAudioPath,
 } from '@loco-portal/plugin-loco-common';
-import {
-  LocoRuntimes,
-  locoRuntimeServiceRef,
-} from '@loco-portal/plugin-loco-node';
 import WebSocket from 'ws';
-import { locoPlugin } from './plugin';
-import { FakeEmulatorRuntime } from './__testUtils__/FakeEmulatorRuntime';
-import { RecordingAuditor } from './__testUtils__/RecordingAuditor';
+import { startLocoTestBackend } from './__testUtils__/startLocoTestBackend';
 
 /**
  * The sound socket in the real Backstage backend: it follows the permission
  * to watch (`loco.environment.read`), not the permission to play.
  */
 async function startLoco(allowed: (permission: string) => boolean) {
-  const audit = new RecordingAuditor();
-  const backend = await startTestBackend({
-    features: [
-      locoPlugin,
-      audit.factory,
-      createServiceFactory({
-        service: locoRuntimeServiceRef,
-        deps: {},
-        factory: () =>
-          new LocoRuntimes([
-            new FakeEmulatorRuntime([
-              { name: 'loco-demo', instances: 2, storageMode: 'ephemeral' },
-            ]),
-          ]),
-      }),
-      mockServices.httpAuth.factory({
-        defaultCredentials: mockCredentials.none(),
-      }),
-      createServiceFactory({
-        service: coreServices.permissions,
-        deps: {},
-        factory: () =>
-          mockServices.permissions.mock({
-            authorize: async requests =>
-              requests.map(r => ({
-                result: allowed(r.permission.name)
-                  ? AuthorizeResult.ALLOW
-                  : AuthorizeResult.DENY,
-              })) as any,
-          }),
-      }),
-      mockServices.rootConfig.factory({
-        data: { app: { baseUrl: 'http://localhost:3000' } },
-      }),
-    ],
+  const { backend, audit, port } = await startLocoTestBackend({
+    permit: allowed,
   });
-  const port = (backend.server.address() as { port: number }).port;
   const url = `ws://localhost:${port}/api/loco${vncAudioPath('loco-demo', 1)}`;
   return { backend, audit, url };
 }

@@ -1,24 +1,14 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import {
   coreServices,
   createBackendPlugin,
-  createServiceFactory,
 } from '@backstage/backend-plugin-api';
-import {
-  LocoRuntimes,
-  locoRuntimeServiceRef,
-} from '@loco-portal/plugin-loco-node';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Router } from 'express';
 import request from 'supertest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { locoPlugin } from './plugin';
-import { FakeEmulatorRuntime } from './__testUtils__/FakeEmulatorRuntime';
+import { startLocoTestBackend } from './__testUtils__/startLocoTestBackend';
 
 /**
  * Test double of Backstage's signals backend as far as upgrades go (its
@@ -87,27 +77,12 @@ function firstMessage(url: string, protocols: string[] = [], waitMs = 3_000) {
 
 describe('loco backend plugin beside the signals backend', () => {
   it('bridges a tile when signals subscribed to upgrades first, as in a generated app', async () => {
-    const runtime = new FakeEmulatorRuntime([
-      { name: 'loco-demo', instances: 1, storageMode: 'ephemeral' },
-    ]);
-    const { server } = await startTestBackend({
-      features: [
-        locoPlugin,
-        signalsDouble,
-        createServiceFactory({
-          service: locoRuntimeServiceRef,
-          deps: {},
-          factory: () => new LocoRuntimes([runtime]),
-        }),
-        mockServices.httpAuth.factory({
-          defaultCredentials: mockCredentials.none(),
-        }),
-        mockServices.rootConfig.factory({
-          data: { app: { baseUrl: 'http://localhost:3000' } },
-        }),
+    const { server, port } = await startLocoTestBackend({
+      environments: [
+        { name: 'loco-demo', instances: 1, storageMode: 'ephemeral' },
       ],
+      features: [signalsDouble],
     });
-    const port = (server.address() as any).port;
     const token = mockCredentials.user.token();
 
     // The app's frontend connects to signals on load.

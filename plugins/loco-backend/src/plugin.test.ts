@@ -1,23 +1,9 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import {
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import {
-  LocoRuntimes,
-  locoRuntimeServiceRef,
-} from '@loco-portal/plugin-loco-node';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
+import { LocoRuntimes } from '@loco-portal/plugin-loco-node';
 import net from 'node:net';
 import request from 'supertest';
 import WebSocket from 'ws';
-import { locoPlugin } from './plugin';
-import { FakeEmulatorRuntime } from './__testUtils__/FakeEmulatorRuntime';
-import { RecordingAuditor } from './__testUtils__/RecordingAuditor';
+import { startLocoTestBackend } from './__testUtils__/startLocoTestBackend';
 import { createRouter } from './service/router';
 import { createMetricsRouter } from './service/metricsRouter';
 import { createOptionsRouter } from './service/optionsRouter';
@@ -27,56 +13,13 @@ import { createSeatsRouter } from './service/seats/seatsRouter';
 import type { Seats } from './service/seats/Seats';
 import { readProvisioningSettings } from '@loco-portal/plugin-loco-node';
 
-function fakeRuntimes(runtime: FakeEmulatorRuntime) {
-  return createServiceFactory({
-    service: locoRuntimeServiceRef,
-    deps: {},
-    factory: () => new LocoRuntimes([runtime]),
-  });
-}
-
 /** Read as asked; control only when `control` is set. */
-function permissionsFactory(options: { allow?: boolean; control?: boolean }) {
-  return createServiceFactory({
-    service: coreServices.permissions,
-    deps: {},
-    factory: () =>
-      mockServices.permissions.mock({
-        authorize: async requests =>
-          requests.map(r => {
-            const allowed =
-              options.allow !== false &&
-              (r.permission.name !== 'loco.instance.control' ||
-                options.control !== false);
-            return {
-              result: allowed ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
-            };
-          }) as any,
-      }),
+function startLoco(options: { allow?: boolean; control?: boolean } = {}) {
+  return startLocoTestBackend({
+    permit: name =>
+      options.allow !== false &&
+      (name !== 'loco.instance.control' || options.control !== false),
   });
-}
-
-async function startLoco(options: { allow?: boolean; control?: boolean } = {}) {
-  const runtime = new FakeEmulatorRuntime([
-    { name: 'loco-demo', instances: 2, storageMode: 'ephemeral' },
-  ]);
-  const audit = new RecordingAuditor();
-  const backend = await startTestBackend({
-    features: [
-      locoPlugin,
-      audit.factory,
-      fakeRuntimes(runtime),
-      // Requests without a token must count as unauthenticated, not as a default user.
-      mockServices.httpAuth.factory({
-        defaultCredentials: mockCredentials.none(),
-      }),
-      permissionsFactory(options),
-      mockServices.rootConfig.factory({
-        data: { app: { baseUrl: 'http://localhost:3000' } },
-      }),
-    ],
-  });
-  return { server: backend.server, backend, runtime, audit };
 }
 
 /** Every route the router declares, with its parameters filled in. */

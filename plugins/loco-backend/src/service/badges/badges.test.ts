@@ -1,44 +1,19 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import { createServiceFactory } from '@backstage/backend-plugin-api';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import { summarizeStates } from '@loco-portal/plugin-loco-common';
-import {
-  LocoRuntimes,
-  locoRuntimeServiceRef,
-} from '@loco-portal/plugin-loco-node';
+import type { JsonObject } from '@backstage/types';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { locoPlugin } from '../../plugin';
-import { FakeEmulatorRuntime } from '../../__testUtils__/FakeEmulatorRuntime';
+import { startLocoTestBackend } from '../../__testUtils__/startLocoTestBackend';
 import { badgeContent, renderBadge } from './renderBadge';
 
-async function startLoco(allow = true, locoConfig: object = {}) {
-  const runtime = new FakeEmulatorRuntime([
-    { name: 'loco-demo', instances: 2, storageMode: 'ephemeral' },
-    { name: 'loco-other', instances: 3, storageMode: 'ephemeral' },
-  ]);
-  const { server } = await startTestBackend({
-    features: [
-      locoPlugin,
-      createServiceFactory({
-        service: locoRuntimeServiceRef,
-        deps: {},
-        factory: () => new LocoRuntimes([runtime]),
-      }),
-      mockServices.httpAuth.factory({
-        defaultCredentials: mockCredentials.none(),
-      }),
-      mockServices.permissions.factory({
-        result: allow ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
-      }),
-      mockServices.rootConfig.factory({
-        data: { app: { baseUrl: 'http://localhost:3000' }, loco: locoConfig },
-      }),
+async function startLoco(allow = true, locoConfig: JsonObject = {}) {
+  const { server, runtime } = await startLocoTestBackend({
+    environments: [
+      { name: 'loco-demo', instances: 2, storageMode: 'ephemeral' },
+      { name: 'loco-other', instances: 3, storageMode: 'ephemeral' },
     ],
+    permit: () => allow,
+    config: { loco: locoConfig },
   });
   return { server, runtime };
 }

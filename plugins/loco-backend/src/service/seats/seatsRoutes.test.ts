@@ -1,29 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import {
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import {
-  LocoRuntimes,
-  locoRuntimeServiceRef,
-} from '@loco-portal/plugin-loco-node';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import {
   seatPath,
   seatsPath,
   seatTakeOverPath,
 } from '@loco-portal/plugin-loco-common';
 import request from 'supertest';
-import { locoPlugin } from '../../plugin';
-import { FakeEmulatorRuntime } from '../../__testUtils__/FakeEmulatorRuntime';
-import { RecordingAuditor } from '../../__testUtils__/RecordingAuditor';
+import { startLocoTestBackend } from '../../__testUtils__/startLocoTestBackend';
 
 const ADA = 'user:default/ada';
 const BOB = 'user:default/bob';
@@ -34,66 +19,33 @@ const API = '/api/loco';
 jest.setTimeout(60_000);
 
 /** Everyone reads; all but WATCHER control; only MANAGER manages. */
-const permissions = createServiceFactory({
-  service: coreServices.permissions,
-  deps: {},
-  factory: () =>
-    mockServices.permissions.mock({
-      authorize: async (requests, options) => {
-        const user = (
-          options.credentials.principal as { userEntityRef?: string }
-        ).userEntityRef;
-        return requests.map(r => {
-          const name = r.permission.name;
-          const allowed =
-            name === 'loco.environment.read' ||
-            (name === 'loco.instance.control' && user !== WATCHER) ||
-            (name === 'loco.environment.manage' && user === MANAGER);
-          return {
-            result: allowed ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
-          };
-        }) as any;
-      },
-    }),
-});
+function permit(name: string, user?: string) {
+  return (
+    name === 'loco.environment.read' ||
+    (name === 'loco.instance.control' && user !== WATCHER) ||
+    (name === 'loco.environment.manage' && user === MANAGER)
+  );
+}
 
 /** A backend whose database is a SQLite file in `dir`: two starts share it. */
 async function startLoco(dir: string) {
-  const audit = new RecordingAuditor();
-  const backend = await startTestBackend({
-    features: [
-      locoPlugin,
-      audit.factory,
-      createServiceFactory({
-        service: locoRuntimeServiceRef,
-        deps: {},
-        factory: () =>
-          new LocoRuntimes([
-            new FakeEmulatorRuntime([
-              { name: 'loco-demo', instances: 3, storageMode: 'ephemeral' },
-            ]),
-          ]),
-      }),
-      mockServices.httpAuth.factory({
-        defaultCredentials: mockCredentials.none(),
-      }),
-      permissions,
-      mockServices.database.factory(),
-      mockServices.rootConfig.factory({
-        data: {
-          app: { baseUrl: 'http://localhost:3000' },
-          backend: {
-            database: {
-              client: 'better-sqlite3',
-              connection: { directory: dir },
-            },
-          },
-        },
-      }),
+  const { backend, server, audit } = await startLocoTestBackend({
+    environments: [
+      { name: 'loco-demo', instances: 3, storageMode: 'ephemeral' },
     ],
+    permit,
+    features: [mockServices.database.factory()],
+    config: {
+      backend: {
+        database: {
+          client: 'better-sqlite3',
+          connection: { directory: dir },
+        },
+      },
+    },
   });
   const as = (user: string) => mockCredentials.user.header(user);
-  return { backend, server: backend.server, audit, as };
+  return { backend, server, audit, as };
 }
 
 describe('seat routes', () => {
