@@ -9,8 +9,10 @@ export const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 export interface RunningPortal {
   baseUrl: string;
-  /** The backend's process id (its QEMU children hang below it). */
+  /** The backend's process id (its QEMU children hang below it); a restart changes it. */
   pid: number;
+  /** Stops the backend and starts it again on the same port with the same config and database. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
   logs(): string;
 }
@@ -25,29 +27,53 @@ function portalName(name?: string): string {
  * `npm start` does, apart from a developer's running portal: on a free port
  * and with its own state directory (`.loco/e2e-<name>`, kept between runs so
  * persistent disks keep their boot snapshots), so its environments get LANs
- * of their own too (local LANs are scoped per state directory).
+ * of their own too (local LANs are scoped per state directory). With
+ * `fileDatabase`, the backend's SQLite lives in files (a fresh temporary
+ * directory, removed by stop) instead of memory, so it outlives a restart.
  */
 export async function startPortal(
-  options: { name?: string; extraConfig?: string[] } = {},
+  options: {
+    name?: string;
+    extraConfig?: string[];
+    fileDatabase?: boolean;
+  } = {},
 ): Promise<RunningPortal> {
   const name = portalName(options.name);
+  const databaseDir = options.fileDatabase
+    ? await fs.mkdtemp(path.join(os.tmpdir(), `loco-e2e-${name}-db-`))
+    : undefined;
   // A port taken between freePort() and the backend's listen: another one.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {
-      return await launchPortal(port, name, options.extraConfig ?? []);
+      return await launchPortal(
+        port,
+        name,
+        options.extraConfig ?? [],
+        databaseDir,
+      );
     } catch (error) {
-      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+      if (!(error instanceof PortTaken) || attempt === 3) {
+        if (databaseDir) await fs.rm(databaseDir, { recursive: true });
+        throw error;
+      }
     }
   }
 }
 
 class PortTaken extends Error {}
 
+interface Backend {
+  child: ChildProcess;
+  exited: Promise<void>;
+  output(): string;
+}
+
 async function launchPortal(
   port: number,
   name: string,
   extraConfig: string[],
+  databaseDir: string | undefined,
 ): Promise<RunningPortal> {
   const baseUrl = `http://localhost:${port}`;
   const overrides = {
@@ -56,12 +82,52 @@ async function launchPortal(
       baseUrl,
       listen: { port },
       cors: { origin: baseUrl },
+      ...(databaseDir && {
+        database: {
+          client: 'better-sqlite3',
+          connection: { directory: databaseDir },
+        },
+      }),
     },
     loco: { local: { stateDir: `../../.loco/e2e-${name}` } },
   };
   // JSON is YAML: the overrides go in as one more --config file.
   const overridesFile = path.join(os.tmpdir(), `loco-e2e-${name}-${port}.json`);
   await fs.writeFile(overridesFile, JSON.stringify(overrides));
+  const configs = [overridesFile, ...extraConfig];
+  let backend = await spawnBackend(baseUrl, configs).catch(async error => {
+    await fs.rm(overridesFile, { force: true });
+    throw error;
+  });
+  const stopBackend = async () => {
+    backend.child.kill('SIGTERM');
+    await Promise.race([backend.exited, sleep(20_000)]);
+    if (backend.child.exitCode === null) backend.child.kill('SIGKILL');
+    await backend.exited;
+  };
+  const portal: RunningPortal = {
+    baseUrl,
+    pid: backend.child.pid!,
+    logs: () => backend.output(),
+    async restart() {
+      await stopBackend();
+      backend = await spawnBackend(baseUrl, configs);
+      portal.pid = backend.child.pid!;
+    },
+    async stop() {
+      await stopBackend();
+      await fs.rm(overridesFile, { force: true });
+      if (databaseDir) await fs.rm(databaseDir, { recursive: true });
+    },
+  };
+  return portal;
+}
+
+/** Runs `src/index.ts` with app-config.yaml and `configs`, and waits until it is ready. */
+async function spawnBackend(
+  baseUrl: string,
+  configs: string[],
+): Promise<Backend> {
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -70,9 +136,7 @@ async function launchPortal(
       'src/index.ts',
       '--config',
       '../../app-config.yaml',
-      '--config',
-      overridesFile,
-      ...extraConfig.flatMap(c => ['--config', c]),
+      ...configs.flatMap(c => ['--config', c]),
     ],
     {
       cwd: path.join(ROOT, 'packages/backend'),
@@ -95,8 +159,7 @@ async function launchPortal(
     if (/EADDRINUSE/.test(output)) {
       child.kill('SIGKILL');
       await exited;
-      await fs.rm(overridesFile, { force: true });
-      throw new PortTaken(`port ${port} taken`);
+      throw new PortTaken(`${baseUrl}: port taken`);
     }
     if (child.exitCode !== null)
       throw new Error(`backend exited early:\n${output}`);
@@ -114,17 +177,7 @@ async function launchPortal(
     }
     await sleep(500);
   }
-  return {
-    baseUrl,
-    pid: child.pid!,
-    logs: () => output,
-    async stop() {
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(20_000)]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await fs.rm(overridesFile, { force: true });
-    },
-  };
+  return { child, exited, output: () => output };
 }
 
 /** A guest user's Backstage token, as the sign-in page would get it. */
