@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import { MAX_INSTANCES } from '@loco-portal/plugin-loco-common';
 import { LocalRuntime } from '../../plugins/loco-node/src/local/LocalRuntime';
 import { parseLocalRuntimeConfig } from '../../plugins/loco-node/src/local/localConfig';
 import { diskInfo } from '../../plugins/loco-node/src/local/diskImages';
@@ -16,7 +17,19 @@ import { readTextScreen } from '../../plugins/loco-node/src/local/__testUtils__/
 const ROOT = path.resolve(__dirname, '../..');
 const DEMO_DISK = path.join(ROOT, '.cache/images/loco-demo.qcow2');
 const ENV = 'bench-local';
-const COUNT = Number(process.env.LOCO_BENCH_INSTANCES ?? 9);
+/** `--instances N` (npm run bench:local -- --instances 32), else LOCO_BENCH_INSTANCES, else 9. */
+function instanceCount(): number {
+  const flag = process.argv.indexOf('--instances');
+  const raw =
+    flag >= 0 ? process.argv[flag + 1] : process.env.LOCO_BENCH_INSTANCES;
+  const count = Number(raw ?? 9);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_INSTANCES)
+    throw new Error(`--instances must be 1..${MAX_INSTANCES}, got ${raw}`);
+  return count;
+}
+const COUNT = instanceCount();
+/** The runtime's default guest RAM (loco.local.memoryMb), stated so the RSS figure can be split. */
+const GUEST_MB = 128;
 const IDLE_SECONDS = Number(process.env.LOCO_BENCH_IDLE_SECONDS ?? 30);
 /** Idle is measured after the start has settled: boot probes and the guests' first LAN round are over. */
 const SETTLE_SECONDS = Number(process.env.LOCO_BENCH_SETTLE_SECONDS ?? 15);
@@ -114,6 +127,24 @@ function printIdle(
       )} GiB`,
     );
   }
+  // What a host must budget per instance beyond the guest's RAM (the sizing
+  // table in plugins/loco-node/README.md). A guest touches its RAM as it
+  // runs, so an RSS below the configured RAM means it has not used it all yet.
+  const meanRss = meanOf(figures.rss);
+  const maxRss = rssKnown.length ? Math.max(...rssKnown) : null;
+  const mib = (bytes: number | null) =>
+    bytes === null ? 'unknown' : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  console.log(
+    `  RSS per instance: mean ${mib(meanRss)}, max ${mib(
+      maxRss,
+    )}, with ${GUEST_MB} MiB guest RAM configured${
+      maxRss !== null && maxRss / 2 ** 20 > GUEST_MB
+        ? ` (QEMU's own, at the max: ≈ ${(maxRss / 2 ** 20 - GUEST_MB).toFixed(
+            0,
+          )} MiB)`
+        : ''
+    }`,
+  );
   return meanOf(figures.cpu);
 }
 
@@ -130,6 +161,7 @@ async function main() {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-bench-'));
   const config = parseLocalRuntimeConfig({
     stateDir,
+    memoryMb: GUEST_MB,
     images: { demo: { path: DEMO_DISK } },
     environments: [
       { name: ENV, instances: COUNT, image: 'demo', storageMode: 'persistent' },
@@ -152,7 +184,14 @@ async function main() {
   try {
     let t0 = Date.now();
     await runtime.start();
-    const cold = await allInstances(runtime, bannerShown(runtime), 600_000, t0);
+    // Cold boots run about one per core: the bound grows with the count.
+    const coldBoundMs = Math.max(600, COUNT * 40) * 1000;
+    const cold = await allInstances(
+      runtime,
+      bannerShown(runtime),
+      coldBoundMs,
+      t0,
+    );
     console.log(
       `cold: all ${COUNT} banners after ${cold ?? 'unknown (timed out)'} s`,
     );
@@ -177,7 +216,12 @@ async function main() {
     runtime = new LocalRuntime(config, quiet);
     t0 = Date.now();
     await runtime.start();
-    const snap = await allInstances(runtime, bannerShown(runtime), 120_000, t0);
+    const snap = await allInstances(
+      runtime,
+      bannerShown(runtime),
+      Math.max(120, COUNT * 8) * 1000,
+      t0,
+    );
     const { items } = await runtime.listEnvironments();
     const modes = items[0].instances.map(i => i.health.facts.bootMode);
     console.log(

@@ -1,6 +1,7 @@
 // Local runtime benchmark: `node bench/local/run.ts` (npm run bench:local).
 //
-// Starts an environment of N demo guests (default 9, LOCO_BENCH_INSTANCES) on a
+// Starts an environment of N demo guests (default 9; `-- --instances 32` or
+// LOCO_BENCH_INSTANCES, at most MAX_INSTANCES from loco-common) on a
 // fresh persistent state directory twice: first from cold (boots throttled to
 // about one per core, each saving its boot snapshot), then again from those
 // snapshots. Prints the time until every screen is live, idle CPU and RSS per
@@ -19,6 +20,7 @@ const result = spawnSync(
     '--require',
     '@backstage/cli-node/config/nodeTransform.cjs',
     path.join(here, 'measure.ts'),
+    ...process.argv.slice(2),
   ],
   { stdio: 'inherit', cwd: path.resolve(here, '../..') },
 );
