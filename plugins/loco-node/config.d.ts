@@ -118,7 +118,11 @@ export interface Config {
       /**
        * Snapshot tags that are not in `images` are pulled from this OCI
        * registry (docs/snapshots.md) into `<stateDir>/snapshots/` and reused
-       * until the tag moves.
+       * until the tag moves. A create returns at once and pulls in the
+       * background (progress on the instances' health); when a pull fails,
+       * the environment's snapshotFallback (default `builtin`) boots the
+       * first of `images`, or (`fail`) keeps the instances down with the
+       * registry's reason.
        */
       snapshots?: {
         /**

@@ -11,7 +11,10 @@ import type {
   HealthFacts,
   InstanceHealth,
 } from '@loco-portal/plugin-loco-common';
-import { deriveInstanceHealth } from '../health/deriveInstanceHealth';
+import {
+  deriveInstanceHealth,
+  NOT_STARTED_FACTS,
+} from '../health/deriveInstanceHealth';
 import { BootLimiter } from '../local/BootLimiter';
 import { diskInfo } from '../local/diskImages';
 import { BOOT_SNAPSHOT } from '../local/instanceControls';
@@ -23,17 +26,6 @@ import { hubAddress } from './lanHub';
 import { LanRelay } from './lanRelay';
 
 /** Facts of an instance whose QEMU has not started yet. */
-const NOT_STARTED: HealthFacts = {
-  processAlive: false,
-  qmpStatus: null,
-  vncReachable: null,
-  lastScreenChangeAt: null,
-  startedAt: null,
-  bootMode: null,
-  accelerator: null,
-  restarts: 0,
-  lastExit: null,
-};
 
 /**
  * The emulator agent's one instance: makes sure it has a disk and (in the
@@ -143,7 +135,7 @@ export class EmulatorAgent {
         health.state === 'unhealthy' && health.facts.processAlive;
       return { health, restartHelps };
     }
-    const health = deriveInstanceHealth(NOT_STARTED, now, {
+    const health = deriveInstanceHealth(NOT_STARTED_FACTS, now, {
       intendedRunning: this.phase !== 'stopping',
       waiting:
         this.phase === 'preparing'

@@ -22,6 +22,23 @@ export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
   staleScreenMs: 180_000,
 };
 
+/**
+ * The facts of a wanted instance whose emulator is not started yet (its
+ * disk is being prepared or pulled): health says why through `waiting` or
+ * `notes`.
+ */
+export const NOT_STARTED_FACTS: HealthFacts = {
+  processAlive: false,
+  qmpStatus: null,
+  vncReachable: null,
+  lastScreenChangeAt: null,
+  startedAt: null,
+  bootMode: null,
+  accelerator: null,
+  restarts: 0,
+  lastExit: null,
+};
+
 /** What is missing while a measured fact says no (also the /ready answer). */
 const WAITING_FOR_HUB = 'waiting for the LAN hub';
 const GUEST_BOOTING = 'guest still booting';

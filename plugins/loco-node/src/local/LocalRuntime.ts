@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import { DEFAULT_SNAPSHOT_FALLBACK } from '@loco-portal/plugin-loco-common';
 import type {
   EmulatorRuntime,
   EnvironmentChange,
@@ -15,12 +16,8 @@ import type {
   VncOpenOptions,
 } from '../runtime/EmulatorRuntime';
 import { BootLimiter } from './BootLimiter';
-import { validateBaseImage } from './diskImages';
-import {
-  LocalEnvironment,
-  LocalEnvironmentOptions,
-  ResolvedImage,
-} from './LocalEnvironment';
+import { ImageSources } from './imageSources';
+import { LocalEnvironment, LocalEnvironmentOptions } from './LocalEnvironment';
 import { InstanceSupervisor } from './InstanceSupervisor';
 import type { InstanceContext } from './supervisorOptions';
 import type { LocalRuntimeConfig } from './localConfig';
@@ -46,6 +43,7 @@ export class LocalRuntime implements EmulatorRuntime {
   private readonly context: InstanceContext;
   /** Tags pulled from `loco.local.snapshots.registry`, when configured. */
   private readonly registrySnapshots?: RegistrySnapshots;
+  private readonly images: ImageSources;
 
   constructor(
     private readonly config: LocalRuntimeConfig,
@@ -74,6 +72,7 @@ export class LocalRuntime implements EmulatorRuntime {
         logger,
       );
     }
+    this.images = new ImageSources(config, logger, this.registrySnapshots);
   }
 
   /** Cleans up after a crashed predecessor, then starts the environments declared in config. */
@@ -94,12 +93,6 @@ export class LocalRuntime implements EmulatorRuntime {
         snapshotTag: env.image,
       });
     }
-  }
-
-  /** The environment's own sound card from config, over its image's. */
-  private withEnvironmentSound(name: string, image: ResolvedImage) {
-    const own = this.config.environments.find(e => e.name === name)?.sound;
-    return own ? { ...image, sound: own } : image;
   }
 
   async stop(): Promise<void> {
@@ -163,16 +156,18 @@ export class LocalRuntime implements EmulatorRuntime {
         'storageMode hostpath needs loco.local.hostPath in the backend config',
       );
     }
-    const image = this.withEnvironmentSound(
+    const fallback = spec.snapshotFallback ?? DEFAULT_SNAPSHOT_FALLBACK;
+    const source = await this.images.sourceFor(
       spec.name,
-      await this.resolveImage(spec.snapshotTag),
+      spec.snapshotTag,
+      fallback,
     );
     const env = new LocalEnvironment({
       name: spec.name,
       instances: spec.instances,
       storageMode: spec.storageMode,
       owner: spec.owner,
-      image,
+      snapshotFallback: fallback,
       runRoot: this.runRoot,
       storage: {
         stateDir: this.config.stateDir,
@@ -184,14 +179,20 @@ export class LocalRuntime implements EmulatorRuntime {
     });
     this.environments.set(spec.name, env);
     try {
-      await env.start();
+      // A tag from the registry is pulled in the background: the
+      // instances are listed at once, their health says how far it is.
+      await env.begin(source);
     } catch (error) {
       this.environments.delete(spec.name);
       await env.stop();
       throw error;
     }
     this.logger.info(
-      `Started local environment ${spec.name} (${spec.instances} instances, ${spec.storageMode}, image ${image.tag})`,
+      `${'ready' in source ? 'Started' : 'Pulling'} local environment ${
+        spec.name
+      } (${spec.instances} instances, ${spec.storageMode}, image ${
+        source.tag
+      })`,
     );
   }
 
@@ -214,13 +215,14 @@ export class LocalRuntime implements EmulatorRuntime {
       change.snapshotTag !== undefined &&
       change.snapshotTag !== env.imageTag
     ) {
-      const image = this.withEnvironmentSound(
+      const source = await this.images.sourceFor(
         name,
-        await this.resolveImage(change.snapshotTag),
+        change.snapshotTag,
+        env.snapshotFallback,
       );
       if (change.instances !== undefined)
         await env.scale(Math.min(change.instances, env.size));
-      await env.changeImage(image);
+      await env.changeImage(source);
     }
     if (change.instances !== undefined) await env.scale(change.instances);
     this.logger.info(
@@ -265,46 +267,18 @@ export class LocalRuntime implements EmulatorRuntime {
 
   /** One instance's supervisor (tests and the bench drive QMP through it). */
   localInstance(environment: string, index: number): InstanceSupervisor {
-    const instance = this.environments.get(environment)?.instance(index);
+    const env = this.environments.get(environment);
+    const instance = env?.instance(index);
+    if (!instance && env?.waitingFor) {
+      throw new ConflictError(
+        `${environment}-${index} is not running: ${env.waitingFor}`,
+      );
+    }
     if (!instance) {
       throw new NotFoundError(
         `Environment ${environment} has no instance ${index}`,
       );
     }
     return instance;
-  }
-
-  /**
-   * A snapshot tag from the local catalog (`loco.local.images`), else pulled
-   * from `loco.local.snapshots.registry`; checked with qemu-img.
-   */
-  private async resolveImage(tag: string | undefined): Promise<ResolvedImage> {
-    const name = tag ?? Object.keys(this.config.images)[0];
-    let image = name ? this.config.images[name] : undefined;
-    if (name && !image && this.registrySnapshots) {
-      const pulled = await this.registrySnapshots.resolve(name);
-      image = {
-        path: pulled.path,
-        snapshot: pulled.config.ramSnapshot ?? undefined,
-        memoryMb: pulled.config.memoryMb ?? undefined,
-      };
-    }
-    if (!name || !image) {
-      throw new NotFoundError(
-        `No local image is configured for snapshot tag "${tag}" (known: ${
-          Object.keys(this.config.images).join(', ') || 'none'
-        })`,
-      );
-    }
-    await validateBaseImage(name, image);
-    return {
-      tag: name,
-      path: image.path,
-      snapshot: image.snapshot,
-      memoryMb: image.memoryMb ?? this.config.memoryMb,
-      vga: image.vga ?? this.config.vga,
-      sound: image.sound ?? this.config.sound,
-      extraArgs: [...this.config.extraArgs, ...(image.extraArgs ?? [])],
-    };
   }
 }

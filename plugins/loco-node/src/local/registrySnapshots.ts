@@ -23,6 +23,8 @@ export interface PulledImage {
   path: string;
   config: SnapshotConfig;
   digest: string;
+  /** Set when this is not the tag's current copy (the registry could not be asked). */
+  notice?: string;
 }
 
 /** What is cached per tag, in `<cacheDir>/<tag>.json`. */
@@ -32,18 +34,26 @@ interface CacheRecord {
   config: SnapshotConfig;
 }
 
+/** One pull of a tag, shared by every environment waiting for it. */
+interface SharedPull {
+  result: Promise<PulledImage>;
+  controller: AbortController;
+  listeners: Set<(p: SnapshotProgress) => void>;
+}
+
 /**
  * Snapshot tags of `loco.local.snapshots.registry`, pulled once into
  * `<stateDir>/snapshots/` and reused: a tag is asked for its current
  * manifest digest on every resolve, and pulled again only when it moved.
  * When the registry cannot be reached, the last pulled copy of the tag is
- * used (and said so in the log); with no copy, the error names the cause.
- * Concurrent resolves of one tag share one pull.
+ * used (with a notice); with no copy, the error gives the registry's reason.
+ * Concurrent resolves of one tag share one pull, which is cancelled when
+ * every one of them is (an environment destroyed while it pulls).
  */
 export class RegistrySnapshots {
   /** The repository, with its credentials (publishInstance pushes with it). */
   readonly client: RegistryClient;
-  private readonly pulls = new Map<string, Promise<PulledImage>>();
+  private readonly pulls = new Map<string, SharedPull>();
 
   constructor(
     config: LocalSnapshotsConfig,
@@ -64,50 +74,97 @@ export class RegistrySnapshots {
     return this.client.listTags(signal);
   }
 
+  /**
+   * The tag's snapshot on disk, pulled when needed. Errors carry the
+   * registry's reason without a prefix (callers say `pull failed: …`).
+   */
   resolve(
     tag: string,
-    onProgress?: (p: SnapshotProgress) => void,
+    options: {
+      onProgress?: (p: SnapshotProgress) => void;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<PulledImage> {
     const problem = snapshotTagProblem(tag);
     if (problem) return Promise.reject(new InputError(problem));
-    let pull = this.pulls.get(tag);
-    if (!pull) {
-      pull = this.pull(tag, onProgress).finally(() => this.pulls.delete(tag));
-      this.pulls.set(tag, pull);
+    let shared = this.pulls.get(tag);
+    if (!shared) {
+      const controller = new AbortController();
+      const listeners = new Set<(p: SnapshotProgress) => void>();
+      const result = this.pull(tag, controller.signal, p =>
+        listeners.forEach(l => l(p)),
+      ).finally(() => this.pulls.delete(tag));
+      shared = { result, controller, listeners };
+      this.pulls.set(tag, shared);
     }
-    return pull;
+    return this.join(shared, options.onProgress, options.signal);
+  }
+
+  /** Waits for a shared pull; leaving it (abort) cancels it when nobody else waits. */
+  private join(
+    shared: SharedPull,
+    onProgress?: (p: SnapshotProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<PulledImage> {
+    const listener = onProgress ?? (() => undefined);
+    shared.listeners.add(listener);
+    if (!signal) return shared.result;
+    return new Promise<PulledImage>((resolve, reject) => {
+      const leave = () => {
+        shared.listeners.delete(listener);
+        if (shared.listeners.size > 0) {
+          reject(signal.reason);
+          return;
+        }
+        // The last one out cancels the pull and waits until it has let go
+        // of its files (a destroy then finds nothing left to clean).
+        shared.controller.abort();
+        shared.result.then(
+          () => reject(signal.reason),
+          () => reject(signal.reason),
+        );
+      };
+      if (signal.aborted) {
+        leave();
+        return;
+      }
+      signal.addEventListener('abort', leave, { once: true });
+      shared.result.then(resolve, reject).finally(() => {
+        signal.removeEventListener('abort', leave);
+        shared.listeners.delete(listener);
+      });
+    });
   }
 
   private async pull(
     tag: string,
-    onProgress?: (p: SnapshotProgress) => void,
+    signal: AbortSignal,
+    onProgress: (p: SnapshotProgress) => void,
   ): Promise<PulledImage> {
     const cached = await this.cached(tag);
     let digest: string;
     try {
-      ({ digest } = await this.client.getManifest(tag));
+      ({ digest } = await this.client.getManifest(tag, signal));
     } catch (error) {
       if (error instanceof OciError && error.status === 404) {
         throw new NotFoundError(
           `Snapshot tag "${tag}" is not in ${this.client.name}`,
         );
       }
-      if (cached) {
-        this.logger.warn(
-          `Using the copy of snapshot ${tag} pulled before (${
-            cached.digest
-          }): ${(error as Error).message}`,
-        );
+      if (cached && !signal.aborted) {
+        const notice = `Using the copy of snapshot ${tag} pulled before (${
+          cached.digest
+        }): ${(error as Error).message}`;
+        this.logger.warn(notice);
         return {
           tag,
           path: cached.file,
           config: cached.config,
           digest: cached.digest,
+          notice,
         };
       }
-      throw new ServiceUnavailableError(
-        `pull failed: ${(error as Error).message}`,
-      );
+      throw new ServiceUnavailableError((error as Error).message);
     }
     if (cached?.digest === digest) {
       return { tag, path: cached.file, config: cached.config, digest };
@@ -119,11 +176,13 @@ export class RegistrySnapshots {
     try {
       ({ config } = await pullSnapshot(this.client, digest, file, {
         onProgress,
+        signal,
       }));
     } catch (error) {
-      throw new ServiceUnavailableError(
-        `pull failed: ${(error as Error).message}`,
-      );
+      // Cancelled: nobody wants these bytes. Cut by the network: kept, so
+      // the next pull resumes from them.
+      if (signal.aborted) await fs.rm(`${file}.partial`, { force: true });
+      throw new ServiceUnavailableError((error as Error).message);
     }
     // Earlier pulls stay: disks set aside on a tag change may still be
     // overlays on them (docs/snapshots.md says how to prune the cache).

@@ -5,6 +5,7 @@ import type {
   LocoEnvironment,
   LocoRuntimeKind,
   LocationError,
+  SnapshotFallback,
   StorageMode,
 } from '@loco-portal/plugin-loco-common';
 
@@ -28,6 +29,11 @@ export interface EnvironmentSpec {
   owner?: string;
   /** Kubernetes: the OCI repository of the snapshot (default: loco.helm.snapshotRegistry). */
   snapshotRegistry?: string;
+  /**
+   * When the tag cannot be pulled: boot the built-in disk, or stay down and
+   * say why (default loco-common's DEFAULT_SNAPSHOT_FALLBACK). Both runtimes.
+   */
+  snapshotFallback?: SnapshotFallback;
 }
 
 /**

@@ -59,6 +59,7 @@ export class HelmEnvironments implements ProvisionPlanner {
           snapshotRegistry:
             spec.snapshotRegistry ?? this.settings.helm.snapshotRegistry,
           snapshotRegistrySecrets: this.settings.helm.snapshotRegistrySecrets,
+          snapshotFallback: spec.snapshotFallback,
         },
         target,
         run,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import yaml from 'yaml';
+import { DEFAULT_SNAPSHOT_FALLBACK } from '@loco-portal/plugin-loco-common';
 import { releaseValues } from './helmValues';
 
 const CHART = path.resolve(__dirname, '../../../../../chart');
@@ -88,6 +89,29 @@ describe('releaseValues', () => {
     );
     expect(without.snapshot.registryConfigSecret).toBe('');
     expect(without.snapshot.publishConfigSecret).toBe('');
+  });
+
+  it("passes an environment's snapshot fallback as the chart's snapshot.fallback, and leaves the chart's default otherwise", () => {
+    const spec = {
+      name: 'games',
+      owner: '',
+      instances: 1,
+      storageMode: 'ephemeral' as const,
+      snapshotTag: 'games',
+      snapshotRegistry: 'registry.example/loco/snapshots',
+    };
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(
+      schema,
+    );
+    const failing = merge(
+      defaults,
+      releaseValues({ ...spec, snapshotFallback: 'fail' }),
+    );
+    expect(validate(failing) ? [] : validate.errors).toEqual([]);
+    expect(failing.snapshot.fallback).toBe('fail');
+    expect(merge(defaults, releaseValues(spec)).snapshot.fallback).toBe(
+      DEFAULT_SNAPSHOT_FALLBACK,
+    );
   });
 
   it('turns on what chart/presets/hostpath.yaml turns on, so a hostpath release can prepare its disks', () => {

@@ -1,6 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { StorageMode } from '@loco-portal/plugin-loco-common';
+import type {
+  SnapshotFallback,
+  StorageMode,
+} from '@loco-portal/plugin-loco-common';
 import yaml from 'yaml';
 
 /** What a create asks the chart for. */
@@ -13,6 +16,8 @@ export interface ReleaseSpec {
   snapshotRegistry: string;
   /** Names of dockerconfigjson Secrets for pulls and publishes (loco.helm.snapshotRegistrySecrets). */
   snapshotRegistrySecrets?: { pull?: string; push?: string };
+  /** The chart's snapshot.fallback; unset keeps the chart's default (the same as loco-common's). */
+  snapshotFallback?: SnapshotFallback;
 }
 
 /**
@@ -35,6 +40,7 @@ export function releaseValues(spec: ReleaseSpec) {
       ...(spec.snapshotRegistrySecrets?.push
         ? { publishConfigSecret: spec.snapshotRegistrySecrets.push }
         : {}),
+      ...(spec.snapshotFallback ? { fallback: spec.snapshotFallback } : {}),
     },
     ...modeValues(spec.storageMode),
   };
