@@ -28,6 +28,7 @@ const KEYS = [
   'storageMode',
   'snapshotTag',
   'snapshotRegistry',
+  'snapshotFallback',
   'cluster',
   'namespace',
   'owner',
@@ -87,6 +88,7 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
       storageMode: args.storageMode,
       snapshotTag: args.snapshotTag,
       snapshotRegistry: args.snapshotRegistry,
+      snapshotFallback: args.snapshotFallback,
     };
     await authorizeManage(deps, ctx);
     await carryOut(
@@ -124,6 +126,7 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
       instances,
       storageMode,
       snapshotTag,
+      snapshotFallback: args.snapshotFallback,
       owner: args.owner || undefined,
     };
     const step = { environment: name, checkpoint: `loco.local.create.${name}` };
@@ -190,7 +193,11 @@ export function createLocoEnvironmentAction(deps: LocoActionDeps) {
         };
         const { name, runtime, instances, storageMode, snapshotTag } = args;
         audit.record({ environment: name, runtime, instances, storageMode });
-        audit.record({ snapshotTag, owner: args.owner || undefined });
+        audit.record({
+          snapshotTag,
+          snapshotFallback: args.snapshotFallback,
+          owner: args.owner || undefined,
+        });
 
         let location = 'local';
         if (runtime === 'kubernetes') {

@@ -4,6 +4,7 @@ import {
   ENVIRONMENT_NAME_PATTERN,
   ENVIRONMENT_NAME_RULE,
   MAX_INSTANCES,
+  SNAPSHOT_FALLBACKS,
   SNAPSHOT_REGISTRY_PATTERN,
   SNAPSHOT_TAG_PATTERN,
   SNAPSHOT_TAG_RULE,
@@ -60,6 +61,13 @@ export const fields = {
       .regex(SNAPSHOT_TAG_PATTERN, SNAPSHOT_TAG_RULE)
       .optional()
       .describe('Snapshot (base disk) tag'),
+  snapshotFallback: (zz: Z) =>
+    zz
+      .enum(SNAPSHOT_FALLBACKS)
+      .optional()
+      .describe(
+        "When the snapshot cannot be pulled: builtin boots the image's own disk and says why, fail keeps the instances down with the registry's reason (default builtin)",
+      ),
   /** loco:snapshot:publish: the instance, and the tag it is published as (required there). */
   index: (zz: Z) =>
     zz
