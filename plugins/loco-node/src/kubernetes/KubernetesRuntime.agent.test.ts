@@ -1,28 +1,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mockServices } from '@backstage/backend-test-utils';
 import { ConflictError } from '@backstage/errors';
 import { diskInfo } from '../local/diskImages';
-import { LocoMetrics } from '../metrics/LocoMetrics';
-import {
-  AgentProcess,
-  BANNER_TXT,
-  DEMO_DISK,
-  freePort,
-} from '../agent/__testUtils__/agentProcess';
+import { AgentProcess, BANNER_TXT } from '../agent/__testUtils__/agentProcess';
 import {
   bannerFromPixels,
   decodePng,
   expectedBanner,
 } from '../agent/__testUtils__/pngPixels';
-import { KubernetesRuntime } from './KubernetesRuntime';
-import type { ClusterConfig } from './kubernetesConfig';
+import type { KubernetesRuntime } from './KubernetesRuntime';
 import {
-  agentSecret,
-  emulatorPod,
-  emulatorStatefulSet,
-} from './__testUtils__/emulatorObjects';
+  AGENT_TOKEN as TOKEN,
+  startAgentPods,
+  type AgentPods,
+} from './__testUtils__/agentPodsFixture';
+import { agentSecret } from './__testUtils__/emulatorObjects';
 import { FakeKubernetesApiServer } from './__testUtils__/FakeKubernetesApiServer';
 
 // The portal's Kubernetes runtime driving real emulator agents (real QEMU)
@@ -30,61 +23,10 @@ import { FakeKubernetesApiServer } from './__testUtils__/FakeKubernetesApiServer
 // screenshots, and the agents' own health reasons.
 jest.setTimeout(240_000);
 
-const TOKEN = 'release-token';
-const API_TOKEN = 'portal-sa-token';
 let dir: string;
+let pods: AgentPods;
 let api: FakeKubernetesApiServer;
 let running: AgentProcess;
-let waiting: AgentProcess;
-const runtimes: KubernetesRuntime[] = [];
-
-/** One agent per pod; both share the chart's ports, so each listens on 127.0.0.x. */
-async function startAgent(
-  name: string,
-  env: Record<string, string>,
-): Promise<AgentProcess> {
-  const root = path.join(dir, name);
-  fs.mkdirSync(root);
-  fs.writeFileSync(path.join(root, 'token'), TOKEN);
-  return AgentProcess.start({
-    LOCO_ENV: 'lab',
-    LOCO_INSTANCE_COUNT: '2',
-    LOCO_RUN_DIR: path.join(root, 'run'),
-    LOCO_BUILTIN_DISK: DEMO_DISK,
-    LOCO_NETDEV: '',
-    LOCO_VNC: `127.0.0.1:${(await freePort()) - 5900}`,
-    LOCO_PROBE_INTERVAL_MS: '1000',
-    LOCO_RETRY_SECONDS: '1',
-    LOCO_AGENT_TOKEN_FILE: path.join(root, 'token'),
-    ...env,
-  });
-}
-
-function startRuntime(
-  access: ClusterConfig['emulatorAccess'],
-  health: number,
-): KubernetesRuntime {
-  const runtime = new KubernetesRuntime({
-    clusters: [
-      {
-        name: 'alpha',
-        url: api.url,
-        skipTLSVerify: true,
-        authProvider: 'serviceAccount',
-        serviceAccountToken: API_TOKEN,
-        namespaces: ['loco'],
-        emulatorAccess: access,
-      },
-    ],
-    logger: mockServices.logger.mock(),
-    metrics: new LocoMetrics(),
-    ports: { vnc: 1, health },
-    health: { intervalMs: 200, timeoutMs: 2000 },
-  });
-  runtime.start();
-  runtimes.push(runtime);
-  return runtime;
-}
 
 /** The listing's instance once `accept` takes it (polled: agents are other processes). */
 async function instance(
@@ -110,31 +52,18 @@ async function bannerOf(png: Buffer): Promise<string[]> {
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loco-k8s-agent-'));
-  // lab-0 boots the demo disk; lab-1 waits for a disk that never comes.
-  running = await startAgent('lab-0', { LOCO_INSTANCE_INDEX: '0' });
-  waiting = await startAgent('lab-1', {
-    LOCO_INSTANCE_INDEX: '1',
-    LOCO_DISK: path.join(dir, 'lab-1', 'missing.qcow2'),
-    LOCO_AGENT_LISTEN: `127.0.0.2:${running.port}`,
-  });
-  api = new FakeKubernetesApiServer({ token: API_TOKEN });
-  await api.start();
-  api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 2 }));
-  api.apply('pods', emulatorPod('lab', 0, { podIP: '127.0.0.1' }));
-  api.apply('pods', emulatorPod('lab', 1, { podIP: '127.0.0.2' }));
-  api.apply('secrets', agentSecret('lab', TOKEN));
+  pods = await startAgentPods(dir);
+  ({ api, running } = pods);
 });
 
 afterAll(async () => {
-  await Promise.all(runtimes.map(r => r.stop()));
-  await api?.stop();
-  await Promise.all([running?.kill(), waiting?.kill()]);
+  await pods?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('KubernetesRuntime through the emulator agent', () => {
   it("shows the agent's own reasons, and refuses actions on an instance that is not running", async () => {
-    const runtime = startRuntime('direct', running.port);
+    const runtime = pods.startRuntime('direct');
     const lab1 = await instance(runtime, 1, i =>
       i.health.reasons.some((r: string) => r.startsWith('no disk at')),
     );
@@ -151,7 +80,7 @@ describe('KubernetesRuntime through the emulator agent', () => {
   });
 
   it('takes screenshots of the guest and runs save, restore and reset (direct)', async () => {
-    const runtime = startRuntime('direct', running.port);
+    const runtime = pods.startRuntime('direct');
     await instance(runtime, 0, i => i.state === 'healthy');
     const banner = expectedBanner(fs.readFileSync(BANNER_TXT, 'utf8'));
     let shown: string[] = [];
@@ -188,7 +117,7 @@ describe('KubernetesRuntime through the emulator agent', () => {
   });
 
   it("reaches the agent through the API server's port-forward too", async () => {
-    const runtime = startRuntime('portForward', running.port);
+    const runtime = pods.startRuntime('portForward');
     await instance(runtime, 0, i => i.state === 'healthy');
     const png = await runtime.screenshot('lab', 0);
     expect(decodePng(png)).toMatchObject({ width: 720, height: 400 });
@@ -200,7 +129,7 @@ describe('KubernetesRuntime through the emulator agent', () => {
   });
 
   it("refuses with the agent's answer to a wrong token, and reads a replaced Secret again", async () => {
-    const runtime = startRuntime('direct', running.port);
+    const runtime = pods.startRuntime('direct');
     await instance(runtime, 0, i => i.state === 'healthy');
     const reads = () =>
       api.requests.filter(r => r.path.endsWith('/secrets/lab-agent')).length;

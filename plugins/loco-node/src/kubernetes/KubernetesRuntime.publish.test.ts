@@ -2,32 +2,26 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mockServices } from '@backstage/backend-test-utils';
 import { ConflictError, ServiceUnavailableError } from '@backstage/errors';
 import {
   AGENT_CONTROL_ROUTES,
   agentAuthorization,
 } from '@loco-portal/plugin-loco-common';
 import { diskInfo } from '../local/diskImages';
-import { LocoMetrics } from '../metrics/LocoMetrics';
 import { RegistryClient } from '../oci/RegistryClient';
 import { pullSnapshot } from '../oci/snapshotArtifact';
 import {
   startTestRegistry,
   type TestRegistry,
 } from '../oci/__testUtils__/testRegistry';
+import type { AgentProcess } from '../agent/__testUtils__/agentProcess';
+import type { KubernetesRuntime } from './KubernetesRuntime';
 import {
-  AgentProcess,
-  DEMO_DISK,
-  freePort,
-} from '../agent/__testUtils__/agentProcess';
-import { KubernetesRuntime } from './KubernetesRuntime';
-import {
-  agentSecret,
-  emulatorPod,
-  emulatorStatefulSet,
-} from './__testUtils__/emulatorObjects';
-import { FakeKubernetesApiServer } from './__testUtils__/FakeKubernetesApiServer';
+  AGENT_TOKEN as TOKEN,
+  startAgentPods,
+  type AgentPods,
+} from './__testUtils__/agentPodsFixture';
+import type { FakeKubernetesApiServer } from './__testUtils__/FakeKubernetesApiServer';
 
 // Publishing from pods: the portal's Kubernetes runtime asks a pod's emulator
 // agent (real process, real QEMU) through a fake API server, and the agent
@@ -36,14 +30,12 @@ import { FakeKubernetesApiServer } from './__testUtils__/FakeKubernetesApiServer
 // pod (here a dockerconfigjson file, as the chart mounts the Secret).
 jest.setTimeout(600_000);
 
-const TOKEN = 'release-token';
-const API_TOKEN = 'portal-sa-token';
 const REPOSITORY = 'loco/snapshots';
 let dir: string;
 let registry: TestRegistry;
+let pods: AgentPods;
 let api: FakeKubernetesApiServer;
 let running: AgentProcess;
-let waiting: AgentProcess;
 let pushConfig: string;
 let runtime: KubernetesRuntime;
 
@@ -58,29 +50,6 @@ function writePushConfig(user: string, password: string): void {
       },
     }),
   );
-}
-
-async function startAgent(
-  name: string,
-  env: Record<string, string>,
-): Promise<AgentProcess> {
-  const root = path.join(dir, name);
-  fs.mkdirSync(root);
-  fs.writeFileSync(path.join(root, 'token'), TOKEN);
-  return AgentProcess.start({
-    LOCO_ENV: 'lab',
-    LOCO_INSTANCE_COUNT: '2',
-    LOCO_RUN_DIR: path.join(root, 'run'),
-    LOCO_BUILTIN_DISK: DEMO_DISK,
-    LOCO_NETDEV: '',
-    LOCO_VNC: `127.0.0.1:${(await freePort()) - 5900}`,
-    LOCO_PROBE_INTERVAL_MS: '1000',
-    LOCO_RETRY_SECONDS: '1',
-    LOCO_AGENT_TOKEN_FILE: path.join(root, 'token'),
-    LOCO_SNAPSHOT_REGISTRY: `${registry.host}/${REPOSITORY}`,
-    LOCO_PUBLISH_REGISTRY_CONFIG: pushConfig,
-    ...env,
-  });
 }
 
 /** The registry as a reader sees it (credentials of its own). */
@@ -109,37 +78,12 @@ beforeAll(async () => {
   });
   pushConfig = path.join(dir, 'push-config.json');
   writePushConfig('pusher', 'push-secret');
-  // lab-0 boots the demo disk; lab-1 waits for a disk that never comes.
-  running = await startAgent('lab-0', { LOCO_INSTANCE_INDEX: '0' });
-  waiting = await startAgent('lab-1', {
-    LOCO_INSTANCE_INDEX: '1',
-    LOCO_DISK: path.join(dir, 'lab-1', 'missing.qcow2'),
-    LOCO_AGENT_LISTEN: `127.0.0.2:${running.port}`,
+  pods = await startAgentPods(dir, {
+    LOCO_SNAPSHOT_REGISTRY: `${registry.host}/${REPOSITORY}`,
+    LOCO_PUBLISH_REGISTRY_CONFIG: pushConfig,
   });
-  api = new FakeKubernetesApiServer({ token: API_TOKEN });
-  await api.start();
-  api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 2 }));
-  api.apply('pods', emulatorPod('lab', 0, { podIP: '127.0.0.1' }));
-  api.apply('pods', emulatorPod('lab', 1, { podIP: '127.0.0.2' }));
-  api.apply('secrets', agentSecret('lab', TOKEN));
-  runtime = new KubernetesRuntime({
-    clusters: [
-      {
-        name: 'alpha',
-        url: api.url,
-        skipTLSVerify: true,
-        authProvider: 'serviceAccount',
-        serviceAccountToken: API_TOKEN,
-        namespaces: ['loco'],
-        emulatorAccess: 'direct',
-      },
-    ],
-    logger: mockServices.logger.mock(),
-    metrics: new LocoMetrics(),
-    ports: { vnc: 1, health: running.port },
-    health: { intervalMs: 200, timeoutMs: 2000 },
-  });
-  runtime.start();
+  ({ api, running } = pods);
+  runtime = pods.startRuntime();
   await running.waitForHealth(
     'lab-0 healthy',
     h => h.state === 'healthy',
@@ -148,9 +92,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await runtime?.stop();
-  await api?.stop();
-  await Promise.all([running?.kill(), waiting?.kill()]);
+  await pods?.stop();
   await registry?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -190,7 +132,7 @@ describe('publishing a snapshot from a pod', () => {
   });
 
   it('a new pod of that tag pulls it and resumes from its RAM state', async () => {
-    const resumed = await startAgent('lab-new', {
+    const resumed = await pods.startAgent('lab-new', {
       LOCO_ENV: 'fresh',
       LOCO_INSTANCE_COUNT: '1',
       LOCO_INSTANCE_INDEX: '0',

@@ -1,91 +1,21 @@
-import { mockServices } from '@backstage/backend-test-utils';
-import { LocoMetrics } from '../metrics/LocoMetrics';
 import type { RuntimeListing } from '../runtime/EmulatorRuntime';
-import { KubernetesRuntime } from './KubernetesRuntime';
-import type { ClusterConfig } from './kubernetesConfig';
 import {
   emulatorPod,
   emulatorStatefulSet,
 } from './__testUtils__/emulatorObjects';
 import { FakeEmulatorHealthServer } from './__testUtils__/FakeEmulatorHealthServer';
-import { FakeKubernetesApiServer } from './__testUtils__/FakeKubernetesApiServer';
+import {
+  fakeCluster,
+  kubernetesRuntimeFixture,
+  waitForListing,
+} from './__testUtils__/kubernetesRuntimeFixture';
 
 // Kubernetes `restart` of an instance and per-cluster errors, against a fake
 // API server that deletes pods gracefully and re-creates StatefulSet pods.
 // Waits are for events, never for time; this only bounds a hung test.
 jest.setTimeout(30_000);
 
-const TOKEN = 'test-token';
-const stops: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
-
-async function startApi(
-  options: ConstructorParameters<typeof FakeKubernetesApiServer>[0] = {},
-) {
-  const api = new FakeKubernetesApiServer({
-    token: TOKEN,
-    bookmarkIntervalMs: 100,
-    ...options,
-  });
-  await api.start();
-  stops.push(() => api.close());
-  return api;
-}
-
-function startRuntime(
-  apis: Record<string, FakeKubernetesApiServer>,
-  healthPort = 1,
-  namespaces = ['loco'],
-) {
-  const clusters: ClusterConfig[] = Object.entries(apis).map(([name, api]) => ({
-    name,
-    url: api.url,
-    skipTLSVerify: true,
-    authProvider: 'serviceAccount',
-    serviceAccountToken: TOKEN,
-    namespaces,
-    emulatorAccess: 'direct',
-  }));
-  const runtime = new KubernetesRuntime({
-    clusters,
-    logger: mockServices.logger.mock(),
-    metrics: new LocoMetrics(),
-    ports: { vnc: 1, health: healthPort },
-    backoff: { initialMs: 50, maxMs: 200 },
-    listTimeoutMs: 15_000,
-    health: {
-      intervalMs: 100,
-      timeoutMs: 1500,
-      concurrency: 4,
-      failureThreshold: 50,
-    },
-  });
-  runtime.start();
-  stops.push(() => runtime.stop());
-  return runtime;
-}
-
-/** Resolves with the first listing that satisfies `predicate`, woken by change events. */
-async function waitForListing(
-  runtime: KubernetesRuntime,
-  predicate: (l: RuntimeListing) => boolean,
-): Promise<RuntimeListing> {
-  for (;;) {
-    let wake!: () => void;
-    const changed = new Promise<void>(resolve => (wake = resolve));
-    const off = runtime.onChange(() => wake());
-    const listing = await runtime.listEnvironments();
-    if (predicate(listing)) {
-      off();
-      return listing;
-    }
-    await changed;
-    off();
-  }
-}
+const { startApi, startRuntime, onCleanUp } = kubernetesRuntimeFixture();
 
 const instance = (l: RuntimeListing, env: string, index: number) =>
   l.items.find(e => e.name === env)?.instances[index];
@@ -94,7 +24,7 @@ describe('KubernetesRuntime restart', () => {
   it('deletes the pod gracefully; the instance shows terminating, then its StatefulSet brings a new pod up healthy', async () => {
     const health = new FakeEmulatorHealthServer('127.0.0.2');
     const port = await health.start();
-    stops.push(() => health.stop());
+    onCleanUp(() => health.stop());
     const api = await startApi({
       statefulSetController: true,
       terminationMs: Infinity, // the kubelet stops it when the test says
@@ -104,7 +34,9 @@ describe('KubernetesRuntime restart', () => {
       'pods',
       emulatorPod('lab', 0, { podIP: '127.0.0.2' }),
     );
-    const runtime = startRuntime({ alpha: api }, port);
+    const runtime = startRuntime([fakeCluster('alpha', api)], {
+      ports: { vnc: 1, health: port },
+    });
     await waitForListing(
       runtime,
       l => instance(l, 'lab', 0)?.state === 'healthy',
@@ -148,7 +80,7 @@ describe('KubernetesRuntime restart', () => {
     const api = await startApi();
     api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 1 }));
     api.apply('pods', emulatorPod('lab', 0));
-    const runtime = startRuntime({ alpha: api });
+    const runtime = startRuntime([fakeCluster('alpha', api)]);
     await waitForListing(runtime, l => Boolean(instance(l, 'lab', 0)));
     await expect(runtime.runAction('lab', 3, 'restart')).rejects.toThrow(
       'Environment lab has no running instance 3',
@@ -172,7 +104,10 @@ describe('KubernetesRuntime cluster errors', () => {
     good.apply('pods', emulatorPod('lab', 0));
     denied.apply('pods', emulatorPod('hidden', 0));
     denied.faults.forbid({ resource: 'pods' });
-    const runtime = startRuntime({ good, denied });
+    const runtime = startRuntime([
+      fakeCluster('good', good),
+      fakeCluster('denied', denied),
+    ]);
     const listing = await waitForListing(
       runtime,
       l =>
@@ -195,7 +130,7 @@ describe('KubernetesRuntime cluster errors', () => {
   it('reports a lost watch permission as serving last known state, and recovers when it is granted again', async () => {
     const api = await startApi();
     api.apply('pods', emulatorPod('lab', 0));
-    const runtime = startRuntime({ alpha: api });
+    const runtime = startRuntime([fakeCluster('alpha', api)]);
     await api.waitForWatches(2);
     await waitForListing(
       runtime,

@@ -3,98 +3,27 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
-import { LocoMetrics } from '../metrics/LocoMetrics';
 import type { RuntimeListing } from '../runtime/EmulatorRuntime';
 import { KubernetesRuntime } from './KubernetesRuntime';
-import type { ClusterConfig } from './kubernetesConfig';
 import {
   emulatorPod,
   emulatorStatefulSet,
 } from './__testUtils__/emulatorObjects';
 import { FakeEmulatorHealthServer } from './__testUtils__/FakeEmulatorHealthServer';
-import { FakeKubernetesApiServer } from './__testUtils__/FakeKubernetesApiServer';
-
-const TOKEN = 'test-token';
+import {
+  fakeCluster as cluster,
+  kubernetesRuntimeFixture,
+  waitForListing,
+} from './__testUtils__/kubernetesRuntimeFixture';
 
 // Waits are for events, never for time; this only bounds a hung test on a
 // busy machine.
 jest.setTimeout(30_000);
 
-function cluster(
-  name: string,
-  api: FakeKubernetesApiServer,
-  token = TOKEN,
-): ClusterConfig {
-  return {
-    name,
-    url: api.url,
-    skipTLSVerify: true, // plain http to the fake needs it (client-node refuses otherwise)
-    authProvider: 'serviceAccount',
-    serviceAccountToken: token,
-    namespaces: ['loco'],
-    emulatorAccess: 'direct',
-  };
-}
-
-const running: KubernetesRuntime[] = [];
-const servers: { stop(): Promise<void> }[] = [];
-
-function startRuntime(
-  clusters: ClusterConfig[],
-  ports = { vnc: 1, health: 1 },
-) {
-  const runtime = new KubernetesRuntime({
-    clusters,
-    logger: mockServices.logger.mock(),
-    metrics: new LocoMetrics(),
-    ports,
-    backoff: { initialMs: 50, maxMs: 200 },
-    listTimeoutMs: 15_000, // the default; a busy CI machine can be slow to answer the first list
-    health: {
-      intervalMs: 100,
-      timeoutMs: 1500,
-      concurrency: 4,
-      failureThreshold: 50,
-    },
-  });
-  runtime.start();
-  running.push(runtime);
-  return runtime;
-}
-
-async function startApi(token = TOKEN) {
-  const api = new FakeKubernetesApiServer({ token, bookmarkIntervalMs: 100 });
-  await api.start();
-  servers.push(api);
-  return api;
-}
-
-/** Resolves with the first listing that satisfies `predicate`, woken by change events. */
-async function waitForListing(
-  runtime: KubernetesRuntime,
-  predicate: (l: RuntimeListing) => boolean,
-): Promise<RuntimeListing> {
-  for (;;) {
-    let wake!: () => void;
-    const changed = new Promise<void>(resolve => (wake = resolve));
-    const off = runtime.onChange(() => wake());
-    const listing = await runtime.listEnvironments();
-    if (predicate(listing)) {
-      off();
-      return listing;
-    }
-    await changed;
-    off();
-  }
-}
+const { startApi, startRuntime, onCleanUp } = kubernetesRuntimeFixture();
 
 const env = (l: RuntimeListing, name: string) =>
   l.items.find(e => e.name === name);
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map(r => r.stop()));
-  await Promise.all(servers.splice(0).map(s => s.stop()));
-});
 
 describe('KubernetesRuntime discovery', () => {
   it('sees an environment being added, scaled and deleted through the watch', async () => {
@@ -237,7 +166,7 @@ describe('KubernetesRuntime discovery', () => {
 
   it('reports a broken cluster in errors without hiding the healthy one', async () => {
     const good = await startApi();
-    const bad = await startApi('another-token'); // our token is refused: 401
+    const bad = await startApi({ token: 'another-token' }); // our token is refused: 401
     good.apply('pods', emulatorPod('lab', 0));
     bad.apply('pods', emulatorPod('hidden', 0));
     const runtime = startRuntime([cluster('good', good), cluster('bad', bad)]);
@@ -265,7 +194,7 @@ describe('KubernetesRuntime health and VNC', () => {
     const silent = new FakeEmulatorHealthServer('127.0.0.4');
     await silent.start(port);
     silent.mode = 'hang';
-    servers.push(healthy, crashed, silent);
+    for (const s of [healthy, crashed, silent]) onCleanUp(() => s.stop());
 
     const api = await startApi();
     api.apply('statefulsets', emulatorStatefulSet('lab', { replicas: 4 }));
@@ -281,8 +210,7 @@ describe('KubernetesRuntime health and VNC', () => {
       }),
     );
     const runtime = startRuntime([cluster('alpha', api)], {
-      vnc: 1,
-      health: port,
+      ports: { vnc: 1, health: port },
     });
 
     const listing = await waitForListing(runtime, l => {
@@ -325,15 +253,12 @@ describe('KubernetesRuntime health and VNC', () => {
     await new Promise<void>(resolve =>
       vnc.listen(0, '127.0.0.5', () => resolve()),
     );
-    servers.push({
-      stop: () => new Promise<void>(resolve => vnc.close(() => resolve())),
-    });
+    onCleanUp(() => new Promise<void>(resolve => vnc.close(() => resolve())));
     const port = (vnc.address() as net.AddressInfo).port;
     const api = await startApi();
     api.apply('pods', emulatorPod('lab', 0, { podIP: '127.0.0.5' }));
     const runtime = startRuntime([cluster('alpha', api)], {
-      vnc: port,
-      health: 1,
+      ports: { vnc: port, health: 1 },
     });
     await waitForListing(runtime, l => Boolean(env(l, 'lab')));
 
@@ -355,22 +280,17 @@ describe('KubernetesRuntime health and VNC', () => {
     await new Promise<void>(resolve =>
       vnc.listen(0, '127.0.0.6', () => resolve()),
     );
-    servers.push({
-      stop: () => new Promise<void>(resolve => vnc.close(() => resolve())),
-    });
+    onCleanUp(() => new Promise<void>(resolve => vnc.close(() => resolve())));
     const vncPort = (vnc.address() as net.AddressInfo).port;
     const health = new FakeEmulatorHealthServer('127.0.0.6');
     const healthPort = await health.start();
-    servers.push(health);
+    onCleanUp(() => health.stop());
 
     const api = await startApi();
     api.apply('pods', emulatorPod('lab', 0, { podIP: '127.0.0.6' }));
     const runtime = startRuntime(
-      [{ ...cluster('alpha', api), emulatorAccess: 'portForward' }],
-      {
-        vnc: vncPort,
-        health: healthPort,
-      },
+      [cluster('alpha', api, { emulatorAccess: 'portForward' })],
+      { ports: { vnc: vncPort, health: healthPort } },
     );
     const listing = await waitForListing(
       runtime,
@@ -432,7 +352,7 @@ describe('KubernetesRuntime health and VNC', () => {
       },
     });
     runtime.start();
-    running.push(runtime);
+    onCleanUp(() => runtime.stop());
     await waitForListing(runtime, l => l.items.length === 1);
     try {
       await expect(runtime.destroyEnvironment('lab')).rejects.toThrow(
