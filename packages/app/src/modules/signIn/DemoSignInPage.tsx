@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { startTransition, useEffect, useState } from 'react';
 import {
   Content,
   Header,
@@ -21,17 +21,18 @@ const GUEST = 'guest';
 const PLAYERS_PROVIDER = 'demo-players';
 const PLAYER_HEADER = 'x-loco-demo-player';
 
-/** Forgets the choice on sign-out, so the next visitor chooses again. */
-function forgetOnSignOut(identity: IdentityApi): IdentityApi {
-  return {
-    getProfileInfo: () => identity.getProfileInfo(),
-    getBackstageIdentity: () => identity.getBackstageIdentity(),
-    getCredentials: () => identity.getCredentials(),
-    signOut: async () => {
-      localStorage.removeItem(SIGNED_IN_AS_KEY);
-      await identity.signOut();
-    },
+/**
+ * Forgets the choice on sign-out, so the next visitor chooses again. The
+ * identity itself is kept (it has more methods than IdentityApi declares,
+ * which the app's identity proxy still calls).
+ */
+export function forgetOnSignOut(identity: IdentityApi): IdentityApi {
+  const signOut = identity.signOut.bind(identity);
+  identity.signOut = async () => {
+    localStorage.removeItem(SIGNED_IN_AS_KEY);
+    await signOut();
   };
+  return identity;
 }
 
 function Chooser({
@@ -120,8 +121,11 @@ export function DemoSignInPage(props: SignInPageProps) {
         error={error}
         onChoose={next => {
           localStorage.setItem(SIGNED_IN_AS_KEY, next);
-          setError(undefined);
-          setChoice(next);
+          // A transition: the sign-in page may suspend while it loads its texts.
+          startTransition(() => {
+            setError(undefined);
+            setChoice(next);
+          });
         }}
       />
     );
