@@ -3,7 +3,7 @@
  * boots the disk that is there, else the image's own built-in disk (the
  * seeds' "fallback to traditional snapshot creation"); `fail` stays down and
  * says why on its health (the emulator agent retries the pull; the local
- * runtime waits for an update or a new create). Shared by the emulator
+ * runtime pulls again on an update to the tag or a new create). Shared by the emulator
  * agent's LOCO_SNAPSHOT_FALLBACK, the local runtime's environments and
  * everything that sets them (the chart's snapshot.fallback, the scaffolder).
  *

@@ -90,6 +90,14 @@ export class LocalEnvironment {
     return this.tag;
   }
 
+  /**
+   * The tag asked for is not what runs or waits (its pull failed, or a
+   * fallback runs): an update to the same tag tries it again.
+   */
+  get offItsTag(): boolean {
+    return this.notice !== null || Boolean(this.preparation?.failed);
+  }
+
   /** Why the instances are not there yet (a pull under way or failed), else null. */
   get waitingFor(): string | null {
     return this.preparation?.describe() ?? null;

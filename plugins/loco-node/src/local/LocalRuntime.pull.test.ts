@@ -186,7 +186,7 @@ describe('LocalRuntime pulls snapshot tags in the background', () => {
     expect(JSON.parse(stdout)['backing-filename']).toBe(DEMO_DISK);
   });
 
-  it("fallback fail: the instances stay down with the registry's reason (401, unknown tag)", async () => {
+  it("fallback fail: the instances stay down with the registry's reason (401, unknown tag); an update to the same tag retries", async () => {
     const anonymous = await startRuntime('state-fail', {
       registry: `${privateRegistry.host}/loco/snapshots`,
     });
@@ -228,6 +228,26 @@ describe('LocalRuntime pulls snapshot tags in the background', () => {
     expect(unknown.instances[0].health.reasons).toContain(
       `pull failed: Snapshot tag "productivity" is not in ${privateRegistry.host}/loco/snapshots`,
     );
+
+    // Once the tag exists, an update to the same tag pulls it again.
+    await pushSnapshot(
+      new RegistryClient(`${privateRegistry.host}/loco/snapshots`, {
+        credentials: { username: 'ci', password: 'letmein' },
+      }),
+      'productivity',
+      path.join(root, 'games.qcow2'),
+      { ramSnapshot: 'loco-published', memoryMb: 128 },
+    );
+    await withPassword.updateEnvironment('unknown-tag', {
+      snapshotTag: 'productivity',
+    });
+    const retried = await waitFor(
+      withPassword,
+      'unknown-tag',
+      'running',
+      allRunning,
+    );
+    expect(retried.instances[0].health.facts.bootMode).toBe('snapshot');
   });
 
   it('a destroy during the pull cancels it and leaves nothing behind; a tag change while pulling starts on the new tag', async () => {

@@ -211,9 +211,10 @@ export class LocalRuntime implements EmulatorRuntime {
         throw new InputError('instances must be an integer between 1 and 32');
       }
     }
+    // The same tag again is a retry when its last pull failed or fell back.
     if (
       change.snapshotTag !== undefined &&
-      change.snapshotTag !== env.imageTag
+      (change.snapshotTag !== env.imageTag || env.offItsTag)
     ) {
       const source = await this.images.sourceFor(
         name,

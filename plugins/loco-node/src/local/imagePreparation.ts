@@ -56,6 +56,11 @@ export class ImagePreparation {
     );
   }
 
+  /** The instances stay down (health says why). */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
   get cancelled(): boolean {
     return this.controller.signal.aborted;
   }
