@@ -7,6 +7,7 @@ import {
   type LocoEnvironment,
   type LocoInstance,
 } from '@loco-portal/plugin-loco-common';
+import { NOT_STARTED_FACTS } from '../health/deriveInstanceHealth';
 import type { ClusterStatus } from './ClusterWatcher';
 import { podInstanceHealth, ProbeResult } from './podHealth';
 
@@ -130,17 +131,7 @@ function missingInstance(env: string, index: number, now: Date): LocoInstance {
     health: {
       state: 'starting',
       reasons: ['pod not created yet'],
-      facts: {
-        processAlive: false,
-        qmpStatus: null,
-        vncReachable: null,
-        lastScreenChangeAt: null,
-        startedAt: null,
-        bootMode: null,
-        accelerator: null,
-        restarts: 0,
-        lastExit: null,
-      },
+      facts: NOT_STARTED_FACTS,
       checkedAt: now.toISOString(),
     },
   };

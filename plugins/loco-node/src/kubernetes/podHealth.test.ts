@@ -1,5 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { InstanceHealth } from '@loco-portal/plugin-loco-common';
+import { NOT_STARTED_FACTS } from '../health/deriveInstanceHealth';
 import { podInstanceHealth } from './podHealth';
 import { describeEnvironments } from './describeEnvironments';
 import {
@@ -64,17 +65,7 @@ describe('podInstanceHealth', () => {
     const reported: InstanceHealth = {
       state: 'starting',
       reasons: ['waiting for the LAN hub lab-lan-0.loco.svc:5555'],
-      facts: {
-        processAlive: false,
-        qmpStatus: null,
-        vncReachable: null,
-        lastScreenChangeAt: null,
-        startedAt: null,
-        bootMode: null,
-        accelerator: null,
-        restarts: 1,
-        lastExit: null,
-      },
+      facts: { ...NOT_STARTED_FACTS, restarts: 1 },
       checkedAt: NOW.toISOString(),
     };
     const health = podInstanceHealth(
