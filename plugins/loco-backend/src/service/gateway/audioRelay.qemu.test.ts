@@ -49,11 +49,9 @@ const BYTES_PER_SECOND =
 
 describe('instance sound through the gateway (real QEMU, demo guest)', () => {
   const bed = qemuGatewayBed('gw-audio', { sound: 'ac97' });
-  const audioUrl = (zeroCopy: boolean) =>
-    bed.url(zeroCopy).replace(/\/vnc$/, '/audio');
 
   it('refuses a listener who is not signed in', async () => {
-    const ws = new WebSocket(audioUrl(true));
+    const ws = new WebSocket(bed.audioUrl(true));
     const status = await new Promise<number | undefined>(resolve => {
       ws.once('unexpected-response', (_req, res) => resolve(res.statusCode));
       ws.once('open', () => resolve(undefined));
@@ -65,8 +63,8 @@ describe('instance sound through the gateway (real QEMU, demo guest)', () => {
 
   it("gives a view-only user and a player the guest's tone at its frequency", async () => {
     await bed.settledShell(240_000);
-    const viewer = listen(audioUrl(true), VIEWER);
-    const player = listen(audioUrl(false), PLAYER);
+    const viewer = listen(bed.audioUrl(true), VIEWER);
+    const player = listen(bed.audioUrl(false), PLAYER);
     await Promise.all([viewer.opened, player.opened]);
 
     const screen = await bed.open(PLAYER, true);

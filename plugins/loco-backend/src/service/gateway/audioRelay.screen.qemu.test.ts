@@ -87,8 +87,7 @@ describe('sound never disturbs the screen (real QEMU, demo guest with an SB16)',
 
     // A listener (a view-only user, as a browser) that stops reading: its
     // TCP socket is paused, so the gateway's send buffer to it fills up.
-    const audioUrl = bed.url(false).replace(/\/vnc$/, '/audio');
-    const stalled = new WebSocket(audioUrl, [
+    const stalled = new WebSocket(bed.audioUrl(false), [
       'binary',
       `backstage-token.${mockCredentials.user.token()}`,
     ]);

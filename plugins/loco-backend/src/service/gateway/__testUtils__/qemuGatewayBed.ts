@@ -11,6 +11,7 @@ import { LocalRuntime, LocoRuntimes } from '@loco-portal/plugin-loco-node';
 import { parseLocalRuntimeConfig } from '../../../../../loco-node/src/local/localConfig';
 import type { VncGateway } from '../VncGateway';
 import { decodePng } from './decodePng';
+import * as msg from './rfbClientMessages';
 import { RfbTestClient } from './RfbTestClient';
 import { createTestGateway, PLAYER, VIEWER } from './testGateway';
 
@@ -62,6 +63,11 @@ export function qemuGatewayBed(
       return urls.get(zeroCopy)!;
     },
 
+    /** The sound's WebSocket URL beside that screen. */
+    audioUrl(zeroCopy: boolean): string {
+      return bed.url(zeroCopy).replace(/\/vnc$/, '/audio');
+    },
+
     /** A viewer (subprotocol token, as a browser) or the player (header). */
     open(user: string, zeroCopy: boolean): Promise<RfbTestClient> {
       const url = urls.get(zeroCopy)!;
@@ -102,8 +108,11 @@ export function qemuGatewayBed(
       return hash.digest('hex');
     },
 
-    /** The shell area once the guest is at its prompt and nothing moved for 3 s. */
-    async settledShell(timeoutMs: number): Promise<string> {
+    /**
+     * The shell area once the guest is at its prompt and nothing moved for
+     * 3 s. Booting to the prompt under TCG takes a while on a busy machine.
+     */
+    async settledShell(timeoutMs = 180_000): Promise<string> {
       let previous: string | undefined;
       let same = 0;
       return until(async () => {
@@ -111,6 +120,41 @@ export function qemuGatewayBed(
         same = now !== undefined && now === previous ? same + 1 : 0;
         previous = now;
         return same >= 12 ? now : undefined;
+      }, timeoutMs);
+    },
+
+    /**
+     * Asks `client`'s screen for a small update and reads it (raw 32-bit
+     * rectangles, QEMU's default without SetEncodings). QEMU handles a
+     * connection's messages in order: once it arrives, every key sent
+     * before was injected, or dropped.
+     */
+    async keysHandled(client: RfbTestClient): Promise<void> {
+      client.send(msg.framebufferUpdateRequest(0, 16, 16));
+      const head = await client.read(4);
+      expect(head[0]).toBe(0);
+      for (let i = head.readUInt16BE(2); i > 0; i--) {
+        const rect = await client.read(12);
+        await client.read(rect.readUInt16BE(4) * rect.readUInt16BE(6) * 4);
+      }
+    },
+
+    /**
+     * Expects the shell area to stay `settled` for 3 s: the time the guest
+     * needs to echo a key (the tests show with a player that it does).
+     */
+    async expectShellStill(settled: string): Promise<void> {
+      for (let i = 0; i < 12; i++) {
+        await new Promise(r => setTimeout(r, 250));
+        expect(await bed.shellArea()).toBe(settled);
+      }
+    },
+
+    /** The shell area once it differs from `settled` (a key was echoed). */
+    shellChangedFrom(settled: string, timeoutMs = 60_000): Promise<string> {
+      return until(async () => {
+        const now = await bed.shellArea();
+        return now !== settled ? now : undefined;
       }, timeoutMs);
     },
   };
