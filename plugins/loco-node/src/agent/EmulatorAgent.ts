@@ -2,11 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import {
-  ConflictError,
-  InputError,
-  ServiceUnavailableError,
-} from '@backstage/errors';
+import { ConflictError } from '@backstage/errors';
 import type {
   HealthFacts,
   InstanceHealth,
@@ -20,12 +16,10 @@ import { diskInfo } from '../local/diskImages';
 import { BOOT_SNAPSHOT } from '../local/instanceControls';
 import { InstanceSupervisor } from '../local/InstanceSupervisor';
 import type { AgentConfig } from './agentConfig';
-import { publishInstance } from '../local/publishInstance';
-import { clientFor, tryPrepareDisk } from './agentDisk';
+import { AgentPublisher } from './agentPublisher';
+import { tryPrepareDisk } from './agentDisk';
 import { hubAddress } from './lanHub';
 import { LanRelay } from './lanRelay';
-
-/** Facts of an instance whose QEMU has not started yet. */
 
 /**
  * The emulator agent's one instance: makes sure it has a disk and (in the
@@ -45,13 +39,14 @@ export class EmulatorAgent {
   /** One instance per pod: its cold boot never waits, and holds the slot until the boot watch says booted. */
   private readonly coldBoots = new BootLimiter(1);
   private readonly abort = new AbortController();
-  /** The tag being published (one publish at a time: each copies the whole disk). */
-  private publishing: string | null = null;
+  private readonly publisher: AgentPublisher;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly logger: LoggerService,
-  ) {}
+  ) {
+    this.publisher = new AgentPublisher(config, logger);
+  }
 
   /** The supervisor once QEMU has been started. */
   get supervisor(): InstanceSupervisor | undefined {
@@ -173,41 +168,9 @@ export class EmulatorAgent {
     );
   }
 
-  /**
-   * Publishes the running instance's disk and RAM state as `tag` in the
-   * environment's snapshot registry, exactly as the local runtime does
-   * (publishInstance); the flattened copy is made beside the disk, in the
-   * data volume. Returns the manifest digest.
-   */
-  async publish(tag: string): Promise<string> {
-    const target = this.config.publish;
-    if (!target) {
-      throw new InputError(
-        `${this.config.name} has no snapshot registry to publish to (the chart's snapshot.registry, LOCO_SNAPSHOT_REGISTRY)`,
-      );
-    }
-    const instance = this.running();
-    if (this.publishing) {
-      throw new ConflictError(
-        `${this.config.name} is already publishing ${this.publishing}`,
-      );
-    }
-    this.publishing = tag;
-    try {
-      const client = await clientFor(target).catch(error => {
-        throw new ServiceUnavailableError(`publish failed: ${error.message}`);
-      });
-      const digest = await publishInstance(instance, {
-        client,
-        tag,
-        qemuBinary: this.config.qemuBinary,
-        workParent: path.dirname(this.config.disk.path),
-      });
-      this.logger.info(`published as ${client.name}:${tag} (${digest})`);
-      return digest;
-    } finally {
-      this.publishing = null;
-    }
+  /** Publishes the running instance as `tag` (see AgentPublisher). */
+  publish(tag: string): Promise<string> {
+    return this.publisher.publish(tag, () => this.running());
   }
 
   /** SIGTERM: save the running state when asked to, then the supervisor's graceful stop. */
