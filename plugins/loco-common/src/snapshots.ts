@@ -25,6 +25,9 @@ export type SnapshotFallback = (typeof SNAPSHOT_FALLBACKS)[number];
  */
 export const DEFAULT_SNAPSHOT_FALLBACK: SnapshotFallback = 'builtin';
 
+const PULL_FAILED = 'pull failed: ';
+const BUILTIN_INSTEAD = "; booting the image's built-in disk instead";
+
 /**
  * The health reason while a snapshot tag is pulled: `pulling games` before
  * the size is known, then `pulling games 45 %`. Both runtimes (the local
@@ -46,7 +49,7 @@ export function snapshotPullingReason(tag: string, percent?: number): string {
  * @public
  */
 export function snapshotPullFailedReason(message: string): string {
-  return `pull failed: ${message}`;
+  return `${PULL_FAILED}${message}`;
 }
 
 /**
@@ -56,5 +59,21 @@ export function snapshotPullFailedReason(message: string): string {
  * @public
  */
 export function builtinFallbackNotice(failure: string): string {
-  return `${failure}; booting the image's built-in disk instead`;
+  return `${failure}${BUILTIN_INSTEAD}`;
+}
+
+/**
+ * The failed pull among an instance's health reasons that keeps it down
+ * (fallback `fail`), or undefined. A `builtin` fallback's notice is not one:
+ * that instance boots the built-in disk. Lets a caller waiting for the
+ * instances stop at the registry's answer instead of at its timeout.
+ *
+ * @public
+ */
+export function snapshotPullFailure(
+  reasons: readonly string[],
+): string | undefined {
+  return reasons.find(
+    r => r.startsWith(PULL_FAILED) && !r.endsWith(BUILTIN_INSTEAD),
+  );
 }

@@ -1,8 +1,9 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { InputError, NotFoundError } from '@backstage/errors';
-import type {
-  LocoEnvironment,
-  StorageMode,
+import {
+  snapshotPullFailure,
+  type LocoEnvironment,
+  type StorageMode,
 } from '@loco-portal/plugin-loco-common';
 import {
   nameTakenError,
@@ -96,6 +97,9 @@ export class LocalEnvironments {
   /**
    * Waits until every instance is healthy. On timeout or abort the caller
    * destroys what was made; the error names each instance that was not healthy.
+   * A snapshot pull that failed with fallback `fail` ends the wait at once:
+   * the local runtime pulls again only on an update, so waiting longer cannot
+   * help, and the error says the registry's reason.
    */
   async waitHealthy(
     name: string,
@@ -113,6 +117,17 @@ export class LocalEnvironments {
       if (progress !== last) logger.info(`${name}: ${progress}`);
       last = progress;
       if (total === instances && healthy === instances) return;
+      const pullFailed = env.instances
+        .filter(i => i.state !== 'healthy')
+        .map(i => [i.name, snapshotPullFailure(i.health.reasons)] as const)
+        .filter(([, reason]) => reason !== undefined);
+      if (pullFailed.length > 0) {
+        throw new Error(
+          `${name} cannot become healthy: ${pullFailed
+            .map(([instance, reason]) => `${instance}: ${reason}`)
+            .join(', ')}`,
+        );
+      }
       if (signal?.aborted || Date.now() >= deadline) {
         const problems = env.instances
           .filter(i => i.state !== 'healthy')
