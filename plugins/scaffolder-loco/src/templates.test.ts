@@ -313,7 +313,7 @@ describe('the update template', () => {
     expect(local.envs.get('prov-dry')!.instances).toBe(2);
   });
 
-  it('scales, re-tags and resizes a kubernetes environment as a real task', async () => {
+  it('scales, re-tags (with its fallback) and resizes a kubernetes environment as a real task', async () => {
     const { runTask } = await startScaffolder();
     const created = await runTask('create-loco-environment', {
       name: 'prov-k8s',
@@ -334,6 +334,7 @@ describe('the update template', () => {
       namespace: 'loco',
       instances: 3,
       snapshotTag: 'win98-lan-v2',
+      snapshotFallback: 'fail',
       storageSize: '4Gi',
       wait: true,
     });
@@ -343,7 +344,7 @@ describe('the update template', () => {
     });
     expect(yaml.parse(helm.calls().at(-1)!.values!)).toEqual({
       instances: 3,
-      snapshot: { tag: 'win98-lan-v2' },
+      snapshot: { tag: 'win98-lan-v2', fallback: 'fail' },
       storage: { mode: 'ephemeral', size: '4Gi' },
     });
   });

@@ -64,6 +64,7 @@ export class LocalEnvironment {
   /** The background start after a preparation (stop waits for it). */
   private background: Promise<void> | null = null;
   private desired: number;
+  private fallback: SnapshotFallback;
 
   constructor(private readonly options: LocalEnvironmentOptions) {
     this.storage = new EnvironmentStorage(
@@ -72,6 +73,7 @@ export class LocalEnvironment {
       options.storage,
     );
     this.desired = options.instances;
+    this.fallback = options.snapshotFallback;
   }
 
   get name(): string {
@@ -83,7 +85,12 @@ export class LocalEnvironment {
   }
 
   get snapshotFallback(): SnapshotFallback {
-    return this.options.snapshotFallback;
+    return this.fallback;
+  }
+
+  /** An update's new policy: for its tag's pull, and every later one. */
+  set snapshotFallback(fallback: SnapshotFallback) {
+    this.fallback = fallback;
   }
 
   get imageTag(): string {

@@ -211,6 +211,9 @@ export class LocalRuntime implements EmulatorRuntime {
         throw new InputError('instances must be an integer between 1 and 32');
       }
     }
+    if (change.snapshotFallback !== undefined) {
+      env.snapshotFallback = change.snapshotFallback;
+    }
     // The same tag again is a retry when its last pull failed or fell back.
     if (
       change.snapshotTag !== undefined &&

@@ -45,6 +45,11 @@ export interface EnvironmentChange {
   instances?: number;
   snapshotTag?: string;
   /**
+   * What a failed pull does from now on, the new tag's first (as
+   * EnvironmentSpec.snapshotFallback). Both runtimes.
+   */
+  snapshotFallback?: SnapshotFallback;
+  /**
    * Kubernetes: the disk size per instance. Refused for disks in claims
    * (persistent, hybrid): Kubernetes cannot change a StatefulSet's claims.
    */

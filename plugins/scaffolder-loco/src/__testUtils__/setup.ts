@@ -61,7 +61,12 @@ export class FakeLocalRuntime implements Partial<EmulatorRuntime> {
   async updateEnvironment(name: string, change: EnvironmentChange) {
     this.calls.push(`update ${name} ${JSON.stringify(change)}`);
     const spec = this.envs.get(name)!;
-    this.envs.set(name, { ...spec, ...change } as EnvironmentSpec);
+    // As the real runtimes: a field left undefined is unchanged.
+    const given = Object.entries(change).filter(([, v]) => v !== undefined);
+    this.envs.set(name, {
+      ...spec,
+      ...Object.fromEntries(given),
+    } as EnvironmentSpec);
   }
   async destroyEnvironment(name: string) {
     this.calls.push(`destroy ${name}`);

@@ -30,6 +30,20 @@ async function withRelease() {
   return { action: updateLocoEnvironmentAction(deps), local, deps };
 }
 
+/** The local environment prov-unit, made by the create action. */
+async function withLocalEnvironment(instances: number) {
+  const { deps, local } = makeDeps(helm);
+  await createLocoEnvironmentAction(deps).handler(
+    makeContext({
+      name: 'prov-unit',
+      runtime: 'local',
+      instances,
+      storageMode: 'ephemeral',
+    }),
+  );
+  return { action: updateLocoEnvironmentAction(deps), local };
+}
+
 describe('loco:environment:update', () => {
   it('scales a release with --reset-then-reuse-values and a values file holding only the change (and the deployed storage)', async () => {
     const { action } = await withRelease();
@@ -94,6 +108,14 @@ describe('loco:environment:update', () => {
     ['instances 33', { instances: 33 }],
     ['an unknown snapshot tag', { snapshotTag: 'win2000' }],
     ['an unknown cluster', { cluster: 'elsewhere' }],
+    [
+      'a snapshotFallback without a snapshotTag',
+      { instances: 2, snapshotFallback: 'fail' },
+    ],
+    [
+      "a snapshotFallback that is not one of loco-common's",
+      { snapshotTag: 'win98-base', snapshotFallback: 'retry' },
+    ],
   ])('rejects %s with InputError before helm runs', async (_what, change) => {
     const { deps } = makeDeps(helm);
     const action = updateLocoEnvironmentAction(deps);
@@ -104,16 +126,8 @@ describe('loco:environment:update', () => {
   });
 
   it('scales a local environment through LocoRuntimes', async () => {
-    const { deps, local } = makeDeps(helm);
-    await createLocoEnvironmentAction(deps).handler(
-      makeContext({
-        name: 'prov-unit',
-        runtime: 'local',
-        instances: 2,
-        storageMode: 'ephemeral',
-      }),
-    );
-    await updateLocoEnvironmentAction(deps).handler(
+    const { action, local } = await withLocalEnvironment(2);
+    await action.handler(
       makeContext({ name: 'prov-unit', runtime: 'local', instances: 4 }),
     );
     expect(local.calls).toEqual([
@@ -121,5 +135,20 @@ describe('loco:environment:update', () => {
       'update prov-unit {"instances":4}',
     ]);
     expect(local.envs.get('prov-unit')!.instances).toBe(4);
+  });
+
+  it('gives the local runtime the fallback for the new tag', async () => {
+    const { action, local } = await withLocalEnvironment(1);
+    await action.handler(
+      makeContext({
+        name: 'prov-unit',
+        runtime: 'local',
+        snapshotTag: 'demo',
+        snapshotFallback: 'fail',
+      }),
+    );
+    expect(local.calls.at(-1)).toBe(
+      'update prov-unit {"snapshotTag":"demo","snapshotFallback":"fail"}',
+    );
   });
 });

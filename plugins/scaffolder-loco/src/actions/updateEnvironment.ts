@@ -25,6 +25,7 @@ const input = inputSchema(
     'runtime',
     'instances',
     'snapshotTag',
+    'snapshotFallback',
     'storageSize',
     'cluster',
     'namespace',
@@ -45,7 +46,8 @@ const input = inputSchema(
 
 /**
  * `loco:environment:update`: scales an environment, moves it to another
- * snapshot tag or (Kubernetes, disks without claims) changes its disk size.
+ * snapshot tag (with the policy for a failed pull, snapshotFallback, as on
+ * create) or (Kubernetes, disks without claims) changes its disk size.
  * Helm: `helm upgrade --reset-then-reuse-values` with only the changed
  * values, rolled back on failure (never uninstalled); a change Kubernetes
  * cannot make to existing claims is refused before Helm runs. Local:
@@ -73,9 +75,10 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
         const args = validateInput(input, ctx.input);
         const { name, runtime, instances, snapshotTag, storageSize, wait } =
           args;
+        const { snapshotFallback } = args;
         const timeout = args.timeout ?? deps.settings.helm.timeout;
         audit.record({ environment: name, runtime, instances, snapshotTag });
-        audit.record({ storageSize });
+        audit.record({ snapshotFallback, storageSize });
         if (
           instances === undefined &&
           snapshotTag === undefined &&
@@ -85,16 +88,24 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
             'Nothing to change: give instances, snapshotTag and/or storageSize',
           );
         }
+        // The policy is for a pull; without a tag there is none to apply it
+        // to (the same tag again retries it, with the new policy).
+        if (snapshotFallback !== undefined && snapshotTag === undefined) {
+          throw new InputError(
+            'snapshotFallback applies to the pull of a snapshotTag: give the tag too (the same tag pulls it again)',
+          );
+        }
         const what = [
           instances !== undefined ? `${instances} instances` : '',
           snapshotTag !== undefined ? `snapshot ${snapshotTag}` : '',
+          snapshotFallback !== undefined ? `fallback ${snapshotFallback}` : '',
           storageSize !== undefined ? `disks of ${storageSize}` : '',
         ]
           .filter(Boolean)
           .join(', ');
         const changeKey = `${instances ?? ''}.${snapshotTag ?? ''}${
-          storageSize !== undefined ? `.${storageSize}` : ''
-        }`;
+          snapshotFallback !== undefined ? `.${snapshotFallback}` : ''
+        }${storageSize !== undefined ? `.${storageSize}` : ''}`;
 
         if (runtime === 'kubernetes') {
           // The Kubernetes runtime plans and applies the change (Helm).
@@ -115,7 +126,7 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
             () =>
               kubernetes.planUpdate(
                 name,
-                { instances, snapshotTag, storageSize },
+                { instances, snapshotTag, snapshotFallback, storageSize },
                 helmRunOptions(ctx, target, { wait, timeout }),
               ),
           );
@@ -125,7 +136,7 @@ export function updateLocoEnvironmentAction(deps: LocoActionDeps) {
             'namespace',
             'storageSize',
           ]);
-          const change = { instances, snapshotTag };
+          const change = { instances, snapshotTag, snapshotFallback };
           local.check({ snapshotTag });
           await authorizeManage(deps, ctx);
           await carryOut(

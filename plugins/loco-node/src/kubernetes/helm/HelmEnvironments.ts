@@ -82,6 +82,9 @@ export class HelmEnvironments implements ProvisionPlanner {
     const what = [
       change.instances !== undefined ? `${change.instances} instances` : '',
       change.snapshotTag !== undefined ? `snapshot ${change.snapshotTag}` : '',
+      change.snapshotFallback !== undefined
+        ? `fallback ${change.snapshotFallback}`
+        : '',
       change.storageSize !== undefined ? `disks of ${change.storageSize}` : '',
     ]
       .filter(Boolean)

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
 import type { ProvisioningSettings } from '../../provisioning/provisioningConfig';
+import type { EnvironmentChange } from '../../runtime/EmulatorRuntime';
 import { nameTakenError } from '../../runtime/environmentNames';
 import { clusterAccess } from './clusterAccess';
 import { HelmCli } from './HelmCli';
@@ -141,7 +142,7 @@ export class HelmProvisioner {
    */
   async prepareUpdate(
     name: string,
-    change: { instances?: number; snapshotTag?: string; storageSize?: string },
+    change: EnvironmentChange,
     target: ReleaseTarget,
     opts: RunOptions,
   ): Promise<HelmPlan> {

@@ -60,12 +60,17 @@ function modeValues(mode: StorageMode) {
 export function changeValues(change: {
   instances?: number;
   snapshotTag?: string;
+  snapshotFallback?: SnapshotFallback;
 }) {
+  const snapshot = {
+    ...(change.snapshotTag !== undefined ? { tag: change.snapshotTag } : {}),
+    ...(change.snapshotFallback !== undefined
+      ? { fallback: change.snapshotFallback }
+      : {}),
+  };
   return {
     ...(change.instances !== undefined ? { instances: change.instances } : {}),
-    ...(change.snapshotTag !== undefined
-      ? { snapshot: { tag: change.snapshotTag } }
-      : {}),
+    ...(Object.keys(snapshot).length > 0 ? { snapshot } : {}),
   };
 }
 
