@@ -2,6 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mockServices } from '@backstage/backend-test-utils';
+import {
+  builtinFallbackNotice,
+  type LocoEnvironment,
+} from '@loco-portal/plugin-loco-common';
 import { LocalRuntime } from './LocalRuntime';
 import { parseLocalRuntimeConfig } from './localConfig';
 import { diskInfo } from './diskImages';
@@ -24,6 +28,29 @@ const DEMO_DISK = path.resolve(
 );
 
 jest.setTimeout(180_000);
+
+/** The environment `name` once `ok` holds for it. */
+function environmentWhen(
+  runtime: LocalRuntime,
+  name: string,
+  ok: (env: LocoEnvironment) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<LocoEnvironment> {
+  return until(
+    async () => {
+      const { items } = await runtime.listEnvironments();
+      const env = items.find(e => e.name === name);
+      return env && ok(env) ? env : undefined;
+    },
+    timeoutMs,
+    what,
+  );
+}
+
+/** Its first instance's QEMU runs the guest. */
+const running = (env: LocoEnvironment) =>
+  env.instances[0]?.health.facts.qmpStatus === 'running';
 
 describe('LocalRuntime with snapshots from an OCI registry (real registry, real QEMU)', () => {
   let root: string;
@@ -65,14 +92,10 @@ describe('LocalRuntime with snapshots from an OCI registry (real registry, real 
         storageMode: 'ephemeral',
         snapshotTag: 'games',
       });
-      const env = await until(
-        async () => {
-          const { items } = await runtime.listEnvironments();
-          return items[0]?.instances[0]?.health.facts.qmpStatus === 'running'
-            ? items[0]
-            : undefined;
-        },
-        60_000,
+      const env = await environmentWhen(
+        runtime,
+        'from-registry',
+        running,
         'instance running',
       );
       expect(env.snapshotTag).toBe('games');
@@ -92,15 +115,10 @@ describe('LocalRuntime with snapshots from an OCI registry (real registry, real 
         storageMode: 'ephemeral',
         snapshotTag: 'games',
       });
-      await until(
-        async () => {
-          const { items } = await runtime.listEnvironments();
-          const second = items.find(e => e.name === 'from-registry-2');
-          return second?.instances[0]?.health.facts.qmpStatus === 'running'
-            ? second
-            : undefined;
-        },
-        60_000,
+      await environmentWhen(
+        runtime,
+        'from-registry-2',
+        running,
         'second instance running',
       );
       const pulls = logger.info.mock.calls.filter(([m]) =>
@@ -160,15 +178,10 @@ describe('LocalRuntime with snapshots from an OCI registry (real registry, real 
         storageMode: 'ephemeral',
         snapshotTag: 'games-v2',
       });
-      const env = await until(
-        async () => {
-          const { items } = await runtime.listEnvironments();
-          const e = items.find(i => i.name === 'player');
-          return e?.instances[0]?.health.facts.qmpStatus === 'running'
-            ? e
-            : undefined;
-        },
-        60_000,
+      const env = await environmentWhen(
+        runtime,
+        'player',
+        running,
         'player running',
       );
       expect(env.instances[0].health.facts.bootMode).toBe('snapshot');
@@ -184,6 +197,53 @@ describe('LocalRuntime with snapshots from an OCI registry (real registry, real 
           )
         ).snapshots,
       ).toEqual(['games-v2']);
+    } finally {
+      await runtime.stop();
+    }
+  });
+
+  it("an update's snapshotFallback is its tag's policy: an environment that fail kept down boots the built-in disk after the same tag with builtin", async () => {
+    const runtime = new LocalRuntime(
+      parseLocalRuntimeConfig({
+        stateDir: path.join(root, 'state-fallback'),
+        images: { demo: { path: DEMO_DISK } },
+        snapshots: { registry: `${registry.host}/loco/snapshots` },
+      }),
+      mockServices.logger.mock(),
+      { tuning: { powerdownTimeoutMs: 500 } },
+    );
+    const turned = (ok: (env: LocoEnvironment) => boolean, what: string) =>
+      environmentWhen(runtime, 'turned', ok, what, 120_000);
+    // Never pushed: every pull of it fails.
+    const failed = `pull failed: Snapshot tag "productivity" is not in ${registry.host}/loco/snapshots`;
+    try {
+      await runtime.start();
+      await runtime.createEnvironment({
+        name: 'turned',
+        instances: 1,
+        storageMode: 'ephemeral',
+        snapshotTag: 'productivity',
+        snapshotFallback: 'fail',
+      });
+      const down = await turned(
+        e => e.instances.every(i => i.state === 'unhealthy'),
+        'the failed pull',
+      );
+      expect(down.instances[0].health.facts.processAlive).toBe(false);
+      expect(down.instances[0].health.reasons).toContain(failed);
+
+      await runtime.updateEnvironment('turned', {
+        snapshotTag: 'productivity',
+        snapshotFallback: 'builtin',
+      });
+      const booted = await turned(
+        e => e.instances.every(i => i.health.facts.processAlive),
+        'QEMU on the built-in disk',
+      );
+      expect(booted.snapshotTag).toBe('productivity');
+      expect(booted.instances[0].health.reasons).toContain(
+        builtinFallbackNotice(failed),
+      );
     } finally {
       await runtime.stop();
     }
