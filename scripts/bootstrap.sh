@@ -13,6 +13,7 @@ APT_PACKAGES=(
   chromium                                      # end-to-end tests
   golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev  # chart renderer
   websockify                                    # gateway benchmark peer
+  novnc                                         # browser wall benchmark peer (vnc_lite.html)
   gcc libc6-dev                                 # the gateway's native splice relay
   # The emulator image, built from a debootstrap base and run in the tests
   # (no Docker engine, no registry; see tests/emulator-image/helpers/podman.ts)

@@ -7,7 +7,10 @@ import { ROOT } from './portal.ts';
  * Debian's Chromium, headless, with the flags that work on a machine without
  * network. Playwright gives every launch a fresh temporary profile.
  */
-export async function launchBrowser(): Promise<{
+export async function launchBrowser(
+  /** More Chromium flags (a bench's peer page needs one). */
+  extraArgs: string[] = [],
+): Promise<{
   browser: Browser;
   close(): Promise<void>;
 }> {
@@ -22,6 +25,7 @@ export async function launchBrowser(): Promise<{
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
   return {

@@ -1,0 +1,29 @@
+// Browser wall bench (issue 21): `npm run bench:wall [-- --instances 32]`.
+//
+// Starts the demo portal with the local runtime and an environment of N demo
+// guests (default 9; `--instances N` or LOCO_BENCH_WALL_INSTANCES) on a state
+// directory kept between runs (.loco/e2e-bench-wall-N, so later runs start
+// from boot snapshots), opens the Loco tab in Debian's Chromium and measures,
+// for our wall and for the peer (Debian's noVNC, one vnc_lite.html per
+// instance through our gateway): time until every tile paints the guest's
+// screen (pixels read in the page), browser and backend CPU per live tile
+// idle and while every screen changes, and bytes per second per tile; then
+// prints ratios ours/peer and the issue's targets. Needs the demo disk and
+// the built app (scripts/prepare.sh) and novnc (scripts/bootstrap.sh).
+//
+// This file only relaunches Node on measure.ts (Node's own TypeScript
+// loading, like the e2e tests whose support code the bench reuses).
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const here = import.meta.dirname;
+const result = spawnSync(
+  process.execPath,
+  [
+    '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON',
+    path.join(here, 'measure.ts'),
+    ...process.argv.slice(2),
+  ],
+  { stdio: 'inherit', cwd: path.resolve(here, '../..') },
+);
+process.exit(result.status ?? 1);
