@@ -9,6 +9,8 @@ export interface Phases {
   /** The last script (chunk) fetched after the start finished loading. */
   scriptsLoaded: number | null;
   scripts: number;
+  /** The environment's own API call (its instances: the tiles to show) answered. */
+  environmentAnswered: number | null;
   /** The last API call (the environment, permissions, seats...) made after the start answered. */
   apiAnswered: number | null;
   /** Per screen socket, in creation order. */
@@ -82,7 +84,11 @@ export function readPhases(page: Page, t0: number): Promise<Phases> {
     const api = (
       performance.getEntriesByType('resource') as PerformanceResourceTiming[]
     ).filter(e => e.startTime >= start && /\/api\//.test(e.name));
+    const environment = api.find(e =>
+      /\/api\/loco\/environments\/[^/?]+(\?|$)/.test(e.name),
+    );
     return {
+      environmentAnswered: environment ? environment.responseEnd - start : null,
       apiAnswered: api.length
         ? Math.max(...api.map(e => e.responseEnd)) - start
         : null,
@@ -139,6 +145,10 @@ export function phaseLines(
       .join(', ')}; scripts fetched ${rounds.map(p => p.scripts).join(', ')}`,
     `    ${''.padEnd(40)} ${'first'.padStart(10)} ${'last'.padStart(10)}`,
     row('scripts fetched after the start loaded', p => [null, p.scriptsLoaded]),
+    row('the environment (its instances) answered', p => [
+      null,
+      p.environmentAnswered,
+    ]),
     row('API calls made after the start answered', p => [null, p.apiAnswered]),
     row('screen socket created', of('created')),
     row('socket open (upgrade accepted)', of('open')),
