@@ -20,7 +20,7 @@ import {
   type PaintTimes,
 } from './paint.ts';
 import { installPhaseWatch, readPhases } from './phases.ts';
-import { servePeer } from './peer.ts';
+import { peerStatus, servePeer } from './peer.ts';
 import { printReport, type Side } from './report.ts';
 
 type Contract = typeof import('./contract.entry.ts');
@@ -44,7 +44,21 @@ const ROUNDS = flag('rounds', 'LOCO_BENCH_WALL_ROUNDS', 5);
 const CPU_ROUNDS = flag('cpu-rounds', 'LOCO_BENCH_WALL_CPU_ROUNDS', 3);
 const CPU_MS = flag('cpu-seconds', 'LOCO_BENCH_WALL_CPU_SECONDS', 5) * 1000;
 const ENV = `wall-${COUNT}`;
-const VIEWPORT = { width: 1440, height: 900 };
+/** --paint-only: our wall's paint rounds alone (no peer, no CPU windows), for comparing changes. */
+const PAINT_ONLY = process.argv.includes('--paint-only');
+const PROFILE = process.argv.includes('--profile')
+  ? path.resolve(process.argv[process.argv.indexOf('--profile') + 1])
+  : undefined;
+/** --viewport WxH: 32 tiles need a taller window (tiles out of view pause their sessions). */
+const [vw, vh] = (
+  (process.argv.includes('--viewport')
+    ? process.argv[process.argv.indexOf('--viewport') + 1]
+    : process.env.LOCO_BENCH_WALL_VIEWPORT) ?? ''
+)
+  .split('x')
+  .map(Number);
+const VIEWPORT =
+  vw > 0 && vh > 0 ? { width: vw, height: vh } : { width: 1440, height: 900 };
 /**
  * Every guest prints a line ten times a second for `seconds` (busybox ping
  * of itself: every screen changes, the guests stay light). Lower-case
@@ -160,13 +174,36 @@ async function main() {
       await page.goto(base);
       await page.waitForSelector(tab, { timeout: 60_000 });
       await sleep(2000);
+      // --profile FILE: the page's JavaScript CPU profile of the last click.
+      const cdp =
+        PROFILE && r === ROUNDS ? await context.newCDPSession(page) : null;
+      await cdp?.send('Profiler.enable');
+      await cdp?.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp?.send('Profiler.start');
       const warm = await paintAfter(page, { click: tab });
+      if (cdp) {
+        const { profile } = await cdp.send('Profiler.stop');
+        await fs.writeFile(PROFILE!, JSON.stringify(profile));
+        log(`CPU profile of the last click: ${PROFILE}`);
+      }
       ours.warm.push(warm.times);
       ours.phases!.warm.push(await readPhases(page, warm.t0));
       const load = await paintOnLoad(page, `${base}/loco`);
       ours.load.push(load.times);
       ours.phases!.load.push(await readPhases(page, load.t0));
       log(`ours round ${r}: ${roundLine(ours, r)}`);
+    }
+    if (PAINT_ONLY) {
+      printReport({
+        count: COUNT,
+        rounds: ROUNDS,
+        layout,
+        viewport: VIEWPORT,
+        load: [loadAtStart, os.loadavg()[0]],
+        ours,
+        peer: { name: 'peer (not measured: --paint-only)', warm: [], load: [] },
+      });
+      return;
     }
     ours.idle = await usage(page, portal.pid, portal.baseUrl, token);
 
@@ -234,20 +271,6 @@ const usage = (
     windows: CPU_ROUNDS,
     windowMs: CPU_MS,
   });
-
-/** What each of the peer's vnc_lite.html pages says in its status bar. */
-const peerStatus = (page: Page) =>
-  page.evaluate(() =>
-    [...document.querySelectorAll('iframe')]
-      .map(
-        f =>
-          `  peer tile ${f.dataset.tile}: ${
-            f.contentDocument?.getElementById('status')?.textContent ??
-            'no status'
-          }`,
-      )
-      .join('\n'),
-  );
 
 function roundLine(side: Side, r: number) {
   const show = (t: PaintTimes) =>

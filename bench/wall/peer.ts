@@ -8,7 +8,7 @@
 // vnc_lite.html's own adds them), because vnc_lite.html cannot pass them.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 export const NOVNC_DIR = process.env.NOVNC_DIR ?? '/usr/share/novnc';
 const PREFIX = '/novnc-peer/';
@@ -116,3 +116,17 @@ export async function servePeer(
   });
   return `${baseUrl}${PREFIX}wall.html`;
 }
+
+/** What each of the peer's vnc_lite.html pages says in its status bar. */
+export const peerStatus = (page: Page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('iframe')]
+      .map(
+        f =>
+          `  peer tile ${f.dataset.tile}: ${
+            f.contentDocument?.getElementById('status')?.textContent ??
+            'no status'
+          }`,
+      )
+      .join('\n'),
+  );

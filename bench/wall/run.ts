@@ -8,8 +8,16 @@
 // instance through our gateway): time until every tile paints the guest's
 // screen (pixels read in the page), browser and backend CPU per live tile
 // idle and while every screen changes, and bytes per second per tile; then
-// prints ratios ours/peer and the targets. Needs the demo disk and
-// the built app (scripts/prepare.sh) and novnc (scripts/bootstrap.sh).
+// prints ratios ours/peer and the targets, with a breakdown of where
+// our time to paint goes (scripts, environment, socket created, upgrade
+// accepted, first bytes, first framebuffer data). Needs the demo disk and
+// the built app (scripts/prepare.sh; rebuild packages/app after changing the
+// plugin: the portal serves its dist) and novnc (scripts/bootstrap.sh).
+// Options: --rounds N (5), --cpu-rounds N (3) of --cpu-seconds S (5),
+// --viewport WxH (1440x900; 32 tiles need about 1920x1440, as tiles out of
+// view pause their sessions), --paint-only (our paint rounds alone, to
+// compare a change back to back), --profile FILE (the page's JavaScript CPU
+// profile of the last click, for Chrome DevTools).
 //
 // This file only relaunches Node on measure.ts (Node's own TypeScript
 // loading, like the e2e tests whose support code the bench reuses).
