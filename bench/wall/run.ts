@@ -14,8 +14,8 @@
 // the built app (scripts/prepare.sh; rebuild packages/app after changing the
 // plugin: the portal serves its dist) and novnc (scripts/bootstrap.sh).
 // Options: --rounds N (5), --cpu-rounds N (3) of --cpu-seconds S (5),
-// --viewport WxH (1440x900; 32 tiles need about 1920x1440, as tiles out of
-// view pause their sessions), --paint-only (our paint rounds alone, to
+// --viewport WxH (1440x900; 32 tiles need 1920x2400: 1920x1440 left a row
+// out of view, and tiles out of view pause), --paint-only (our rounds alone, to
 // compare a change back to back), --profile FILE (the page's JavaScript CPU
 // profile of the last click, for Chrome DevTools).
 //
