@@ -164,13 +164,7 @@ async function spawnBackend(
     if (child.exitCode !== null)
       throw new Error(`backend exited early:\n${output}`);
     // Bounded: whatever holds a taken port may never answer.
-    const ok = await fetch(`${baseUrl}/.backstage/health/v1/readiness`, {
-      signal: AbortSignal.timeout(5_000),
-    }).then(
-      r => r.ok,
-      () => false,
-    );
-    if (ok) break;
+    if (await backendReady(baseUrl)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`backend not ready in time:\n${output}`);
@@ -190,4 +184,14 @@ export async function guestToken(baseUrl: string): Promise<string> {
     backstageIdentity: { token: string };
   };
   return body.backstageIdentity.token;
+}
+
+/** One bounded look at a backend's readiness endpoint (false while it cannot answer). */
+export function backendReady(baseUrl: string): Promise<boolean> {
+  return fetch(`${baseUrl}/.backstage/health/v1/readiness`, {
+    signal: AbortSignal.timeout(5_000),
+  }).then(
+    r => r.ok,
+    () => false,
+  );
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../e2e/support/freePort.ts';
+import { backendReady } from '../../e2e/support/portal.ts';
 import { run } from './packWorkspaces.ts';
 import { DEMO_DISK, LOCO_CONFIG } from './wireApp.ts';
 
@@ -76,13 +77,7 @@ export async function startApp(dir: string): Promise<RunningApp> {
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`backend exited early:\n${output}`);
-    const ok = await fetch(`${baseUrl}/.backstage/health/v1/readiness`, {
-      signal: AbortSignal.timeout(5_000),
-    }).then(
-      r => r.ok,
-      () => false,
-    );
-    if (ok) break;
+    if (await backendReady(baseUrl)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`backend not ready in time:\n${output}`);
