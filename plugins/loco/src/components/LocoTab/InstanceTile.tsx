@@ -36,16 +36,17 @@ const LINE_PX = 20;
 const useStyles = makeStyles(theme => ({
   card: { display: 'flex', flexDirection: 'column' },
   focused: { outline: `3px solid ${theme.palette.primary.main}` },
-  // A narrow tile (a wall of 32) wraps its header: the buttons move to the
-  // next line rather than squeeze the name to nothing or spill out of the card.
   header: {
     display: 'flex',
-    flexWrap: 'wrap',
     alignItems: 'center',
     gap: theme.spacing(0.5),
     padding: theme.spacing(0.5, 1),
     whiteSpace: 'nowrap',
   },
+  // When the wall scrolls anyway (a wall of 32, see wallLayout), a narrow
+  // tile's buttons move to the next line rather than squeeze the name to
+  // nothing or spill out of the card.
+  headerWrapped: { flexWrap: 'wrap' },
   number: { flexShrink: 0, fontWeight: 'bold' },
   // Its whole width is kept on the first line (flex-basis auto); only a name
   // wider than the tile itself is cut.
@@ -84,6 +85,8 @@ export interface InstanceTileProps {
   elementRef(element: HTMLElement | null): void;
   /** The instance's seat: its holder, or "Play" (see TileSeat). */
   seat?: ReactNode;
+  /** Wrap the header's buttons to a second line (WallLayout.wrapHeaders). */
+  wrapHeader?: boolean;
 }
 
 /** One instance: its name, health, session state with the reason, the screen and its controls. */
@@ -182,7 +185,13 @@ export function InstanceTile(props: InstanceTileProps) {
           focused ? `${classes.card} ${classes.focused}` : classes.card
         }
       >
-        <div className={classes.header}>
+        <div
+          className={
+            props.wrapHeader
+              ? `${classes.header} ${classes.headerWrapped}`
+              : classes.header
+          }
+        >
           {/* The number first: it is what tells the tiles apart when the name is cut. */}
           <Typography
             variant="subtitle2"

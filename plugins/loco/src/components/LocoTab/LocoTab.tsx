@@ -195,6 +195,7 @@ function LocoGrid({
             canControl={canControl}
             canManage={manage.allowed}
             scaleToFit={scaleToFit}
+            wrapHeader={layout?.wrapHeaders ?? false}
             onFocus={() => setFocused(instance.index)}
             onRelease={() => setFocused(null)}
             onSessionLost={refresh}

@@ -48,4 +48,25 @@ describe('wallLayout', () => {
     expect(layout.columns).toBe(2);
     expect(layout.tileWidth).toBe(220);
   });
+
+  it('wraps tile headers (whole names) only where the wall scrolls anyway', () => {
+    // A 3×3 wall at 1366×768 fits with one-line headers: a second line would
+    // push its last row out of the window.
+    expect(
+      wallLayout({
+        count: 9,
+        width: 1366 - 272,
+        height: 768 - 101,
+        chromePx: 86,
+      }).wrapHeaders,
+    ).toBe(false);
+    // 32 instances cannot fit 1280×800 or 1920×1080 even at the smallest tiles.
+    for (const [width, height] of [
+      [1280 - 272, 800 - 101],
+      [1920 - 272, 1080 - 101],
+    ])
+      expect(
+        wallLayout({ count: 32, width, height, chromePx: 86 }).wrapHeaders,
+      ).toBe(true);
+  });
 });

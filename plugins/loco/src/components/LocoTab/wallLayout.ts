@@ -7,10 +7,24 @@ export const GAP_PX = 16;
 export const MIN_TILE_PX = 220;
 /** Left below the wall, so its last row does not touch the window's edge. */
 const BOTTOM_MARGIN_PX = 16;
+/**
+ * A tile's chrome with its header on one line (number, name, buttons) and
+ * its two caption lines, as Backstage's theme draws them.
+ */
+export const ONE_LINE_CHROME_PX = 86;
 
 export interface WallLayout {
   columns: number;
   tileWidth: number;
+  /**
+   * Whether tile headers wrap their buttons to a second line so that the
+   * instance name is shown whole. Only when the wall is taller than the
+   * window even with one-line headers and the smallest tiles (a wall of 32):
+   * it scrolls anyway. Otherwise (a 3×3 wall at 1366×768) the extra line
+   * would push the last row out of a window it fits, so a narrow name is cut
+   * instead (whole in its tooltip) and the number still tells tiles apart.
+   */
+  wrapHeaders: boolean;
 }
 
 /**
@@ -37,18 +51,21 @@ export function wallLayout(o: {
     return {
       columns: Math.min(Math.ceil(Math.sqrt(count)), count),
       tileWidth: 0,
+      wrapHeaders: false,
     };
   const fitting = Math.max(1, Math.floor((o.width + gap) / (minTile + gap)));
   const columns = Math.min(Math.ceil(Math.sqrt(count)), fitting, count);
   const rows = Math.ceil(count / columns);
   const byWidth = (o.width - (columns - 1) * gap) / columns;
-  const byHeight =
-    ((o.height - (rows - 1) * gap) / rows - o.chromePx) * SCREEN_ASPECT;
+  const widthFor = (chromePx: number) =>
+    ((o.height - (rows - 1) * gap) / rows - chromePx) * SCREEN_ASPECT;
+  const byHeight = widthFor(o.chromePx);
   return {
     columns,
     tileWidth: Math.floor(
       Math.min(byWidth, Math.max(minTile, Math.min(byWidth, byHeight))),
     ),
+    wrapHeaders: widthFor(ONE_LINE_CHROME_PX) < minTile,
   };
 }
 
@@ -88,7 +105,8 @@ export function useWallLayout(
     setLayout(current =>
       current &&
       current.columns === next.columns &&
-      current.tileWidth === next.tileWidth
+      current.tileWidth === next.tileWidth &&
+      current.wrapHeaders === next.wrapHeaders
         ? current
         : next,
     );
