@@ -1,20 +1,16 @@
 import type { InstanceHealth } from '@loco-portal/plugin-loco-common';
 import { HealthPoller } from './HealthPoller';
+import { NOT_STARTED_FACTS } from '../health/deriveInstanceHealth';
 
 const HEALTH: InstanceHealth = {
   state: 'healthy',
   reasons: [],
   checkedAt: new Date(0).toISOString(),
   facts: {
+    ...NOT_STARTED_FACTS,
     processAlive: true,
     qmpStatus: 'running',
     vncReachable: true,
-    lastScreenChangeAt: null,
-    startedAt: null,
-    bootMode: null,
-    accelerator: null,
-    restarts: 0,
-    lastExit: null,
   },
 };
 
